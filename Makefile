@@ -1,0 +1,27 @@
+# Two commands do everything on a fresh Debian 12 machine: `make run` and `make test`.
+VENV ?= .venv
+BIN := $(VENV)/bin
+export KIVY_NO_ARGS := 1
+
+.PHONY: setup run test lint pytest bench clean
+
+setup:
+	@VENV=$(VENV) bash scripts/setup.sh
+
+## Start the kiosk on the embedded defaults (sim profile, sandbox registry).
+run: setup
+	$(BIN)/kiosk run
+
+## Lint, type-check and run the whole test suite (pytest exit 5, no tests, fails too).
+test: setup lint pytest
+
+lint:
+	$(BIN)/ruff check kiosk drivers screens tests
+	$(BIN)/ruff format --check kiosk drivers screens tests
+	$(BIN)/mypy
+
+pytest:
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

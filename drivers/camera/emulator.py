@@ -1,0 +1,48 @@
+"""Synthetic camera footage for the ``sim`` profile: a video file the real OpenCV driver plays.
+
+The scene is a face-like figure drifting across a lit background, enough to exercise capture,
+preview and the quality gates. Recorded sources and attack scenes come with the identity check.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+
+def synthetic_face_frames(count: int = 60, width: int = 640, height: int = 480) -> list[np.ndarray]:
+    frames = []
+    for i in range(count):
+        frame = np.full((height, width, 3), (180, 170, 160), np.uint8)
+        cx = width // 2 + int(40 * np.sin(i / 10))
+        cy = height // 2 + int(10 * np.cos(i / 15))
+        cv2.ellipse(frame, (cx, cy), (80, 105), 0, 0, 360, (140, 170, 210), -1)
+        for dx in (-30, 30):
+            cv2.circle(frame, (cx + dx, cy - 25), 9, (40, 40, 40), -1)
+        cv2.ellipse(frame, (cx, cy + 45), (28, 10), 0, 0, 180, (60, 60, 150), 3)
+        frames.append(frame)
+    return frames
+
+
+class CameraEmulator:
+    def __init__(self, path: Path, fps: float = 15.0) -> None:
+        self.path = path
+        self.fps = fps
+
+    def start(self) -> dict[str, object]:
+        frames = synthetic_face_frames()
+        height, width = frames[0].shape[:2]
+        tmp = self.path.with_name(self.path.stem + ".tmp.avi")
+        writer = cv2.VideoWriter(
+            str(tmp), cv2.VideoWriter.fourcc(*"MJPG"), self.fps, (width, height)
+        )
+        for frame in frames:
+            writer.write(frame)
+        writer.release()
+        tmp.replace(self.path)
+        return {"source": str(self.path), "loop": True, "width": width, "height": height}
+
+    def stop(self) -> None:
+        self.path.unlink(missing_ok=True)

@@ -1,0 +1,1 @@
+"""Certificate / A4 document printers through CUPS."""

@@ -1,0 +1,168 @@
+"""A4/A3 certificate printer through CUPS (pycups, the ``cups`` extra)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from drivers.base import (
+    NOT_OPENED,
+    CertificateCapabilities,
+    Detail,
+    Role,
+    SelfTestResult,
+    SelfTestStep,
+    State,
+    Status,
+)
+from drivers.errors import ConfigurationError, DeviceUnavailable, MediaError
+
+IPP_IDLE, IPP_PROCESSING, IPP_STOPPED = 3, 4, 5
+
+# printer-state-reasons keywords (RFC 8011 / PWG 5100.9), without their -error/-warning suffix.
+REASON_DETAILS = {
+    "media-empty": Detail.PAPER_OUT,
+    "media-needed": Detail.PAPER_OUT,
+    "media-low": Detail.PAPER_LOW,
+    "media-jam": Detail.JAMMED,
+    "door-open": Detail.COVER_OPEN,
+    "cover-open": Detail.COVER_OPEN,
+    "toner-low": Detail.TONER_LOW,
+    "marker-supply-low": Detail.TONER_LOW,
+    "offline": Detail.DISCONNECTED,
+    "connecting-to-device": Detail.DISCONNECTED,
+}
+BLOCKING = frozenset({Detail.PAPER_OUT, Detail.JAMMED, Detail.COVER_OPEN, Detail.DISCONNECTED})
+
+
+@dataclass(frozen=True)
+class CupsSettings:
+    """Profile keys of a ``cups`` printer. ``server`` is a host[:port] or a socket path."""
+
+    queue: str
+    server: str = ""
+    media: str = "A4"
+
+
+def status_from_attributes(attributes: dict[str, Any]) -> Status:
+    """Map a queue's IPP attributes to a status snapshot."""
+    state_code = int(attributes.get("printer-state", 0))
+    reasons = attributes.get("printer-state-reasons", [])
+    if isinstance(reasons, str):
+        reasons = [reasons]
+    details: set[Detail] = set()
+    for reason in reasons:
+        keyword = str(reason)
+        for suffix in ("-error", "-warning", "-report"):
+            keyword = keyword.removesuffix(suffix)
+        if keyword in REASON_DETAILS:
+            details.add(REASON_DETAILS[keyword])
+    if not attributes.get("printer-is-accepting-jobs", True):
+        details.add(Detail.NOT_ACCEPTING)
+    message = str(attributes.get("printer-state-message", ""))
+    if state_code == IPP_STOPPED:
+        details.add(Detail.PRINTER_STOPPED)
+        return Status(State.ERROR, frozenset(details), message)
+    if details & BLOCKING or Detail.NOT_ACCEPTING in details:
+        return Status(State.ERROR, frozenset(details), message)
+    if state_code == IPP_PROCESSING:
+        return Status(State.BUSY, frozenset(details), message)
+    if state_code == IPP_IDLE:
+        return Status(State.READY, frozenset(details), message)
+    return Status(State.UNKNOWN, frozenset(details | {Detail.STATUS_UNKNOWN}), message)
+
+
+class CupsPrinter:
+    role = Role.CERTIFICATE
+    settings_type = CupsSettings
+    ATTRIBUTES = (
+        "printer-state",
+        "printer-state-reasons",
+        "printer-state-message",
+        "printer-is-accepting-jobs",
+        "printer-make-and-model",
+    )
+
+    def __init__(self, settings: CupsSettings) -> None:
+        self.settings = settings
+        self._connection: Any = None
+        self._status = NOT_OPENED
+        self._model = ""
+
+    @property
+    def capabilities(self) -> CertificateCapabilities:
+        return CertificateCapabilities(
+            model=self._model, queue=self.settings.queue, media=self.settings.media
+        )
+
+    def open(self) -> None:
+        self.close()
+        try:
+            import cups
+        except ImportError as err:
+            raise ConfigurationError("pycups is not installed (the 'cups' extra)") from err
+        try:
+            if self.settings.server:
+                connection = cups.Connection(host=self.settings.server)
+            else:
+                connection = cups.Connection()
+        except RuntimeError as err:
+            raise DeviceUnavailable(f"CUPS is not reachable: {err}") from err
+        self._connection = connection
+        try:
+            attributes = self._attributes()
+        except DeviceUnavailable:
+            self.close()
+            raise
+        self._model = str(attributes.get("printer-make-and-model", ""))
+        self._status = status_from_attributes(attributes)
+
+    def close(self) -> None:
+        self._connection = None
+        self._status = NOT_OPENED
+
+    def status(self) -> Status:
+        return self._status
+
+    def poll(self) -> Status:
+        try:
+            self._status = status_from_attributes(self._attributes())
+        except DeviceUnavailable as err:
+            self._status = Status(State.OFFLINE, frozenset({Detail.DISCONNECTED}), str(err))
+            raise
+        return self._status
+
+    def self_test(self) -> SelfTestResult:
+        try:
+            status = self.poll()
+        except DeviceUnavailable as err:
+            return SelfTestResult((SelfTestStep("queue", False, str(err)),))
+        return SelfTestResult(
+            (SelfTestStep("queue", status.state is State.READY, status.state.value),)
+        )
+
+    def print_pdf(self, path: str, title: str) -> int:
+        connection = self._require_open()
+        status = self.poll()
+        if status.state is State.ERROR:
+            raise MediaError(f"printer cannot print now: {sorted(status.details)}")
+        try:
+            return int(connection.printFile(self.settings.queue, path, title, {}))
+        except Exception as err:  # cups.IPPError carries (status, message)
+            raise DeviceUnavailable(f"CUPS refused the job: {err}") from err
+
+    def _require_open(self) -> Any:
+        if self._connection is None:
+            raise DeviceUnavailable("printer is not open")
+        return self._connection
+
+    def _attributes(self) -> dict[str, Any]:
+        connection = self._require_open()
+        try:
+            return dict(
+                connection.getPrinterAttributes(
+                    self.settings.queue, requested_attributes=list(self.ATTRIBUTES)
+                )
+            )
+        except Exception as err:  # cups.IPPError, RuntimeError on a lost connection
+            raise DeviceUnavailable(f"queue {self.settings.queue!r}: {err}") from err

@@ -1,0 +1,66 @@
+"""pcscd with the vpcd virtual reader driver: a real PC/SC stack with no reader attached.
+
+pcscd serves one well-known socket per machine, so when one is already running it is used as
+it is; otherwise this starts ``pcscd -f`` and stops it again. Virtual cards connect to vpcd on
+TCP 35963 ("Virtual PCD 00 00").
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+PCSCD_SOCKET = Path("/run/pcscd/pcscd.comm")
+VPCD_READER = "Virtual PCD 00 00"
+
+
+class PcscEmulatorError(RuntimeError):
+    pass
+
+
+class PcscEmulator:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> dict[str, object]:
+        pcscd = shutil.which("pcscd") or "/usr/sbin/pcscd"
+        if not Path(pcscd).exists():
+            raise PcscEmulatorError(
+                "pcscd is not installed (Debian packages pcscd, vsmartcard-vpcd)"
+            )
+        if not _alive():
+            self.folder.mkdir(parents=True, exist_ok=True)
+            log = (self.folder / "pcscd.log").open("ab")
+            self._process = subprocess.Popen([pcscd, "-f"], stdout=log, stderr=log)
+            log.close()
+            deadline = time.monotonic() + 10
+            while not _alive():
+                if self._process.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    raise PcscEmulatorError("pcscd did not start")
+                time.sleep(0.05)
+        return {"reader": VPCD_READER}
+
+    def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _alive() -> bool:
+    if not PCSCD_SOCKET.exists():
+        return False
+    try:
+        from drivers.idcard.pcsc import list_readers
+
+        return VPCD_READER in list_readers()
+    except Exception:
+        return False

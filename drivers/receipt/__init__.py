@@ -1,0 +1,1 @@
+"""Receipt printers: ESC/POS over USB, serial, network or a CUPS raw queue."""

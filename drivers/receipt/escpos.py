@@ -1,0 +1,189 @@
+"""ESC/POS receipt printer on python-escpos. The transport is chosen by the profile.
+
+Status comes from the printer's real-time status (DLE EOT 1–4). An answer that is missing or
+not a status byte is reported as ``STATUS_UNKNOWN``, never as "no paper".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from drivers.base import (
+    NOT_OPENED,
+    Detail,
+    ReceiptCapabilities,
+    Role,
+    SelfTestResult,
+    SelfTestStep,
+    State,
+    Status,
+)
+from drivers.errors import ConfigurationError, DeviceTimeout, DeviceUnavailable, NotSupported
+from drivers.receipt import escpos_status as st
+
+
+@dataclass(frozen=True)
+class EscposSettings:
+    """Profile keys of an ``escpos`` printer."""
+
+    transport: str  # "network" | "serial" | "usb" | "cups"
+    host: str = ""
+    port: int = 9100
+    device: str = ""  # serial device path
+    baud: int = 19200
+    usb_vendor: int = 0
+    usb_product: int = 0
+    cups_queue: str = ""
+    timeout_s: float = 2.0
+    paper_width_mm: int = 80
+    chars_per_line: int = 48
+    kanji_mode: bool = True
+    status_query: bool = True
+
+
+def _make_transport(settings: EscposSettings) -> Any:
+    """Build the python-escpos printer object for the profile's transport (no I/O yet)."""
+    from escpos import printer
+
+    if settings.transport == "network":
+        if not settings.host:
+            raise ConfigurationError("network transport needs host")
+        return printer.Network(settings.host, settings.port, timeout=settings.timeout_s)
+    if settings.transport == "serial":
+        if not settings.device:
+            raise ConfigurationError("serial transport needs device")
+        return printer.Serial(settings.device, baudrate=settings.baud, timeout=settings.timeout_s)
+    if settings.transport == "usb":
+        # No USB bus on the development machines: this path is tested by its contract only.
+        return printer.Usb(settings.usb_vendor, settings.usb_product, timeout=0)
+    if settings.transport == "cups":
+        return printer.CupsPrinter(settings.cups_queue)
+    raise ConfigurationError(f"unknown ESC/POS transport {settings.transport!r}")
+
+
+class EscposPrinter:
+    role = Role.RECEIPT
+    settings_type = EscposSettings
+
+    def __init__(self, settings: EscposSettings) -> None:
+        self.settings = settings
+        self._printer: Any = None
+        self._status = NOT_OPENED
+
+    @property
+    def capabilities(self) -> ReceiptCapabilities:
+        return ReceiptCapabilities(
+            model=f"ESC/POS ({self.settings.transport})",
+            paper_width_mm=self.settings.paper_width_mm,
+            chars_per_line=self.settings.chars_per_line,
+            status_query=self.settings.status_query and self.settings.transport != "cups",
+        )
+
+    def open(self) -> None:
+        self.close()
+        printer = _make_transport(self.settings)
+        try:
+            printer.open()
+        except Exception as err:  # python-escpos raises its own and OSError alike
+            raise DeviceUnavailable(f"cannot open receipt printer: {err}") from err
+        self._printer = printer
+        try:
+            self.poll()
+        except Exception:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        printer, self._printer = self._printer, None
+        if printer is not None:
+            try:
+                printer.close()
+            except Exception:  # closing a dead transport must not mask the original error
+                pass
+        self._status = NOT_OPENED
+
+    def status(self) -> Status:
+        return self._status
+
+    def poll(self) -> Status:
+        if not self.capabilities.status_query:
+            self._status = Status(State.READY, frozenset({Detail.STATUS_UNKNOWN}))
+            return self._status
+        try:
+            printer_byte = self._query(st.REQUEST_PRINTER)
+            if printer_byte is None:
+                self._status = Status(
+                    State.UNKNOWN, frozenset({Detail.STATUS_UNKNOWN}), "no valid status answer"
+                )
+                return self._status
+            details: set[Detail] = set()
+            state = State.READY
+            if printer_byte & st.PRINTER_OFFLINE:
+                state = State.ERROR
+                cause = self._query(st.REQUEST_OFFLINE_CAUSE) or 0
+                if cause & st.OFFLINE_COVER_OPEN:
+                    details.add(Detail.COVER_OPEN)
+                if cause & st.OFFLINE_PAPER_END_STOP:
+                    details.add(Detail.PAPER_OUT)
+                if cause & st.OFFLINE_ERROR:
+                    error = self._query(st.REQUEST_ERROR_CAUSE) or 0
+                    if error & st.ERROR_CUTTER:
+                        details.add(Detail.CUTTER_ERROR)
+                if not details:
+                    details.add(Detail.STATUS_UNKNOWN)
+            paper = self._query(st.REQUEST_PAPER)
+            if paper is None:
+                details.add(Detail.STATUS_UNKNOWN)
+            elif paper & st.PAPER_END:
+                details.add(Detail.PAPER_OUT)
+                state = State.ERROR
+            elif paper & st.PAPER_NEAR_END:
+                details.add(Detail.PAPER_LOW)
+        except DeviceUnavailable as err:
+            self._status = Status(State.OFFLINE, frozenset({Detail.DISCONNECTED}), str(err))
+            raise
+        except DeviceTimeout as err:
+            self._status = Status(State.OFFLINE, frozenset({Detail.NO_RESPONSE}), str(err))
+            raise
+        self._status = Status(state, frozenset(details))
+        return self._status
+
+    def self_test(self) -> SelfTestResult:
+        try:
+            status = self.poll()
+        except (DeviceUnavailable, DeviceTimeout) as err:
+            return SelfTestResult((SelfTestStep("status", False, str(err)),))
+        ok = status.state is State.READY
+        return SelfTestResult((SelfTestStep("status", ok, status.state.value),))
+
+    def write(self, data: bytes) -> None:
+        printer = self._require_open()
+        try:
+            printer._raw(data)
+        except (TimeoutError, OSError) as err:
+            raise DeviceUnavailable(f"receipt printer lost: {err}") from err
+
+    # -- wire -----------------------------------------------------------------------------
+
+    def _require_open(self) -> Any:
+        if self._printer is None:
+            raise DeviceUnavailable("receipt printer is not open")
+        return self._printer
+
+    def _query(self, request: int) -> int | None:
+        """One DLE EOT exchange. ``None`` means the answer was not a status byte."""
+        printer = self._require_open()
+        if not hasattr(printer, "_read"):
+            raise NotSupported("this transport cannot read status")
+        try:
+            printer._raw(st.DLE_EOT + bytes([request]))
+            answer = printer._read()
+        except TimeoutError as err:
+            raise DeviceTimeout("printer did not answer a status request") from err
+        except OSError as err:
+            raise DeviceUnavailable(f"receipt printer lost: {err}") from err
+        if not answer:
+            raise DeviceUnavailable("receipt printer closed the connection")
+        value = answer[-1]
+        return value if st.is_status_byte(value) else None

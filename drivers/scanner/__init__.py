@@ -1,0 +1,1 @@
+"""Document scanners: SANE flatbeds/ADFs and the overhead document camera."""

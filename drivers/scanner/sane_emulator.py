@@ -1,0 +1,28 @@
+"""SANE's own ``test`` and ``pnm`` backends behind a private configuration folder.
+
+They are real SANE backends run by the real library, so the driver's code is the code under
+test. A private ``dll.conf`` lists only them, which also makes device discovery instant.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+SYSTEM_TEST_CONF = Path("/etc/sane.d/test.conf")
+
+
+class SaneEmulator:
+    def __init__(self, folder: Path, device: str = "test:0") -> None:
+        self.folder = folder
+        self.device = device
+
+    def start(self) -> dict[str, object]:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        (self.folder / "dll.conf").write_text("test\npnm\n")
+        if SYSTEM_TEST_CONF.exists():
+            shutil.copy(SYSTEM_TEST_CONF, self.folder / "test.conf")
+        return {"device": self.device, "config_dir": str(self.folder)}
+
+    def stop(self) -> None:
+        """Nothing runs: the backends live inside the driver's process."""

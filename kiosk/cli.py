@@ -1,0 +1,119 @@
+"""The ``kiosk`` command: run, diag, profiles."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from kiosk.config import SiteConfig, load_config
+from kiosk.logs import setup_logging
+from kiosk.strict import StrictConfigError
+
+log = logging.getLogger("kiosk.cli")
+
+
+def _config(args: argparse.Namespace) -> SiteConfig:
+    return load_config(Path(args.config) if args.config else None)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from kiosk.core import Kiosk
+    from kiosk.ui import run_ui
+
+    config = _config(args)
+    kiosk = Kiosk.from_config(config, args.profile)
+    kiosk.start()
+    # Give each device its first open attempt, so the first screen is not a false alarm.
+    kiosk.device_manager.wait_first_attempts(timeout=10.0)
+    try:
+        return run_ui(kiosk, exit_after=args.exit_after, screenshot=args.screenshot)
+    finally:
+        kiosk.stop()
+
+
+def cmd_diag(args: argparse.Namespace) -> int:
+    from kiosk.core import Kiosk
+    from kiosk.diagnostics import diagnose
+
+    config = _config(args)
+    kiosk = Kiosk.from_config(config, args.profile)
+    with kiosk:
+        diagnosis = diagnose(kiosk, settle_s=args.settle)
+    if args.json:
+        print(json.dumps(diagnosis.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(diagnosis.as_text())
+    return 0 if diagnosis.ok else 1
+
+
+def cmd_profiles_list(args: argparse.Namespace) -> int:
+    from kiosk.profiles import list_profiles, load_profile
+
+    config = _config(args)
+    for name, path in list_profiles(config.kiosk.profile_dirs).items():
+        try:
+            description = load_profile(str(path)).description
+        except StrictConfigError as err:
+            description = f"INVALID: {err}"
+        print(f"{name:<28}{description}")
+    return 0
+
+
+def cmd_profiles_check(args: argparse.Namespace) -> int:
+    from kiosk.profiles import list_profiles, load_profile
+
+    config = _config(args)
+    names = args.names or list(list_profiles(config.kiosk.profile_dirs))
+    failed = 0
+    for name in names:
+        try:
+            profile = load_profile(name, config.kiosk.profile_dirs)
+        except StrictConfigError as err:
+            print(f"FAIL {err}", file=sys.stderr)
+            failed += 1
+            continue
+        roles = ", ".join(f"{r.value}={s.driver}" for r, s in profile.devices.items())
+        print(f"ok   {profile.name}: {roles}")
+    return 1 if failed else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kiosk", description="不动产登记自助终端 Dengji Kiosk")
+    parser.add_argument("--config", help="site configuration TOML (default: built-in defaults)")
+    parser.add_argument("--log-level", default="INFO")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="start the kiosk UI")
+    run.add_argument("--profile", help="device profile (default: the site config's)")
+    run.add_argument("--exit-after", type=float, help="stop after this many seconds")
+    run.add_argument("--screenshot", help="write a screenshot of the first screen here")
+    run.set_defaults(func=cmd_run)
+
+    diag = sub.add_parser("diag", help="device status, capabilities and self-tests")
+    diag.add_argument("--profile")
+    diag.add_argument("--json", action="store_true")
+    diag.add_argument("--settle", type=float, default=10.0, help="seconds to wait for devices")
+    diag.set_defaults(func=cmd_diag)
+
+    profiles = sub.add_parser("profiles", help="device profiles")
+    profiles_sub = profiles.add_subparsers(dest="profiles_command", required=True)
+    plist = profiles_sub.add_parser("list", help="list the known profiles")
+    plist.set_defaults(func=cmd_profiles_list)
+    pcheck = profiles_sub.add_parser("check", help="validate profiles (all when none named)")
+    pcheck.add_argument("names", nargs="*", help="profile ids or .toml files")
+    pcheck.set_defaults(func=cmd_profiles_check)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    setup_logging(args.log_level, sys.stderr if args.command != "run" else None)
+    try:
+        result: int = args.func(args)
+    except StrictConfigError as err:
+        print(f"kiosk: {err}", file=sys.stderr)
+        return 2
+    return result

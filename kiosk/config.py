@@ -1,0 +1,155 @@
+"""The site configuration: which kiosk this is, where it is, and how it behaves.
+
+TOML, strict (an unknown key stops the kiosk with the file, the key and a hint), typed, and
+with defaults that make ``kiosk run`` work with no file at all: the ``sim`` profile, the
+embedded sandbox registry, hall mode, Chinese then English.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+from kiosk.strict import StrictConfigError, build, read_toml
+
+CONFIG_ENV = "DENGJI_KIOSK_CONFIG"
+SUPPORTED_LANGUAGES = ("zh_CN", "en")
+
+
+class SiteMode(StrEnum):
+    HALL = "hall"  # citizens in a registration hall
+    BANK = "bank"  # bank staff filing as the applicant's agent
+
+
+@dataclass(frozen=True)
+class KioskSection:
+    id: str = "KIOSK-SIM-0001"
+    site_mode: SiteMode = SiteMode.HALL
+    profile: str = "sim"
+    # Extra folders searched for device profiles before the shipped ones.
+    profile_dirs: tuple[str, ...] = ()
+    # Durable data (outbox, audit, machine-written calibration). "" = the user's state folder.
+    data_dir: str = ""
+    languages: tuple[str, ...] = SUPPORTED_LANGUAGES
+
+
+@dataclass(frozen=True)
+class BackendSection:
+    url: str = "embedded"  # "embedded" starts the sandbox registry on loopback
+    timeout_s: float = 10.0
+
+
+@dataclass(frozen=True)
+class SessionSection:
+    idle_timeout_s: float = 90.0  # no touch for this long: the warning countdown starts
+    warning_s: float = 20.0  # the countdown shown before the session ends
+    elder_age: int = 65  # card holders this old are offered the elder mode
+    elder_timeout_factor: float = 2.0
+
+
+@dataclass(frozen=True)
+class UiSection:
+    fullscreen: bool = False
+    width: int = 1920
+    height: int = 1080
+    screen_diagonal_inch: float = 21.5  # the touch screen's size, to size targets in mm
+    min_touch_mm: float = 15.0
+    large_text_scale: float = 1.35
+    font: str = ""  # a CJK font file; "" finds WenQuanYi Micro Hei
+
+
+@dataclass(frozen=True)
+class DevicesSection:
+    poll_interval_s: float = 2.0
+    reopen_backoff_min_s: float = 0.5
+    reopen_backoff_max_s: float = 30.0
+
+
+DEFAULT_SERVICES = (
+    "query_certificate",
+    "property_proof",
+    "authorized_query",
+    "pay_fee",
+    "mortgage_cancellation",
+    "address_change",
+    "name_change",
+    "print_certificate",
+    "queue_ticket",
+)
+
+
+@dataclass(frozen=True)
+class ServicesSection:
+    enabled: tuple[str, ...] = DEFAULT_SERVICES  # shown on the home screen, in this order
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    kiosk: KioskSection = field(default_factory=KioskSection)
+    backend: BackendSection = field(default_factory=BackendSection)
+    session: SessionSection = field(default_factory=SessionSection)
+    ui: UiSection = field(default_factory=UiSection)
+    devices: DevicesSection = field(default_factory=DevicesSection)
+    services: ServicesSection = field(default_factory=ServicesSection)
+    source: str = "<defaults>"
+
+    @property
+    def data_dir(self) -> Path:
+        if self.kiosk.data_dir:
+            return Path(self.kiosk.data_dir)
+        state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+        return Path(state) / "dengji-kiosk"
+
+
+def load_config(path: Path | None = None) -> SiteConfig:
+    """Load the site configuration from ``path``, ``$DENGJI_KIOSK_CONFIG``, or the defaults."""
+    if path is None and os.environ.get(CONFIG_ENV):
+        path = Path(os.environ[CONFIG_ENV])
+    if path is None:
+        config = SiteConfig()
+    else:
+        data = read_toml(path)
+        if "source" in data:  # a field of ours, not a key of the file
+            raise StrictConfigError(str(path), "source", "unknown key")
+        config = dataclasses.replace(build(SiteConfig, data, str(path)), source=str(path))
+    _check(config)
+    return config
+
+
+def _check(config: SiteConfig) -> None:
+    source = config.source
+    for i, language in enumerate(config.kiosk.languages):
+        if language not in SUPPORTED_LANGUAGES:
+            raise StrictConfigError(
+                source,
+                f"kiosk.languages[{i}]",
+                f"unsupported language {language!r}",
+                f"supported: {', '.join(SUPPORTED_LANGUAGES)}",
+            )
+    if not config.kiosk.languages:
+        raise StrictConfigError(source, "kiosk.languages", "at least one language is needed")
+    if not 0 < config.session.warning_s < config.session.idle_timeout_s:
+        raise StrictConfigError(
+            source,
+            "session.warning_s",
+            "must be positive and shorter than session.idle_timeout_s",
+        )
+    if config.devices.reopen_backoff_min_s <= 0 or (
+        config.devices.reopen_backoff_max_s < config.devices.reopen_backoff_min_s
+    ):
+        raise StrictConfigError(
+            source, "devices.reopen_backoff_max_s", "backoff must be positive, max >= min"
+        )
+    from kiosk.services import SERVICES
+
+    for i, name in enumerate(config.services.enabled):
+        if name not in SERVICES:
+            raise StrictConfigError(
+                source,
+                f"services.enabled[{i}]",
+                f"unknown service {name!r}",
+                f"known: {', '.join(SERVICES)}",
+            )

@@ -1,0 +1,74 @@
+"""The composition root: configuration, profile, emulators, devices and the event bus.
+
+Everything the kiosk is made of is built here, once, and injected; screens and commands get a
+``Kiosk`` and never build parts themselves.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kiosk.config import SiteConfig
+from kiosk.devices import DeviceManager
+from kiosk.events import EventBus
+from kiosk.profiles import Profile, load_profile
+from kiosk.simulation import EmulatorHarness
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Kiosk:
+    config: SiteConfig
+    profile: Profile
+    bus: EventBus = field(default_factory=EventBus)
+    runtime_dir: Path | None = None
+    emulate_all: bool = False
+    harness: EmulatorHarness | None = None
+    devices: DeviceManager | None = None
+
+    @classmethod
+    def from_config(
+        cls,
+        config: SiteConfig,
+        profile_name: str | None = None,
+        *,
+        runtime_dir: Path | None = None,
+        emulate_all: bool = False,
+    ) -> Kiosk:
+        profile = load_profile(profile_name or config.kiosk.profile, config.kiosk.profile_dirs)
+        return cls(config, profile, runtime_dir=runtime_dir, emulate_all=emulate_all)
+
+    def start(self) -> None:
+        self.harness = EmulatorHarness(self.profile, self.runtime_dir, emulate_all=self.emulate_all)
+        endpoints = self.harness.start()
+        self.devices = DeviceManager(self.profile, self.bus, self.config.devices, endpoints)
+        for role, error in self.harness.errors.items():
+            self.devices.devices[role].last_error = error
+        self.devices.start()
+        log.info(
+            "kiosk started",
+            extra={"kiosk": self.config.kiosk.id, "profile": self.profile.name},
+        )
+
+    def stop(self) -> None:
+        if self.devices is not None:
+            self.devices.stop()
+        if self.harness is not None:
+            self.harness.stop()
+        log.info("kiosk stopped", extra={"kiosk": self.config.kiosk.id})
+
+    def __enter__(self) -> Kiosk:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def device_manager(self) -> DeviceManager:
+        if self.devices is None:
+            raise RuntimeError("kiosk not started")
+        return self.devices

@@ -1,0 +1,100 @@
+"""Diagnostics: each device's driver, status, capabilities and self-test, as data.
+
+Used by ``kiosk diag``, later by the maintenance screen and the fleet health report. Nothing
+personal goes in: statuses and self-tests carry device facts only.
+"""
+
+from __future__ import annotations
+
+import platform
+from dataclasses import dataclass
+from typing import Any
+
+from drivers.base import Role, SelfTestResult, Status
+from kiosk import __version__
+from kiosk.core import Kiosk
+
+
+@dataclass(frozen=True)
+class DeviceDiagnosis:
+    role: Role
+    driver: str
+    required: bool
+    status: Status
+    capabilities: dict[str, object]
+    self_test: SelfTestResult
+    last_error: str
+
+    @property
+    def ok(self) -> bool:
+        return self.self_test.ok
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "role": self.role.value,
+            "driver": self.driver,
+            "required": self.required,
+            "ok": self.ok,
+            "status": self.status.as_dict(),
+            "capabilities": self.capabilities,
+            "self_test": self.self_test.as_dict(),
+            "last_error": self.last_error,
+        }
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    kiosk_id: str
+    profile: str
+    devices: tuple[DeviceDiagnosis, ...]
+
+    @property
+    def ok(self) -> bool:
+        """False when a required device fails its self-test."""
+        return all(d.ok for d in self.devices if d.required)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kiosk": self.kiosk_id,
+            "profile": self.profile,
+            "version": __version__,
+            "python": platform.python_version(),
+            "ok": self.ok,
+            "devices": [d.as_dict() for d in self.devices],
+        }
+
+    def as_text(self) -> str:
+        lines = [f"kiosk {self.kiosk_id}  profile {self.profile}  version {__version__}"]
+        for d in self.devices:
+            mark = "PASS" if d.ok else "FAIL"
+            need = "required" if d.required else "optional"
+            details = ",".join(sorted(x.value for x in d.status.details))
+            lines.append(
+                f"  {mark}  {d.role.value:<12}{d.driver:<16}{need:<9}"
+                f"{d.status.state.value}{' (' + details + ')' if details else ''}"
+            )
+            for step in d.self_test.steps:
+                lines.append(f"        {'ok ' if step.ok else 'NO '} {step.name}: {step.detail}")
+        lines.append("OK" if self.ok else "FAILED: a required device is not working")
+        return "\n".join(lines)
+
+
+def diagnose(kiosk: Kiosk, settle_s: float = 10.0) -> Diagnosis:
+    """Wait for each device's first open attempt to finish, then self-test every device."""
+    manager = kiosk.device_manager
+    manager.wait_first_attempts(settle_s)
+    manager.wait_until(lambda statuses: all(s.usable for s in statuses.values()), settle_s)
+    devices = []
+    for report in manager.reports():
+        devices.append(
+            DeviceDiagnosis(
+                report.role,
+                report.driver,
+                report.required,
+                report.status,
+                report.capabilities,
+                manager.self_test(report.role),
+                report.last_error,
+            )
+        )
+    return Diagnosis(kiosk.config.kiosk.id, kiosk.profile.name, tuple(devices))

@@ -1,0 +1,70 @@
+"""Structured logging: one JSON object a line on stdout (journald keeps it), redacted.
+
+The redaction runs in a filter on the handler, so no code path can log around it: messages,
+arguments, exception text and structured ``extra`` fields all pass through it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from typing import Any, TextIO
+
+from kiosk.redact import PERSONAL_KEYS, REDACTOR, Redactor, mask_value
+
+_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+
+
+class RedactionFilter(logging.Filter):
+    def __init__(self, redactor: Redactor = REDACTOR) -> None:
+        super().__init__()
+        self.redactor = redactor
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        record.msg = self.redactor(message)
+        record.args = None
+        if record.exc_info:
+            formatted = logging.Formatter().formatException(record.exc_info)
+            record.exc_text = self.redactor(formatted)
+            record.exc_info = None
+        for key, value in list(vars(record).items()):
+            if key in _STANDARD or not isinstance(value, str):
+                continue
+            masked = mask_value(key, value) if key in PERSONAL_KEYS else self.redactor(value)
+            setattr(record, key, masked)
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+            + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        for key, value in vars(record).items():
+            if key not in _STANDARD and not key.startswith("_"):
+                entry[key] = value if isinstance(value, int | float | bool) else str(value)
+        if record.exc_text:
+            entry["exc"] = record.exc_text
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def setup_logging(level: str = "INFO", stream: TextIO | None = None) -> logging.Handler:
+    """Route every log record through the redaction filter to ``stream`` as JSON lines."""
+    handler = logging.StreamHandler(stream or sys.stdout)
+    handler.addFilter(RedactionFilter())
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    for existing in list(root.handlers):
+        if getattr(existing, "_dengji", False):
+            root.removeHandler(existing)
+    handler._dengji = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(level)
+    return handler

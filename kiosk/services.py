@@ -1,0 +1,134 @@
+"""The services a kiosk offers on its home screen, what each needs, and whether it can run now.
+
+A service whose devices are down is not hidden: it is shown disabled with the reason and the
+alternative, so the home screen tells the truth.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from drivers.base import Role, Status
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    title_zh: str
+    title_en: str
+    needs: frozenset[Role]
+    alternative_zh: str = "请到人工窗口办理"
+    alternative_en: str = "Please go to a service counter"
+
+
+def _s(name: str, zh: str, en: str, *needs: Role, alt: tuple[str, str] | None = None) -> Service:
+    if alt:
+        return Service(name, zh, en, frozenset(needs), alt[0], alt[1])
+    return Service(name, zh, en, frozenset(needs))
+
+
+_E_CERT = ("可扫码下载电子证明，或到人工窗口", "Scan for the e-certificate, or go to a counter")
+_ID, _CAM, _SCAN, _RCPT, _CERT = (
+    Role.IDCARD,
+    Role.CAMERA,
+    Role.SCANNER,
+    Role.RECEIPT,
+    Role.CERTIFICATE,
+)
+
+SERVICES: dict[str, Service] = {
+    s.name: s
+    for s in (
+        _s(
+            "query_certificate",
+            "查询本人不动产",
+            "My property records",
+            _ID,
+            _CAM,
+            _CERT,
+            alt=_E_CERT,
+        ),
+        _s(
+            "property_proof",
+            "有无房产证明",
+            "Property ownership proof",
+            _ID,
+            _CAM,
+            _CERT,
+            alt=_E_CERT,
+        ),
+        _s("authorized_query", "授权查询", "Authorized query", _ID, _CAM, _CERT, alt=_E_CERT),
+        _s("pay_fee", "缴纳登记费", "Pay a fee", _ID, _RCPT),
+        _s("mortgage_cancellation", "抵押注销", "Mortgage cancellation", _ID, _CAM, _SCAN, _RCPT),
+        _s("address_change", "地址变更", "Address change", _ID, _CAM, _SCAN, _RCPT),
+        _s("name_change", "更名变更", "Name change", _ID, _CAM, _SCAN, _RCPT),
+        _s(
+            "print_certificate",
+            "打印证书证明",
+            "Print my certificate",
+            _ID,
+            _CAM,
+            _CERT,
+            alt=_E_CERT,
+        ),
+        _s(
+            "queue_ticket",
+            "取号",
+            "Queue ticket",
+            _RCPT,
+            alt=("请到大厅取号机取号", "Please use the ticket machine in the hall"),
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class ServiceAvailability:
+    service: Service
+    available: bool
+    reason_zh: str = ""
+    reason_en: str = ""
+
+
+ROLE_NAMES = {
+    Role.IDCARD: ("身份证阅读器", "ID card reader"),
+    Role.CAMERA: ("摄像头", "camera"),
+    Role.SCANNER: ("扫描仪", "scanner"),
+    Role.RECEIPT: ("凭条打印机", "receipt printer"),
+    Role.CERTIFICATE: ("证书打印机", "certificate printer"),
+}
+
+
+def availability(
+    enabled: tuple[str, ...], statuses: Mapping[Role, Status | None]
+) -> list[ServiceAvailability]:
+    """Each enabled service, in order, with why it cannot run when a device it needs is down.
+
+    ``statuses`` maps each configured role to its status; a role missing from the map is not
+    fitted on this kiosk at all.
+    """
+    out = []
+    for name in enabled:
+        service = SERVICES[name]
+        down = []
+        for role in sorted(service.needs):
+            status = statuses.get(role)
+            if status is None or not status.usable:
+                down.append(role)
+        if down:
+            zh = "、".join(ROLE_NAMES[r][0] for r in down) + "暂不可用"
+            en = ", ".join(ROLE_NAMES[r][1] for r in down) + " unavailable"
+            out.append(ServiceAvailability(service, False, zh, en))
+        else:
+            out.append(ServiceAvailability(service, True))
+    return out
+
+
+def devices_text(roles: list[Role]) -> tuple[str, str]:
+    """ "Devices down: …" in Chinese and English, or empty texts when none is down."""
+    if not roles:
+        return "", ""
+    zh = "不可用设备：" + "、".join(ROLE_NAMES[r][0] for r in roles)
+    en = "Devices down: " + ", ".join(ROLE_NAMES[r][1] for r in roles)
+    return zh, en

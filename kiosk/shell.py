@@ -1,0 +1,84 @@
+"""The home shell's view-model: language, large text, the session, what the home screen shows.
+
+UI-free: the Kivy screens read it and call it; tests drive it without a window.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from drivers.base import Role
+from kiosk.core import Kiosk
+from kiosk.services import ServiceAvailability, availability
+from kiosk.session import Phase, Session
+
+
+class Shell:
+    def __init__(self, kiosk: Kiosk, clock: Callable[[], float] = time.monotonic) -> None:
+        self.kiosk = kiosk
+        self._clock = clock
+        self.default_language = kiosk.config.kiosk.languages[0]
+        self.language = self.default_language
+        self.large_text = False
+        self.session: Session | None = None
+
+    # -- session --------------------------------------------------------------------------
+
+    def begin_session(self) -> Session:
+        if self.session is not None:
+            self.session.end("replaced")
+        self.session = Session(self.kiosk.config.session, self.kiosk.bus, self._clock)
+        self.kiosk.bus.publish("session:started", self.session.id)
+        return self.session
+
+    def end_session(self, reason: str) -> None:
+        """End the visit: wipe it, and give the next person the default language and text."""
+        if self.session is not None:
+            self.session.end(reason)
+            self.session = None
+        self.language = self.default_language
+        self.large_text = False
+
+    def touch(self) -> None:
+        if self.session is not None:
+            self.session.touch()
+
+    def tick(self) -> Phase | None:
+        """Advance the idle clock; when the session times out it is ended here."""
+        if self.session is None:
+            return None
+        phase = self.session.tick()
+        if phase is Phase.ENDED:
+            self.end_session("idle")
+        return phase
+
+    # -- settings -------------------------------------------------------------------------
+
+    def toggle_language(self) -> str:
+        languages = self.kiosk.config.kiosk.languages
+        index = languages.index(self.language) if self.language in languages else -1
+        self.language = languages[(index + 1) % len(languages)]
+        return self.language
+
+    def toggle_large_text(self) -> bool:
+        self.large_text = not self.large_text
+        return self.large_text
+
+    # -- what the home screen shows -------------------------------------------------------
+
+    def services(self) -> list[ServiceAvailability]:
+        statuses = self.kiosk.device_manager.statuses()
+        return availability(self.kiosk.config.services.enabled, dict(statuses))
+
+    def devices_down(self) -> list[Role]:
+        """Required devices that are down: the kiosk shows its out-of-service screen."""
+        return self.kiosk.device_manager.required_down()
+
+    def devices_unusable(self) -> list[Role]:
+        return [r for r, s in self.kiosk.device_manager.statuses().items() if not s.usable]
+
+    def out_of_service(self) -> bool:
+        if self.devices_down():
+            return True
+        return not any(s.available for s in self.services())

@@ -1,0 +1,62 @@
+"""Starts the emulators a profile asks for and hands their endpoints to the device manager.
+
+In the ``sim`` profile every role names its emulator. ``emulate_all`` also stands an emulator
+in for every real-hardware role, which is how the tests boot each shipped profile.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+from pathlib import Path
+
+from drivers.base import Role
+from drivers.registry import EMULATORS, Emulator, emulator_for_driver
+from kiosk.profiles import Profile
+
+log = logging.getLogger(__name__)
+
+
+class EmulatorHarness:
+    def __init__(
+        self, profile: Profile, runtime_dir: Path | None = None, *, emulate_all: bool = False
+    ) -> None:
+        self.profile = profile
+        self._own_dir = runtime_dir is None
+        self.runtime_dir = runtime_dir or Path(tempfile.mkdtemp(prefix="dengji-sim-"))
+        self.emulators: dict[Role, Emulator] = {}
+        self.endpoints: dict[Role, dict[str, object]] = {}
+        self.errors: dict[Role, str] = {}
+        self._emulate_all = emulate_all
+
+    def start(self) -> dict[Role, dict[str, object]]:
+        self.runtime_dir.mkdir(parents=True, exist_ok=True)
+        for role, spec in self.profile.devices.items():
+            name = spec.emulator
+            if not name and self._emulate_all:
+                name = emulator_for_driver(spec.driver)
+            if not name:
+                continue
+            emulator = EMULATORS[name].create(self.runtime_dir)
+            try:
+                self.endpoints[role] = emulator.start()
+            except Exception as err:  # the device will show OFFLINE with this reason
+                self.errors[role] = f"emulator {name} did not start: {err}"
+                log.error("emulator failed", extra={"role": str(role), "error": str(err)})
+                continue
+            self.emulators[role] = emulator
+        return self.endpoints
+
+    def stop(self) -> None:
+        for emulator in self.emulators.values():
+            try:
+                emulator.stop()
+            except Exception:
+                log.exception("emulator stop failed")
+            remove = getattr(emulator, "remove", None)
+            if callable(remove):
+                remove()
+        self.emulators.clear()
+        if self._own_dir:
+            shutil.rmtree(self.runtime_dir, ignore_errors=True)

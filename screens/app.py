@@ -1,0 +1,209 @@
+"""The Kivy application: thin. It wires the shell view-model to the screens and the clock.
+
+Device and session events arrive on worker threads; they only pull a Kivy trigger, and the
+screens are refreshed on the UI thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.config import Config
+from kivy.uix.screenmanager import NoTransition, ScreenManager
+
+from kiosk.core import Kiosk
+from kiosk.events import Subscription
+from kiosk.services import devices_text
+from kiosk.session import Phase
+from kiosk.shell import Shell
+from screens.registry import ScreenRegistry, load_kv
+from screens.theme import Theme
+
+log = logging.getLogger(__name__)
+TICK_S = 0.25
+
+
+def open_window(width: int, height: int, fullscreen: bool) -> Any:
+    """Create Kivy's window with the configured size.
+
+    Kivy creates its window when ``kivy.core.window`` is first imported and reads the size from
+    its config then; resizing an offscreen window later leaves a stale viewport.
+    """
+    if "kivy.core.window" not in sys.modules:
+        Config.set("graphics", "width", str(width))
+        Config.set("graphics", "height", str(height))
+        Config.set("graphics", "fullscreen", "auto" if fullscreen else "0")
+        Config.set("kivy", "exit_on_escape", "0")
+    from kivy.core.window import Window
+
+    return Window
+
+
+class KioskApp(App):  # type: ignore[misc]
+    title = "Dengji Kiosk"
+
+    def __init__(
+        self,
+        kiosk: Kiosk,
+        *,
+        exit_after: float | None = None,
+        screenshot: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.kiosk = kiosk
+        self.shell = Shell(kiosk)
+        self._exit_after = exit_after
+        self._screenshot = screenshot
+        self._subscriptions: list[Subscription] = []
+        self.countdown: Any = None
+        self.notice: Any = None
+        ui = kiosk.config.ui
+        window = open_window(ui.width, ui.height, ui.fullscreen)
+        self.theme = Theme(ui, int(window.size[0]))
+        self.theme.language = self.shell.language
+
+    # -- building -------------------------------------------------------------------------
+
+    def build(self) -> ScreenManager:
+        self.manager = ScreenManager(transition=NoTransition())
+        self.screens = ScreenRegistry(self.manager)
+        load_kv("screens.widgets")
+        load_kv("screens.idle")
+        self._refresh_trigger = Clock.create_trigger(lambda _dt: self.refresh(), 0)
+        bus = self.kiosk.bus
+        self._subscriptions = [
+            bus.subscribe("*:status", lambda _name, _payload: self._refresh_trigger()),
+        ]
+        self.window = open_window(0, 0, False)
+        self.window.bind(on_touch_down=self._on_any_touch)
+        Clock.schedule_interval(self._tick, TICK_S)
+        self.show("attract")
+        self.refresh()
+        # Timers start on the first frame: scheduled from build() they would fire at once,
+        # because the clock's first tick also counts the time the window took to open.
+        Clock.schedule_once(self._on_first_frame, 0)
+        return self.manager
+
+    def _on_first_frame(self, _dt: float) -> None:
+        if self._screenshot:
+            Clock.schedule_once(lambda _dt: self.save_screenshot(self._screenshot or ""), 0.8)
+        if self._exit_after is not None:
+            Clock.schedule_once(lambda _dt: self.stop(), self._exit_after)
+
+    def on_stop(self) -> None:
+        for subscription in self._subscriptions:
+            subscription.cancel()
+        self._subscriptions.clear()
+        self.window.unbind(on_touch_down=self._on_any_touch)
+        self.shell.end_session("shutdown")
+
+    # -- navigation -----------------------------------------------------------------------
+
+    def show(self, name: str) -> None:
+        if self.manager.current != name or not self.manager.has_screen(name):
+            self.screens.show(name)
+            log.info("screen shown", extra={"screen": name})
+
+    def begin_session(self) -> None:
+        if self.shell.out_of_service():
+            self.refresh()
+            return
+        self.shell.begin_session()
+        self.show("home")
+        self.refresh()
+
+    def end_session(self, reason: str) -> None:
+        self._reset_visit(reason)
+        self.show("attract")
+        self.refresh()
+
+    def _reset_visit(self, reason: str) -> None:
+        self._close_countdown()
+        self._close_notice()
+        self.shell.end_session(reason)
+        self.theme.language = self.shell.language
+        self.theme.scale = 1.0
+
+    def touch_session(self) -> None:
+        self.shell.touch()
+        self._close_countdown()
+
+    def open_service(self, name: str) -> None:
+        """The guided flows arrive with the journeys; until then the tile says so."""
+        from screens.home import NoticeView
+
+        self._close_notice()
+        self.notice = NoticeView("home.coming", self.shell.language)
+        self.notice.open()
+        log.info("service chosen", extra={"service": name})
+
+    # -- settings -------------------------------------------------------------------------
+
+    def toggle_language(self) -> None:
+        self.theme.language = self.shell.toggle_language()
+        self.refresh()
+
+    def toggle_large_text(self) -> None:
+        large = self.shell.toggle_large_text()
+        self.theme.scale = self.kiosk.config.ui.large_text_scale if large else 1.0
+
+    # -- periodic work and events ---------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Re-read device availability and put the right screen and tiles up (UI thread)."""
+        if self.shell.out_of_service():
+            if self.shell.session is not None:
+                self._reset_visit("out_of_service")
+            screen = self.screens.get("out_of_service")
+            screen.devices_zh, screen.devices_en = devices_text(self.shell.devices_unusable())
+            self.show("out_of_service")
+            return
+        if self.manager.current == "out_of_service":
+            self.show("attract")
+        home = self.screens.get("home")
+        home.show_services(self.shell.services(), self.shell.language)
+
+    def _on_any_touch(self, _window: Any, _touch: Any) -> bool:
+        self.shell.touch()
+        if self.countdown is not None:
+            self._close_countdown()
+        return False  # let the touch reach the widgets
+
+    def _tick(self, _dt: float) -> None:
+        phase = self.shell.tick()
+        if phase is Phase.ENDED or (phase is None and self.manager.current == "home"):
+            log.info("session timed out")
+            self.end_session("idle")
+            return
+        if phase is Phase.WARNING and self.shell.session is not None:
+            if self.countdown is None:
+                from screens.idle import IdleCountdown
+
+                self.countdown = IdleCountdown()
+                self.countdown.open()
+            self.countdown.seconds = int(self.shell.session.seconds_left() + 0.99)
+
+    def _close_countdown(self) -> None:
+        if self.countdown is not None:
+            self.countdown.dismiss()
+            self.countdown = None
+
+    def _close_notice(self) -> None:
+        if self.notice is not None:
+            self.notice.dismiss()
+            self.notice = None
+
+    def save_screenshot(self, path: str) -> str:
+        """Write the current frame to ``path`` (Kivy appends a counter; we rename it back)."""
+        target = Path(path)
+        written = self.window.screenshot(name=str(target.with_suffix("")) + "_.png")
+        if written:
+            Path(written).replace(target)
+        log.info("screenshot written", extra={"path": str(target)})
+        return str(target)
