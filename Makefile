@@ -10,7 +10,7 @@ setup:
 
 ## Start the kiosk on the embedded defaults (sim profile, sandbox registry).
 run: setup
-	$(BIN)/kiosk run
+	$(BIN)/kiosk run $(RUN_ARGS)
 
 ## Lint, type-check and run the whole test suite (pytest exit 5, no tests, fails too).
 test: setup lint pytest

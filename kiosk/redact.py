@@ -14,7 +14,7 @@ import threading
 ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{3})\d{10,11}(\d{3}[\dXx])(?![0-9A-Za-z])")
 MOBILE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?(1[3-9]\d)[- ]?\d{4}[- ]?(\d{4})(?!\d)")
 PERSONAL_KEYS = frozenset(
-    {"name", "holder", "applicant", "id_number", "phone", "mobile", "address", "card_number"}
+    {"person", "holder", "applicant", "id_number", "phone", "mobile", "address", "card_number"}
 )
 
 

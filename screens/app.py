@@ -191,12 +191,12 @@ class KioskApp(App):  # type: ignore[misc]
 
     def _close_countdown(self) -> None:
         if self.countdown is not None:
-            self.countdown.dismiss()
+            self.countdown.dismiss(animation=False)
             self.countdown = None
 
     def _close_notice(self) -> None:
         if self.notice is not None:
-            self.notice.dismiss()
+            self.notice.dismiss(animation=False)
             self.notice = None
 
     def save_screenshot(self, path: str) -> str:

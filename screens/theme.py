@@ -79,7 +79,8 @@ class Theme(EventDispatcher):  # type: ignore[misc]
             log.error("no CJK font: Chinese will not render", extra={"error": str(err)})
 
     def mm(self, value: float) -> float:
-        """Pixels for a physical length (layout: unaffected by large text)."""
+        """Pixels for a physical length (layout: unaffected by large text). In kv, write
+        ``X * app.theme.px_per_mm`` instead, so that the rule binds to the property."""
         return float(value * self.px_per_mm)
 
     def text(self, value_mm: float) -> float:

@@ -25,6 +25,7 @@ class PrinterConditions:
     cover_open: bool = False
     offline: bool = False
     cutter_error: bool = False
+    garbage_status: bool = False  # fault injection: answer status requests with a non-status byte
 
 
 def status_answer(conditions: PrinterConditions, request: int) -> int:
@@ -148,7 +149,9 @@ class EscposEmulator:
             if data.startswith(st.DLE_EOT, i) or data.startswith(GS_R, i):
                 if i + 2 >= len(data):
                     break
-                if data.startswith(GS_R, i):
+                if self.conditions.garbage_status:
+                    answer = 0x00
+                elif data.startswith(GS_R, i):
                     answer = gs_r_answer(self.conditions)
                 else:
                     answer = status_answer(self.conditions, data[i + 2])

@@ -85,7 +85,7 @@ class SaneScanner:
             constraint = getattr(source_option, "constraint", None)
             if isinstance(constraint, list):
                 self._sources = frozenset(str(c) for c in constraint)
-        except (AttributeError, ValueError) as err:
+        except Exception as err:  # python-sane raises _sane.error, AttributeError, ValueError
             device.close()
             raise ConfigurationError(f"scanner rejected the profile's settings: {err}") from err
         self._device = device

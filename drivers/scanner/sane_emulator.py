@@ -22,7 +22,9 @@ class SaneEmulator:
         (self.folder / "dll.conf").write_text("test\npnm\n")
         if SYSTEM_TEST_CONF.exists():
             shutil.copy(SYSTEM_TEST_CONF, self.folder / "test.conf")
-        return {"device": self.device, "config_dir": str(self.folder)}
+        # The test backend has its own source names; standing in for another model, it scans
+        # from its default source rather than refusing that model's name for its ADF.
+        return {"device": self.device, "config_dir": str(self.folder), "source": ""}
 
     def stop(self) -> None:
         """Nothing runs: the backends live inside the driver's process."""

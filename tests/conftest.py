@@ -1,0 +1,51 @@
+"""Shared fixtures. Kivy's environment is set here, before anything can import Kivy."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+_KIVY_HOME = tempfile.mkdtemp(prefix="dengji-kivy-")
+os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
+os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+os.environ.setdefault("KIVY_NO_ARGS", "1")
+os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
+os.environ.setdefault("KIVY_HOME", _KIVY_HOME)
+
+import pytest  # noqa: E402
+
+from kiosk.config import (  # noqa: E402
+    DevicesSection,
+    KioskSection,
+    SessionSection,
+    SiteConfig,
+    UiSection,
+)
+from kiosk.core import Kiosk  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def fast_config(tmp_path: Path, **session: Any) -> SiteConfig:
+    """Defaults, with quick device supervision and a data folder of the test's own."""
+    return SiteConfig(
+        kiosk=KioskSection(data_dir=str(tmp_path / "data")),
+        devices=DevicesSection(
+            poll_interval_s=0.1, reopen_backoff_min_s=0.05, reopen_backoff_max_s=0.2
+        ),
+        session=SessionSection(**session) if session else SessionSection(),
+        ui=UiSection(width=1280, height=720),
+    )
+
+
+@pytest.fixture
+def sim_kiosk(tmp_path: Path) -> Iterator[Kiosk]:
+    kiosk = Kiosk.from_config(fast_config(tmp_path), runtime_dir=tmp_path / "run")
+    kiosk.start()
+    try:
+        yield kiosk
+    finally:
+        kiosk.stop()

@@ -1,0 +1,106 @@
+"""The ``kiosk`` command as a maintenance person runs it, in a child process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+
+from tests.conftest import REPO
+from tests.ui_driver import is_blank
+
+
+def kiosk(
+    *args: str, timeout: float = 120, env: dict[str, str] | None = None, cwd: Path = REPO
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "kiosk", *args],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def test_profiles_list_and_check() -> None:
+    listed = kiosk("profiles", "list")
+    assert listed.returncode == 0
+    assert "sim" in listed.stdout and "hall-example-k1" in listed.stdout
+    checked = kiosk("profiles", "check")
+    assert checked.returncode == 0, checked.stderr
+    assert "ok   sim:" in checked.stdout
+
+
+def test_profiles_check_fails_precisely_on_a_bad_profile(tmp_path: Path) -> None:
+    bad = tmp_path / "hall-acme-x1.toml"
+    bad.write_text('[camera]\ndriver = "opencv"\nsource = "0"\nfsp = 30\n')
+    result = kiosk("profiles", "check", str(bad))
+    assert result.returncode == 1
+    assert f"{bad}: camera.fsp: unknown key (did you mean 'fps'?)" in result.stderr
+
+
+def test_a_bad_config_stops_the_command_with_its_message(tmp_path: Path) -> None:
+    config = tmp_path / "site.toml"
+    config.write_text('[kiosk]\nprofle = "sim"\n')
+    result = kiosk("--config", str(config), "profiles", "list")
+    assert result.returncode == 2
+    assert f"{config}: kiosk.profle: unknown key (did you mean 'profile'?)" in result.stderr
+
+
+def test_diag_json_on_sim(tmp_path: Path) -> None:
+    result = kiosk("diag", "--json", env={"XDG_STATE_HOME": str(tmp_path)})
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads(result.stdout)
+    assert report["ok"] is True and report["profile"] == "sim"
+    roles = {d["role"]: d for d in report["devices"]}
+    assert set(roles) == {"idcard", "camera", "scanner", "receipt", "certificate"}
+    assert all(d["status"]["state"] == "ready" and d["self_test"]["ok"] for d in roles.values())
+
+
+def test_diag_fails_when_a_required_device_is_missing(tmp_path: Path) -> None:
+    result = kiosk(
+        "diag",
+        "--profile",
+        "hall-example-k1",
+        "--settle",
+        "1",
+        env={"XDG_STATE_HOME": str(tmp_path)},
+    )
+    assert result.returncode == 1
+    assert "FAIL  idcard" in result.stdout
+    assert "FAILED: a required device is not working" in result.stdout
+
+
+def test_make_run_reaches_the_attract_screen_headless(tmp_path: Path) -> None:
+    """The README's run command, offscreen, until the attract screen is up."""
+    shot = tmp_path / "attract.png"
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DISPLAY", "WAYLAND_DISPLAY", "SDL_VIDEODRIVER", "KIVY_HOME")
+    }
+    env["XDG_STATE_HOME"] = str(tmp_path)
+    result = subprocess.run(
+        ["make", "--no-print-directory", "run", f"RUN_ARGS=--exit-after 2 --screenshot {shot}"],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=REPO,
+        env=env,
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "offscreen video driver" in result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert {"msg": "screen shown", "screen": "attract"}.items() <= next(
+        e for e in lines if e.get("msg") == "screen shown"
+    ).items()
+    assert not any(e.get("screen") == "out_of_service" for e in lines)
+    image = cv2.imread(str(shot))
+    assert image is not None and not is_blank(image)

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from drivers.base import Detail, Role, State, Status
+from kiosk.config import DEFAULT_SERVICES
+from kiosk.services import availability
+
+READY = Status(State.READY)
+DOWN = Status(State.OFFLINE, frozenset({Detail.DISCONNECTED}))
+
+
+def test_everything_ready_everything_available() -> None:
+    result = availability(DEFAULT_SERVICES, dict.fromkeys(Role, READY))
+    assert [a.service.name for a in result] == list(DEFAULT_SERVICES)
+    assert all(a.available for a in result)
+
+
+def test_a_down_receipt_printer_disables_exactly_its_services() -> None:
+    statuses = dict.fromkeys(Role, READY) | {Role.RECEIPT: DOWN}
+    result = {a.service.name: a for a in availability(DEFAULT_SERVICES, statuses)}
+    assert not result["queue_ticket"].available
+    assert result["queue_ticket"].reason_zh == "凭条打印机暂不可用"
+    assert result["queue_ticket"].reason_en == "receipt printer unavailable"
+    assert not result["pay_fee"].available
+    assert result["query_certificate"].available
+
+
+def test_paper_out_counts_as_down_and_a_missing_role_too() -> None:
+    paper_out = Status(State.ERROR, frozenset({Detail.PAPER_OUT}))
+    statuses = {Role.IDCARD: READY, Role.RECEIPT: paper_out}
+    result = {a.service.name: a for a in availability(("pay_fee", "query_certificate"), statuses)}
+    assert not result["pay_fee"].available
+    assert "摄像头" in result["query_certificate"].reason_zh
+    assert "certificate printer" in result["query_certificate"].reason_en

@@ -1,0 +1,172 @@
+"""The real Kivy app, headless: attract → home → language → large text → idle → attract."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from drivers.base import Role, State
+from kiosk.core import Kiosk
+from tests.conftest import fast_config
+from tests.ui_driver import UiDriver, best_match, is_blank, render_text
+
+pytestmark = pytest.mark.ui
+
+
+@pytest.fixture(scope="module")
+def ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiDriver]:
+    from screens.app import KioskApp
+
+    tmp = tmp_path_factory.mktemp("ui")
+    kiosk = Kiosk.from_config(
+        fast_config(tmp, idle_timeout_s=2.0, warning_s=2.0), runtime_dir=tmp / "run"
+    )
+    kiosk.start()
+    kiosk.device_manager.wait_until(lambda s: all(x.state is State.READY for x in s.values()), 20)
+    driver = UiDriver(KioskApp(kiosk))
+    try:
+        yield driver
+    finally:
+        driver.stop()
+        kiosk.stop()
+
+
+@pytest.fixture
+def at_attract(ui: UiDriver) -> UiDriver:
+    ui.app.end_session("test")
+    ui.frames(3)
+    assert ui.app.manager.current == "attract"
+    return ui
+
+
+def home_buttons(ui: UiDriver) -> dict[str, object]:
+    ids = ui.app.manager.get_screen("home").ids
+    return {"language": ids.language, "large_text": ids.large_text, "exit": ids.exit}
+
+
+def test_attract_screenshot_shows_chinese(at_attract: UiDriver, tmp_path: Path) -> None:
+    ui = at_attract
+    shot = ui.screenshot(tmp_path / "attract.png")
+    assert not is_blank(shot)
+    theme = ui.app.theme
+    title = render_text("不动产登记自助服务", theme.font_name, theme.text(16))
+    assert best_match(shot, title) > 0.85
+    other = render_text("这段文字不在屏幕上", theme.font_name, theme.text(16))
+    assert best_match(shot, other) < 0.6  # the check can fail
+
+
+def test_home_language_large_text_and_idle_back_to_attract(
+    at_attract: UiDriver, tmp_path: Path
+) -> None:
+    ui = at_attract
+    ui.tap_at(ui.window.width / 2, ui.window.height / 2)
+    assert ui.app.manager.current == "home"
+    session = ui.app.shell.session
+    assert session is not None
+
+    tiles = list(ui.app.manager.get_screen("home").ids.services.children)
+    assert len(tiles) == 9 and all(not t.disabled for t in tiles)
+    assert any("取号" in t.text for t in tiles)
+    shot = ui.screenshot(tmp_path / "home_zh.png")
+    assert (
+        best_match(
+            shot, render_text("请选择要办理的业务", ui.app.theme.font_name, ui.app.theme.text(9))
+        )
+        > 0.85
+    )
+
+    ui.tap(home_buttons(ui)["language"])
+    assert ui.app.theme.language == "en"
+    tiles = list(ui.app.manager.get_screen("home").ids.services.children)
+    queue = next(t for t in tiles if t.service_name == "queue_ticket")
+    assert queue.lead == "Queue ticket" and queue.second == "取号"
+    ui.screenshot(tmp_path / "home_en.png")
+
+    normal_px = ui.app.theme.text(8.5)
+    ui.tap(home_buttons(ui)["large_text"])
+    assert ui.app.theme.scale == pytest.approx(1.35)
+    assert f"[size={int(normal_px * 1.35)}]Queue ticket" in queue.text
+    shot = ui.screenshot(tmp_path / "home_large.png")
+    assert not is_blank(shot)
+
+    # No more touches: the countdown appears, then the visit ends and everything resets.
+    assert ui.wait(lambda: ui.app.countdown is not None, 6)
+    assert ui.app.countdown.seconds >= 1
+    assert ui.wait(lambda: ui.app.manager.current == "attract", 6)
+    assert ui.app.shell.session is None
+    assert session.end_reason == "idle" and session.data == {}
+    assert ui.app.theme.language == "zh_CN" and ui.app.theme.scale == 1.0
+    assert ui.app.countdown is None
+
+
+def test_continue_in_the_countdown_keeps_the_session(at_attract: UiDriver) -> None:
+    ui = at_attract
+    ui.tap_at(ui.window.width / 2, ui.window.height / 2)
+    session = ui.app.shell.session
+    assert session is not None, ui.app.manager.current
+    assert ui.wait(lambda: ui.app.countdown is not None, 6)
+    ui.tap(ui.app.countdown.ids.stay)
+    assert ui.app.countdown is None
+    assert ui.app.shell.session is session and ui.app.manager.current == "home"
+
+
+def test_touch_targets_are_at_least_15_mm(at_attract: UiDriver) -> None:
+    from kivy.uix.button import Button
+
+    ui = at_attract
+    ui.tap_at(ui.window.width / 2, ui.window.height / 2)
+    minimum = ui.app.theme.touch_px
+    assert minimum == pytest.approx(15 * ui.app.theme.px_per_mm)
+    buttons = [w for w in ui.walk() if isinstance(w, Button)]
+    assert len(buttons) >= 12
+    small = [
+        (b.text[:20], b.width, b.height) for b in buttons if b.width < minimum or b.height < minimum
+    ]
+    assert small == []
+
+
+def test_a_down_printer_disables_its_tiles_live(at_attract: UiDriver, tmp_path: Path) -> None:
+    ui = at_attract
+    kiosk = ui.app.kiosk
+    ui.tap_at(ui.window.width / 2, ui.window.height / 2)
+    printer = kiosk.harness.emulators[Role.RECEIPT]
+    printer.stop()
+    try:
+
+        def tile(name: str) -> Any:
+            tiles = ui.app.manager.get_screen("home").ids.services.children
+            return next(t for t in tiles if t.service_name == name)
+
+        assert ui.wait(lambda: tile("queue_ticket").disabled, 10)
+        assert "凭条打印机暂不可用" in tile("queue_ticket").text
+        assert not tile("query_certificate").disabled
+        ui.screenshot(tmp_path / "home_printer_down.png")
+    finally:
+        printer.start()
+    assert ui.wait(lambda: not tile("queue_ticket").disabled, 10)
+
+
+def test_out_of_service_when_the_reader_is_down(at_attract: UiDriver, tmp_path: Path) -> None:
+    ui = at_attract
+    reader = ui.app.kiosk.harness.emulators[Role.IDCARD]
+    reader.stop()
+    try:
+        assert ui.wait(lambda: ui.app.manager.current == "out_of_service", 10)
+        screen = ui.app.manager.get_screen("out_of_service")
+        assert "身份证阅读器" in screen.devices_zh
+        shot = ui.screenshot(tmp_path / "oos.png")
+        assert (
+            best_match(
+                shot,
+                render_text("设备维护中，暂停服务", ui.app.theme.font_name, ui.app.theme.text(13)),
+            )
+            > 0.85
+        )
+        ui.tap_at(ui.window.width / 2, ui.window.height / 2)
+        assert ui.app.shell.session is None  # no visit can start
+    finally:
+        reader.start()
+    assert ui.wait(lambda: ui.app.manager.current == "attract", 10)
