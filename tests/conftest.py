@@ -25,6 +25,7 @@ from kiosk.config import (  # noqa: E402
     UiSection,
 )
 from kiosk.core import Kiosk  # noqa: E402
+from tests.backend_fixtures import Registry, start_registry  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -49,3 +50,9 @@ def sim_kiosk(tmp_path: Path) -> Iterator[Kiosk]:
         yield kiosk
     finally:
         kiosk.stop()
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
+    """A sandbox registry on loopback with a registered client, shared by a test module."""
+    yield from start_registry(tmp_path_factory.mktemp("registry"))

@@ -1,0 +1,463 @@
+"""Typed messages of the registry gateway API, shared by the client and the sandbox.
+
+One definition for both sides, so they cannot drift. ``parse`` is strict (unknown fields and
+wrong types are errors that name the field); ``dump`` gives plain JSON.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from kiosk.strict import StrictConfigError, build
+
+T = TypeVar("T")
+
+
+class InvalidMessage(ValueError):
+    def __init__(self, field_name: str, reason: str) -> None:
+        super().__init__(f"{field_name}: {reason}" if field_name else reason)
+        self.field = field_name
+        self.reason = reason
+
+
+def parse(cls: type[T], data: Any) -> T:
+    if not isinstance(data, dict):
+        raise InvalidMessage("", "body must be a JSON object")
+    try:
+        return build(cls, data, cls.__name__)
+    except StrictConfigError as err:
+        raise InvalidMessage(err.key, err.problem) from None
+
+
+def dump(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: dump(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, StrEnum):
+        return value.value
+    if isinstance(value, list | tuple):
+        return [dump(v) for v in value]
+    return value
+
+
+# -- enums ------------------------------------------------------------------------------------
+
+
+class CardType(StrEnum):
+    RESIDENT = "resident"
+    HMT_PERMIT = "hmt_permit"
+    FOREIGN_PERMANENT = "foreign_permanent"
+    PASSPORT = "passport"
+
+
+class VerifyResult(StrEnum):
+    VERIFIED = "verified"
+    NOT_VERIFIED = "not_verified"
+    RETRY = "retry"
+
+
+class QueryKind(StrEnum):
+    OWN = "own"  # 本人名下不动产登记信息
+    OWNERSHIP = "ownership"  # 有无房产证明
+    UNIT = "unit"  # one unit, with the holder's authorization
+
+
+class ApplicationType(StrEnum):
+    MORTGAGE_CANCELLATION = "mortgage_cancellation"
+    ADDRESS_CHANGE = "address_change"
+    NAME_CHANGE = "name_change"
+    MORTGAGE_FIRST = "mortgage_first"
+    MORTGAGE_CHANGE = "mortgage_change"
+    ADVANCE_MORTGAGE = "advance_mortgage"
+    ADVANCE_TO_MORTGAGE = "advance_to_mortgage"
+    CERTIFICATE_REISSUE = "certificate_reissue"
+
+
+class CaseStatus(StrEnum):
+    ACCEPTED = "accepted"
+    AWAITING_PAYMENT = "awaiting_payment"
+    IN_REVIEW = "in_review"
+    REGISTERED = "registered"  # done: certificate or proof ready
+    REJECTED = "rejected"
+
+
+class Channel(StrEnum):
+    WECHAT = "wechat"
+    ALIPAY = "alipay"
+    UNIONPAY = "unionpay"
+
+
+class OrderKind(StrEnum):
+    QUERY = "query"
+    CASE = "case"
+
+
+class OrderStatus(StrEnum):
+    NOTPAY = "NOTPAY"
+    SUCCESS = "SUCCESS"
+    CLOSED = "CLOSED"
+    REFUNDED = "REFUNDED"
+
+
+class PaperOutcome(StrEnum):
+    PRINTED = "printed"
+    SPOILED = "spoiled"
+    JAMMED = "jammed"
+
+
+# -- kiosk ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RegisterKiosk:
+    kiosk_id: str
+    enrolment_code: str
+
+
+@dataclass(frozen=True)
+class KioskToken:
+    kiosk_id: str
+    token: str
+
+
+@dataclass(frozen=True)
+class DeviceState:
+    role: str
+    state: str
+    details: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Heartbeat:
+    version: str
+    site_mode: str
+    devices: list[DeviceState] = field(default_factory=list)
+    outbox_depth: int = 0
+
+
+@dataclass(frozen=True)
+class HeartbeatAck:
+    server_time: str
+
+
+# -- identity ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Liveness:
+    challenge: str
+    passed: bool
+    score: float = 0.0
+
+
+@dataclass(frozen=True)
+class VerifyIdentity:
+    id_number: str
+    name: str
+    card_type: CardType
+    face_jpeg_b64: str
+    liveness: Liveness
+
+
+@dataclass(frozen=True)
+class Verification:
+    verification_id: str
+    result: VerifyResult
+    score: float
+    reason: str = ""
+
+
+# -- records and queries ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecordsQuery:
+    verification_id: str
+    kind: QueryKind = QueryKind.OWN
+    unit_code: str = ""
+    authorization_code: str = ""
+
+
+@dataclass(frozen=True)
+class Mortgage:
+    mortgage_id: str
+    creditor: str
+    creditor_uscc: str
+    amount_fen: int
+    maximum: bool
+    term_from: str
+    term_to: str
+
+
+@dataclass(frozen=True)
+class PropertyRecord:
+    unit_code: str
+    address: str
+    certificate_number: str
+    area_m2: float
+    use: str
+    right_type: str
+    holders: list[str]  # masked names
+    mortgages: list[Mortgage] = field(default_factory=list)
+    seizures: list[str] = field(default_factory=list)
+    objections: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Records:
+    kind: QueryKind
+    owns_property: bool
+    properties: list[PropertyRecord] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CreateQuery:
+    verification_id: str
+    kind: QueryKind
+    purpose: str
+    unit_code: str = ""
+    authorization_code: str = ""
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    query_id: str
+    kind: QueryKind
+    owns_property: bool
+    property_count: int
+    fee_fen: int
+    paid: bool
+    verification_code: str
+
+
+@dataclass(frozen=True)
+class VerifyCertificate:
+    code: str
+
+
+@dataclass(frozen=True)
+class CertificateCheck:
+    valid: bool
+    kind: str = ""
+    issued_at: str = ""
+    property_count: int = 0
+
+
+# -- applications -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Attachment:
+    attachment_id: str
+    sha256: str
+    size: int
+    content_type: str
+
+
+@dataclass(frozen=True)
+class FieldValue:
+    name: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Signature:
+    signer: str  # "applicant", "operator", ...
+    image_sha256: str
+    signed_at: str
+
+
+@dataclass(frozen=True)
+class Application:
+    type: ApplicationType
+    unit_code: str
+    verification_id: str
+    fields: list[FieldValue] = field(default_factory=list)
+    attachments: list[str] = field(default_factory=list)
+    signatures: list[Signature] = field(default_factory=list)
+    mortgage_id: str = ""
+
+
+@dataclass(frozen=True)
+class Case:
+    case_number: str
+    type: ApplicationType
+    status: CaseStatus
+    unit_code: str
+    fee_fen: int
+    paid: bool
+    created_at: str
+    attachments: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CasesQuery:
+    verification_id: str
+
+
+@dataclass(frozen=True)
+class Cases:
+    cases: list[Case] = field(default_factory=list)
+
+
+# -- payments ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CreateOrder:
+    reference: str  # the business reference: the same one never makes a second charge
+    kind: OrderKind
+    target: str  # query id or case number
+    channel: Channel
+
+
+@dataclass(frozen=True)
+class Order:
+    order_id: str
+    reference: str
+    kind: OrderKind
+    target: str
+    amount_fen: int
+    channel: Channel
+    payee: str
+    qr_payload: str
+    expires_at: str
+    status: OrderStatus
+
+
+@dataclass(frozen=True)
+class EReceipt:
+    receipt_number: str
+    order_id: str
+    amount_fen: int
+    payee: str
+    item: str
+    issued_at: str
+    check_code: str
+    verify_url: str
+
+
+@dataclass(frozen=True)
+class RefundRequest:
+    refund_no: str
+    amount_fen: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class Refund:
+    refund_no: str
+    order_id: str
+    amount_fen: int
+    status: str
+
+
+# -- certificates on paper --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CertificateData:
+    case_number: str
+    kind: str  # "certificate" (不动产权证书) or "proof" (不动产登记证明)
+    certificate_number: str
+    unit_code: str
+    address: str
+    holders: list[str]
+    right_type: str
+    use: str
+    area_m2: float
+    issued_on: str
+    fields: list[FieldValue] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PaperReport:
+    case_number: str
+    paper_serial: str
+    outcome: PaperOutcome
+
+
+@dataclass(frozen=True)
+class PaperAck:
+    paper_serial: str
+    outcome: PaperOutcome
+    case_number: str
+
+
+# -- bank operators ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OperatorLogin:
+    bank_code: str
+    operator_id: str
+    password: str
+
+
+@dataclass(frozen=True)
+class Bank:
+    bank_code: str
+    name: str
+    uscc: str
+    licence_number: str
+
+
+@dataclass(frozen=True)
+class OperatorSession:
+    operator_token: str
+    operator_id: str
+    operator_name: str
+    bank: Bank
+
+
+# -- queue ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TicketRequest:
+    service: str
+
+
+@dataclass(frozen=True)
+class Ticket:
+    ticket_number: str
+    service: str
+    waiting_ahead: int
+    issued_at: str
+
+
+@dataclass(frozen=True)
+class AppointmentsQuery:
+    verification_id: str
+
+
+@dataclass(frozen=True)
+class Appointment:
+    code: str
+    service: str
+    slot: str
+    checked_in: bool
+
+
+@dataclass(frozen=True)
+class Appointments:
+    appointments: list[Appointment] = field(default_factory=list)
+
+
+# -- sandbox controls (training rooms and tests) ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Faults:
+    status: int = 0  # answer the next ``count`` API calls with this HTTP status
+    delay_s: float = 0.0  # or delay them
+    count: int = 1
+
+
+@dataclass(frozen=True)
+class ErrorBody:
+    error: str
+    reason: str
+    field: str = ""

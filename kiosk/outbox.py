@@ -1,0 +1,258 @@
+"""The durable outbox: writes that must not be lost reach the registry exactly once.
+
+Applications, payment reports, paper reports and audit uploads are put here first (SQLite,
+WAL, synchronous=FULL), each with its idempotency key, then a sender thread delivers them, in
+order within a group (a case), across restarts. The gateway keeps each key's first answer, so a
+crash between its commit and ours only makes the retry return that same answer: nothing is
+lost, nothing is done twice. Bodies are sealed at rest and dropped once acknowledged.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from kiosk.backend import models as m
+from kiosk.backend.client import RegistryClient, new_key
+from kiosk.backend.errors import BackendError
+from kiosk.events import EventBus
+from kiosk.sealing import Sealer
+
+log = logging.getLogger(__name__)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    key TEXT NOT NULL UNIQUE,
+    grp TEXT NOT NULL,
+    route TEXT NOT NULL,
+    path TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    body BLOB,
+    state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'failed')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_at REAL NOT NULL DEFAULT 0,
+    created REAL NOT NULL,
+    result TEXT NOT NULL DEFAULT '',
+    error TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (state, grp, seq);
+"""
+
+
+class ItemState(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"  # refused by the registry: kept for staff, never resent
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    seq: int
+    key: str
+    group: str
+    route: str
+    state: ItemState
+    attempts: int
+    result: dict[str, Any]
+    error: str
+
+
+class Outbox:
+    def __init__(
+        self,
+        path: Path,
+        client: RegistryClient,
+        sealer: Sealer,
+        bus: EventBus | None = None,
+        *,
+        backoff_s: float = 1.0,
+        backoff_max_s: float = 300.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.path = path
+        self.client = client
+        self.sealer = sealer
+        self.bus = bus
+        self.backoff_s = backoff_s
+        self.backoff_max_s = backoff_max_s
+        self.clock = clock
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(
+            str(path), timeout=30, isolation_level=None, check_same_thread=False
+        )
+        self._conn.row_factory = sqlite3.Row
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=FULL")
+        self._conn.executescript(SCHEMA)
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- putting --------------------------------------------------------------------------
+
+    def put(
+        self,
+        route: str,
+        body: Any,
+        *,
+        group: str,
+        key: str | None = None,
+        path: dict[str, str] | None = None,
+        content_type: str = "application/json",
+    ) -> str:
+        """Keep a write for delivery. With a ``key`` already present, nothing changes."""
+        key = key or new_key()
+        raw = (
+            body
+            if isinstance(body, bytes)
+            else json.dumps(m.dump(body), ensure_ascii=False).encode()
+        )
+        with self._lock:
+            self._conn.execute(
+                "INSERT OR IGNORE INTO outbox (key, grp, route, path, content_type, body, created) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    key,
+                    group,
+                    route,
+                    json.dumps(path or {}),
+                    content_type,
+                    self.sealer.seal(raw),
+                    self.clock(),
+                ),
+            )
+        self._wake.set()
+        return key
+
+    # -- reading --------------------------------------------------------------------------
+
+    def item(self, key: str) -> OutboxItem | None:
+        with self._lock:
+            row = self._conn.execute("SELECT * FROM outbox WHERE key = ?", (key,)).fetchone()
+        return _item(row) if row else None
+
+    def items(self) -> list[OutboxItem]:
+        with self._lock:
+            rows = self._conn.execute("SELECT * FROM outbox ORDER BY seq").fetchall()
+        return [_item(r) for r in rows]
+
+    def depth(self) -> int:
+        with self._lock:
+            count: int = self._conn.execute(
+                "SELECT COUNT(*) FROM outbox WHERE state = 'pending'"
+            ).fetchone()[0]
+        return count
+
+    # -- delivering -----------------------------------------------------------------------
+
+    def deliver_due(self) -> int:
+        """Send the first due pending item of each group once. Returns how many were sent."""
+        now = self.clock()
+        with self._lock:
+            heads = self._conn.execute(
+                "SELECT * FROM outbox WHERE seq IN (SELECT MIN(seq) FROM outbox "
+                "WHERE state = 'pending' GROUP BY grp) AND next_at <= ? ORDER BY seq",
+                (now,),
+            ).fetchall()
+        sent = 0
+        for row in heads:
+            if self._stop.is_set():
+                break
+            sent += self._deliver(row)
+        return sent
+
+    def _deliver(self, row: sqlite3.Row) -> int:
+        body_raw = self.sealer.open(bytes(row["body"]))
+        if row["content_type"] == "application/json":
+            body: Any = json.loads(body_raw)
+        else:
+            body = body_raw
+        try:
+            result = self.client.call(
+                row["route"],
+                body,
+                path=json.loads(row["path"]),
+                key=row["key"],
+                content_type=row["content_type"],
+            )
+        except BackendError as err:
+            attempts = row["attempts"] + 1
+            if err.retryable:
+                delay = min(self.backoff_s * 2 ** (attempts - 1), self.backoff_max_s)
+                with self._lock:
+                    self._conn.execute(
+                        "UPDATE outbox SET attempts = ?, next_at = ?, error = ? WHERE seq = ?",
+                        (attempts, self.clock() + delay, str(err), row["seq"]),
+                    )
+                log.warning(
+                    "outbox delivery will be retried",
+                    extra={"route": row["route"], "attempt": attempts},
+                )
+                return 0
+            with self._lock:
+                self._conn.execute(
+                    "UPDATE outbox SET state = 'failed', attempts = ?, error = ?, body = NULL "
+                    "WHERE seq = ?",
+                    (attempts, str(err), row["seq"]),
+                )
+            log.error(
+                "outbox item refused by the registry",
+                extra={"route": row["route"], "error": str(err)},
+            )
+            self._publish("outbox:failed", row["key"])
+            return 0
+        with self._lock:
+            self._conn.execute(
+                "UPDATE outbox SET state = 'sent', attempts = attempts + 1, body = NULL, "
+                "result = ?, error = '' WHERE seq = ?",
+                (json.dumps(m.dump(result), ensure_ascii=False), row["seq"]),
+            )
+        self._publish("outbox:sent", row["key"])
+        return 1
+
+    def start(self, interval_s: float = 1.0) -> None:
+        def run() -> None:
+            while not self._stop.is_set():
+                try:
+                    self.deliver_due()
+                except Exception:
+                    log.exception("outbox sender failed")
+                self._wake.wait(interval_s)
+                self._wake.clear()
+
+        self._thread = threading.Thread(target=run, name="outbox", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self._conn.close()
+
+    def _publish(self, name: str, key: str) -> None:
+        if self.bus is not None:
+            self.bus.publish(name, key)
+
+
+def _item(row: sqlite3.Row) -> OutboxItem:
+    return OutboxItem(
+        row["seq"],
+        row["key"],
+        row["grp"],
+        row["route"],
+        ItemState(row["state"]),
+        row["attempts"],
+        json.loads(row["result"]) if row["result"] else {},
+        row["error"],
+    )

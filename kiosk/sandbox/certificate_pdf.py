@@ -1,0 +1,91 @@
+"""The query certificate (查询结果证明) the sandbox centre issues, as a PDF with a QR code."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import qrcode
+from fpdf import FPDF
+
+from kiosk.backend import models as m
+
+CENTRE = "某市不动产登记中心（沙箱）"
+VERIFY_URL = "https://sandbox.invalid/verify?code={code}"
+FONT_CANDIDATES = (
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+)
+
+
+def _font() -> str:
+    for candidate in FONT_CANDIDATES:
+        if Path(candidate).exists():
+            return candidate
+    raise FileNotFoundError("no Chinese font: install fonts-wqy-microhei")
+
+
+def _qr_png(text: str) -> io.BytesIO:
+    buffer = io.BytesIO()
+    qrcode.make(text, border=2).save(buffer, format="PNG")
+    buffer.seek(0)
+    return buffer
+
+
+def query_certificate_pdf(records: m.Records, person_masked: str, code: str, issued: str) -> bytes:
+    pdf = FPDF(format="A4")
+    pdf.set_auto_page_break(auto=True, margin=25)
+    pdf.add_font("cjk", fname=_font())
+    pdf.alias_nb_pages()
+
+    def footer() -> None:
+        pdf.set_y(-18)
+        pdf.set_font("cjk", size=8)
+        pdf.cell(
+            0, 5, f"第 {pdf.page_no()} 页 / 共 {{nb}} 页    验证码 {code}    涂改无效", align="C"
+        )
+
+    pdf.footer = footer  # type: ignore[method-assign]
+    pdf.add_page()
+    pdf.set_font("cjk", size=18)
+    title = {
+        m.QueryKind.OWN: "不动产登记信息查询结果证明",
+        m.QueryKind.OWNERSHIP: "有无房产查询结果证明",
+        m.QueryKind.UNIT: "不动产登记信息查询结果证明（授权查询）",
+    }[records.kind]
+    pdf.cell(0, 14, title, align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("cjk", size=11)
+    pdf.cell(
+        0, 8, f"查询人：{person_masked}    出具日期：{issued[:10]}", new_x="LMARGIN", new_y="NEXT"
+    )
+    pdf.ln(2)
+    if records.kind is m.QueryKind.OWNERSHIP:
+        text = "经查询，截至出具日期，查询人名下" + ("有" if records.owns_property else "无")
+        pdf.multi_cell(0, 8, text + "不动产登记记录。", new_x="LMARGIN", new_y="NEXT")
+    elif not records.properties:
+        pdf.multi_cell(0, 8, "经查询，查询人名下无不动产登记记录。", new_x="LMARGIN", new_y="NEXT")
+    for index, record in enumerate(records.properties, 1):
+        pdf.set_font("cjk", size=12)
+        pdf.cell(0, 9, f"{index}. {record.address}", new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("cjk", size=10)
+        lines = [
+            f"不动产单元号：{record.unit_code}",
+            f"不动产权证号：{record.certificate_number}",
+            f"权利类型：{record.right_type}    用途：{record.use}    面积：{record.area_m2} ㎡",
+            f"权利人：{'、'.join(record.holders)}",
+        ]
+        lines += [
+            f"抵押：{g.creditor} {g.amount_fen / 100:,.2f} 元 {g.term_from} 至 {g.term_to}"
+            for g in record.mortgages
+        ]
+        lines += [f"查封：{s}" for s in record.seizures]
+        lines += [f"异议：{o}" for o in record.objections]
+        for line in lines:
+            pdf.multi_cell(0, 6, line, new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(2)
+    pdf.ln(4)
+    pdf.set_font("cjk", size=11)
+    pdf.cell(0, 8, f"出具机构：{CENTRE}（电子印章）", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 8, f"验证码：{code}  扫码或登录网站核验", new_x="LMARGIN", new_y="NEXT")
+    pdf.image(_qr_png(VERIFY_URL.format(code=code)), w=32, h=32)
+    return bytes(pdf.output())

@@ -1,0 +1,110 @@
+"""The sandbox registry's SQLite schema. Every statement takes parameters, never text."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS people (
+    id_number TEXT PRIMARY KEY, name TEXT NOT NULL, sex TEXT NOT NULL, birth TEXT NOT NULL,
+    address TEXT NOT NULL, phone TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS properties (
+    unit_code TEXT PRIMARY KEY, address TEXT NOT NULL, certificate_number TEXT NOT NULL UNIQUE,
+    area_m2 REAL NOT NULL, use TEXT NOT NULL, right_type TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS holders (
+    unit_code TEXT NOT NULL REFERENCES properties, id_number TEXT NOT NULL REFERENCES people,
+    PRIMARY KEY (unit_code, id_number)
+);
+CREATE TABLE IF NOT EXISTS banks (
+    bank_code TEXT PRIMARY KEY, name TEXT NOT NULL, uscc TEXT NOT NULL UNIQUE,
+    licence_number TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS operators (
+    bank_code TEXT NOT NULL REFERENCES banks, operator_id TEXT NOT NULL, name TEXT NOT NULL,
+    password_hash TEXT NOT NULL, salt TEXT NOT NULL, failures INTEGER NOT NULL DEFAULT 0,
+    locked_until REAL NOT NULL DEFAULT 0, PRIMARY KEY (bank_code, operator_id)
+);
+CREATE TABLE IF NOT EXISTS mortgages (
+    mortgage_id TEXT PRIMARY KEY, unit_code TEXT NOT NULL REFERENCES properties,
+    bank_code TEXT NOT NULL REFERENCES banks, amount_fen INTEGER NOT NULL,
+    maximum INTEGER NOT NULL, term_from TEXT NOT NULL, term_to TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('active', 'cancelled'))
+);
+CREATE TABLE IF NOT EXISTS seizures (
+    unit_code TEXT NOT NULL REFERENCES properties, court TEXT NOT NULL, since TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS objections (
+    unit_code TEXT NOT NULL REFERENCES properties, since TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS authorizations (
+    code TEXT PRIMARY KEY, holder TEXT NOT NULL REFERENCES people,
+    grantee TEXT NOT NULL REFERENCES people, unit_code TEXT NOT NULL REFERENCES properties,
+    expires TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS kiosks (kiosk_id TEXT PRIMARY KEY, token TEXT NOT NULL UNIQUE);
+CREATE TABLE IF NOT EXISTS heartbeats (
+    kiosk_id TEXT NOT NULL, at TEXT NOT NULL, body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS verifications (
+    verification_id TEXT PRIMARY KEY, id_number TEXT NOT NULL, result TEXT NOT NULL,
+    kiosk_id TEXT NOT NULL, created REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS queries (
+    query_id TEXT PRIMARY KEY, verification_id TEXT NOT NULL, id_number TEXT NOT NULL,
+    kind TEXT NOT NULL, unit_code TEXT NOT NULL, purpose TEXT NOT NULL, fee_fen INTEGER NOT NULL,
+    paid INTEGER NOT NULL, code TEXT NOT NULL UNIQUE, created TEXT NOT NULL,
+    result TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS attachments (
+    attachment_id TEXT PRIMARY KEY, sha256 TEXT NOT NULL, size INTEGER NOT NULL,
+    content_type TEXT NOT NULL, data BLOB NOT NULL, kiosk_id TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS cases (
+    case_number TEXT PRIMARY KEY, type TEXT NOT NULL, status TEXT NOT NULL,
+    unit_code TEXT NOT NULL, applicant TEXT NOT NULL, fee_fen INTEGER NOT NULL,
+    paid INTEGER NOT NULL, created TEXT NOT NULL, body TEXT NOT NULL, kiosk_id TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS orders (
+    order_id TEXT PRIMARY KEY, reference TEXT NOT NULL UNIQUE, kind TEXT NOT NULL,
+    target TEXT NOT NULL, amount_fen INTEGER NOT NULL, channel TEXT NOT NULL,
+    status TEXT NOT NULL, created REAL NOT NULL, expires REAL NOT NULL, paid_at TEXT,
+    receipt_number TEXT
+);
+CREATE TABLE IF NOT EXISTS refunds (
+    refund_no TEXT PRIMARY KEY, order_id TEXT NOT NULL REFERENCES orders,
+    amount_fen INTEGER NOT NULL, reason TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS paper (
+    paper_serial TEXT PRIMARY KEY, case_number TEXT NOT NULL REFERENCES cases,
+    outcome TEXT NOT NULL, at TEXT NOT NULL, kiosk_id TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS tickets (
+    ticket_number TEXT PRIMARY KEY, service TEXT NOT NULL, issued TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS appointments (
+    code TEXT PRIMARY KEY, id_number TEXT NOT NULL REFERENCES people, service TEXT NOT NULL,
+    slot TEXT NOT NULL, checked_in INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS idempotency (
+    kiosk_id TEXT NOT NULL, key TEXT NOT NULL, request_hash TEXT NOT NULL,
+    status INTEGER NOT NULL, content_type TEXT NOT NULL, body BLOB NOT NULL,
+    PRIMARY KEY (kiosk_id, key)
+);
+CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+def connect(path: Path | str) -> sqlite3.Connection:
+    conn = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    return conn
+
+
+def create(conn: sqlite3.Connection) -> None:
+    conn.executescript(SCHEMA)

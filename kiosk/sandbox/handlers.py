@@ -1,0 +1,772 @@
+"""The sandbox registry's business: each API route's handler and the rules a centre enforces.
+
+Handlers run inside one SQLite transaction opened by the server, with the request already
+parsed into its typed model; they raise ``ApiError`` for every refusal, with a reason.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import secrets
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+
+from kiosk.backend import models as m
+from kiosk.backend.api import ATTACHMENT_TYPES, MAX_ATTACHMENT_BYTES
+from kiosk.identifiers import id_number_problem, unit_code_problem
+from kiosk.redact import mask_name
+from kiosk.sandbox.seed import password_hash
+
+VERIFICATION_TTL_S = 15 * 60
+ORDER_TTL_S = 5 * 60
+LOCKOUT_FAILURES = 5
+LOCKOUT_S = 15 * 60
+PAYEE = "某市不动产登记中心（非税收入）"
+FEES = {
+    m.ApplicationType.MORTGAGE_FIRST: 8000,
+    m.ApplicationType.MORTGAGE_CHANGE: 8000,
+    m.ApplicationType.ADVANCE_MORTGAGE: 8000,
+    m.ApplicationType.ADVANCE_TO_MORTGAGE: 8000,
+    m.ApplicationType.CERTIFICATE_REISSUE: 1000,
+    m.ApplicationType.MORTGAGE_CANCELLATION: 0,
+    m.ApplicationType.ADDRESS_CHANGE: 0,
+    m.ApplicationType.NAME_CHANGE: 0,
+}
+QUERY_FEES = {m.QueryKind.OWN: 0, m.QueryKind.OWNERSHIP: 0, m.QueryKind.UNIT: 0}
+INSTANT = {m.ApplicationType.MORTGAGE_CANCELLATION}
+TICKET_SERVICES = {
+    "query_certificate": "A",
+    "pay_fee": "B",
+    "mortgage_cancellation": "C",
+    "address_change": "D",
+    "name_change": "D",
+    "print_certificate": "E",
+    "counter": "F",
+}
+
+
+class ApiError(Exception):
+    """A refusal. ``keep_changes``: what the handler wrote stands (a counted failed login)."""
+
+    def __init__(
+        self, status: int, error: str, reason: str, field: str = "", *, keep_changes: bool = False
+    ) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.error = error
+        self.reason = reason
+        self.field = field
+        self.keep_changes = keep_changes
+
+
+@dataclass
+class Ctx:
+    conn: sqlite3.Connection
+    kiosk_id: str
+    now: float
+    params: dict[str, str]
+    content_type: str = ""
+
+    def iso(self, at: float | None = None) -> str:
+        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.now if at is None else at))
+
+    def one(self, sql: str, *args: Any) -> sqlite3.Row | None:
+        row: sqlite3.Row | None = self.conn.execute(sql, args).fetchone()
+        return row
+
+
+def new_id(prefix: str) -> str:
+    return prefix + secrets.token_hex(8).upper()
+
+
+def setting(ctx: Ctx, name: str, default: int) -> int:
+    row = ctx.one("SELECT value FROM settings WHERE name = ?", name)
+    return int(row["value"]) if row else default
+
+
+# -- kiosk ------------------------------------------------------------------------------------
+
+ENROLMENT_CODE = "SANDBOX-ENROL"
+
+
+def register_kiosk(ctx: Ctx, body: m.RegisterKiosk) -> m.KioskToken:
+    if body.enrolment_code != ENROLMENT_CODE:
+        raise ApiError(401, "unauthorized", "unknown enrolment code", "enrolment_code")
+    if not body.kiosk_id or len(body.kiosk_id) > 40 or not body.kiosk_id.isascii():
+        raise ApiError(400, "invalid", "kiosk id: 1-40 ASCII characters", "kiosk_id")
+    row = ctx.one("SELECT token FROM kiosks WHERE kiosk_id = ?", body.kiosk_id)
+    if row:
+        return m.KioskToken(body.kiosk_id, row["token"])
+    token = secrets.token_urlsafe(24)
+    ctx.conn.execute("INSERT INTO kiosks VALUES (?, ?)", (body.kiosk_id, token))
+    return m.KioskToken(body.kiosk_id, token)
+
+
+def heartbeat(ctx: Ctx, body: m.Heartbeat) -> m.HeartbeatAck:
+    ctx.conn.execute(
+        "INSERT INTO heartbeats VALUES (?, ?, ?)",
+        (ctx.kiosk_id, ctx.iso(), json.dumps(m.dump(body), ensure_ascii=False)),
+    )
+    return m.HeartbeatAck(ctx.iso())
+
+
+# -- identity ---------------------------------------------------------------------------------
+
+
+def _face(image_b64: str) -> np.ndarray[Any, Any]:
+    try:
+        raw = base64.b64decode(image_b64, validate=True)
+    except ValueError:
+        raise ApiError(400, "invalid", "not base64", "face_jpeg_b64") from None
+    if not raw.startswith(b"\xff\xd8") or len(raw) > 2 * 1024 * 1024:
+        raise ApiError(400, "invalid", "a JPEG of at most 2 MB is required", "face_jpeg_b64")
+    image = cv2.imdecode(np.frombuffer(raw, np.uint8), cv2.IMREAD_GRAYSCALE)
+    if image is None:
+        raise ApiError(400, "invalid", "the JPEG does not decode", "face_jpeg_b64")
+    return np.asarray(image)
+
+
+def verify_identity(ctx: Ctx, body: m.VerifyIdentity) -> m.Verification:
+    problem = id_number_problem(body.id_number) if body.card_type is m.CardType.RESIDENT else None
+    if problem:
+        raise ApiError(400, "invalid", problem, "id_number")
+    image = _face(body.face_jpeg_b64)
+    person = ctx.one("SELECT name FROM people WHERE id_number = ?", body.id_number)
+    verification_id = new_id("V")
+    if person is None or person["name"] != body.name:
+        result, score, reason = m.VerifyResult.NOT_VERIFIED, 0.0, "no such person on record"
+    elif not body.liveness.passed:
+        result, score, reason = m.VerifyResult.NOT_VERIFIED, 0.0, "liveness not passed"
+    elif float(image.std()) < 4.0 or min(image.shape) < 64:
+        result, score, reason = m.VerifyResult.RETRY, 0.0, "face image too flat or too small"
+    else:
+        result, score, reason = m.VerifyResult.VERIFIED, 0.92, ""
+    ctx.conn.execute(
+        "INSERT INTO verifications VALUES (?, ?, ?, ?, ?)",
+        (verification_id, body.id_number, result.value, ctx.kiosk_id, ctx.now),
+    )
+    return m.Verification(verification_id, result, score, reason)
+
+
+def _verified(ctx: Ctx, verification_id: str) -> str:
+    """The ID number behind a valid, verified, unexpired verification."""
+    row = ctx.one("SELECT * FROM verifications WHERE verification_id = ?", verification_id)
+    if row is None:
+        raise ApiError(404, "not_found", "no such verification", "verification_id")
+    if row["result"] != m.VerifyResult.VERIFIED.value:
+        raise ApiError(409, "not_verified", "this person was not verified", "verification_id")
+    if ctx.now - row["created"] > VERIFICATION_TTL_S:
+        raise ApiError(
+            409, "expired", "verification expired: check the face again", "verification_id"
+        )
+    number: str = row["id_number"]
+    return number
+
+
+# -- records ----------------------------------------------------------------------------------
+
+
+def _record(ctx: Ctx, unit_code: str, viewer: str) -> m.PropertyRecord:
+    prop = ctx.one("SELECT * FROM properties WHERE unit_code = ?", unit_code)
+    assert prop is not None
+    holders = [
+        (r["name"] if r["id_number"] == viewer else mask_name(r["name"]))
+        for r in ctx.conn.execute(
+            "SELECT p.id_number, p.name FROM holders h JOIN people p USING (id_number) "
+            "WHERE h.unit_code = ? ORDER BY p.id_number",
+            (unit_code,),
+        )
+    ]
+    mortgages = [
+        m.Mortgage(
+            r["mortgage_id"],
+            r["name"],
+            r["uscc"],
+            r["amount_fen"],
+            bool(r["maximum"]),
+            r["term_from"],
+            r["term_to"],
+        )
+        for r in ctx.conn.execute(
+            "SELECT g.*, b.name, b.uscc FROM mortgages g JOIN banks b USING (bank_code) "
+            "WHERE g.unit_code = ? AND g.status = 'active' ORDER BY g.mortgage_id",
+            (unit_code,),
+        )
+    ]
+    seizures = [
+        f"{r['court']} {r['since']}"
+        for r in ctx.conn.execute("SELECT * FROM seizures WHERE unit_code = ?", (unit_code,))
+    ]
+    objections = [
+        f"异议登记 {r['since']}"
+        for r in ctx.conn.execute("SELECT * FROM objections WHERE unit_code = ?", (unit_code,))
+    ]
+    return m.PropertyRecord(
+        unit_code,
+        prop["address"],
+        prop["certificate_number"],
+        prop["area_m2"],
+        prop["use"],
+        prop["right_type"],
+        holders,
+        mortgages,
+        seizures,
+        objections,
+    )
+
+
+def _records(
+    ctx: Ctx, person: str, kind: m.QueryKind, unit_code: str, authorization_code: str
+) -> m.Records:
+    if kind is m.QueryKind.UNIT:
+        problem = unit_code_problem(unit_code)
+        if problem:
+            raise ApiError(400, "invalid", problem, "unit_code")
+        grant = ctx.one(
+            "SELECT * FROM authorizations WHERE code = ? AND grantee = ? AND unit_code = ?",
+            authorization_code,
+            person,
+            unit_code,
+        )
+        if grant is None:
+            raise ApiError(
+                409,
+                "not_authorized",
+                "no authorization from the holder for this unit",
+                "authorization_code",
+            )
+        if grant["expires"] < ctx.iso()[:10]:
+            raise ApiError(409, "expired", "the authorization has expired", "authorization_code")
+        return m.Records(kind, True, [_record(ctx, unit_code, person)])
+    units = [
+        r["unit_code"]
+        for r in ctx.conn.execute(
+            "SELECT unit_code FROM holders WHERE id_number = ? ORDER BY unit_code", (person,)
+        )
+    ]
+    if kind is m.QueryKind.OWNERSHIP:
+        return m.Records(kind, bool(units), [])
+    return m.Records(kind, bool(units), [_record(ctx, u, person) for u in units])
+
+
+def list_records(ctx: Ctx, body: m.RecordsQuery) -> m.Records:
+    person = _verified(ctx, body.verification_id)
+    return _records(ctx, person, body.kind, body.unit_code, body.authorization_code)
+
+
+def create_query(ctx: Ctx, body: m.CreateQuery) -> m.QueryResult:
+    if not body.purpose.strip() or len(body.purpose) > 200:
+        raise ApiError(400, "invalid", "say why (1-200 characters)", "purpose")
+    person = _verified(ctx, body.verification_id)
+    records = _records(ctx, person, body.kind, body.unit_code, body.authorization_code)
+    fee = setting(ctx, f"query_fee_{body.kind.value}", QUERY_FEES[body.kind])
+    query_id = new_id("Q")
+    code = secrets.token_hex(6).upper()
+    ctx.conn.execute(
+        "INSERT INTO queries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            query_id,
+            body.verification_id,
+            person,
+            body.kind.value,
+            body.unit_code,
+            body.purpose,
+            fee,
+            int(fee == 0),
+            code,
+            ctx.iso(),
+            json.dumps(m.dump(records), ensure_ascii=False),
+        ),
+    )
+    return m.QueryResult(
+        query_id, body.kind, records.owns_property, len(records.properties), fee, fee == 0, code
+    )
+
+
+def query_certificate(ctx: Ctx, _body: None) -> bytes:
+    from kiosk.sandbox.certificate_pdf import query_certificate_pdf
+
+    row = ctx.one("SELECT * FROM queries WHERE query_id = ?", ctx.params["query_id"])
+    if row is None:
+        raise ApiError(404, "not_found", "no such query")
+    if not row["paid"]:
+        raise ApiError(409, "unpaid", "the query fee is not paid yet")
+    records = m.parse(m.Records, json.loads(row["result"]))
+    person = ctx.one("SELECT name FROM people WHERE id_number = ?", row["id_number"])
+    assert person is not None
+    return query_certificate_pdf(records, mask_name(person["name"]), row["code"], row["created"])
+
+
+def verify_certificate(ctx: Ctx, body: m.VerifyCertificate) -> m.CertificateCheck:
+    row = ctx.one("SELECT * FROM queries WHERE code = ?", body.code.strip().upper())
+    if row is None:
+        return m.CertificateCheck(False)
+    count = len(json.loads(row["result"])["properties"])
+    return m.CertificateCheck(True, row["kind"], row["created"], count)
+
+
+# -- attachments and applications -------------------------------------------------------------
+
+
+def upload_attachment(ctx: Ctx, body: bytes) -> m.Attachment:
+    content_type = ctx.content_type.split(";")[0].strip()
+    if content_type not in ATTACHMENT_TYPES:
+        raise ApiError(
+            400, "invalid", f"content type must be one of {ATTACHMENT_TYPES}", "Content-Type"
+        )
+    if not body or len(body) > MAX_ATTACHMENT_BYTES:
+        raise ApiError(400, "invalid", f"1 byte to {MAX_ATTACHMENT_BYTES} bytes", "body")
+    magic = b"%PDF-" if content_type == "application/pdf" else b"\xff\xd8\xff"
+    if not body.startswith(magic):
+        raise ApiError(400, "invalid", f"the body is not {content_type}", "body")
+    digest = hashlib.sha256(body).hexdigest()
+    attachment_id = new_id("F")
+    ctx.conn.execute(
+        "INSERT INTO attachments VALUES (?, ?, ?, ?, ?, ?)",
+        (attachment_id, digest, len(body), content_type, body, ctx.kiosk_id),
+    )
+    return m.Attachment(attachment_id, digest, len(body), content_type)
+
+
+def _case(row: sqlite3.Row) -> m.Case:
+    body = json.loads(row["body"]) if row["body"] else {}
+    return m.Case(
+        row["case_number"],
+        m.ApplicationType(row["type"]),
+        m.CaseStatus(row["status"]),
+        row["unit_code"],
+        row["fee_fen"],
+        bool(row["paid"]),
+        row["created"],
+        list(body.get("attachments", [])),
+    )
+
+
+def _field(body: m.Application, name: str) -> str:
+    value = next((f.value for f in body.fields if f.name == name), "").strip()
+    if not value:
+        raise ApiError(400, "invalid", f"field {name} is required", f"fields.{name}")
+    return value
+
+
+def submit_application(ctx: Ctx, body: m.Application) -> m.Case:
+    problem = unit_code_problem(body.unit_code)
+    if problem:
+        raise ApiError(400, "invalid", problem, "unit_code")
+    applicant = _verified(ctx, body.verification_id)
+    if ctx.one("SELECT 1 FROM properties WHERE unit_code = ?", body.unit_code) is None:
+        raise ApiError(404, "not_found", "no such unit", "unit_code")
+    if (
+        ctx.one(
+            "SELECT 1 FROM holders WHERE unit_code = ? AND id_number = ?", body.unit_code, applicant
+        )
+        is None
+    ):
+        raise ApiError(409, "not_holder", "the applicant does not hold this unit", "unit_code")
+    for attachment in body.attachments:
+        if ctx.one("SELECT 1 FROM attachments WHERE attachment_id = ?", attachment) is None:
+            raise ApiError(400, "invalid", f"unknown attachment {attachment}", "attachments")
+    if not body.signatures:
+        raise ApiError(400, "invalid", "the applicant's signature is required", "signatures")
+    kind = body.type
+    if kind in (m.ApplicationType.MORTGAGE_CANCELLATION, m.ApplicationType.MORTGAGE_CHANGE):
+        mortgage = ctx.one(
+            "SELECT * FROM mortgages WHERE mortgage_id = ? AND unit_code = ? AND status = 'active'",
+            body.mortgage_id,
+            body.unit_code,
+        )
+        if mortgage is None:
+            raise ApiError(
+                409,
+                "no_active_mortgage",
+                "no active mortgage with this id on this unit",
+                "mortgage_id",
+            )
+        if kind is m.ApplicationType.MORTGAGE_CANCELLATION and not body.attachments:
+            raise ApiError(400, "invalid", "the bank's release document is required", "attachments")
+    elif kind is m.ApplicationType.ADDRESS_CHANGE:
+        _field(body, "new_address")
+    elif kind is m.ApplicationType.NAME_CHANGE:
+        _field(body, "new_name")
+    fee = FEES[kind]
+    if fee:
+        status = m.CaseStatus.AWAITING_PAYMENT
+    elif kind in INSTANT:
+        status = m.CaseStatus.REGISTERED
+        ctx.conn.execute(
+            "UPDATE mortgages SET status = 'cancelled' WHERE mortgage_id = ?", (body.mortgage_id,)
+        )
+    else:
+        status = m.CaseStatus.IN_REVIEW
+    sequence = ctx.conn.execute("SELECT COUNT(*) FROM cases").fetchone()[0] + 1
+    case_number = f"YW{time.strftime('%Y%m%d', time.gmtime(ctx.now))}{sequence:06d}"
+    ctx.conn.execute(
+        "INSERT INTO cases VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            case_number,
+            kind.value,
+            status.value,
+            body.unit_code,
+            applicant,
+            fee,
+            0,
+            ctx.iso(),
+            json.dumps(m.dump(body), ensure_ascii=False),
+            ctx.kiosk_id,
+        ),
+    )
+    row = ctx.one("SELECT * FROM cases WHERE case_number = ?", case_number)
+    assert row is not None
+    return _case(row)
+
+
+def get_case(ctx: Ctx, _body: None) -> m.Case:
+    row = ctx.one("SELECT * FROM cases WHERE case_number = ?", ctx.params["case_number"])
+    if row is None:
+        raise ApiError(404, "not_found", "no such case")
+    return _case(row)
+
+
+def list_cases(ctx: Ctx, body: m.CasesQuery) -> m.Cases:
+    person = _verified(ctx, body.verification_id)
+    rows = ctx.conn.execute(
+        "SELECT * FROM cases WHERE applicant = ? AND status != 'rejected' ORDER BY case_number",
+        (person,),
+    )
+    return m.Cases([_case(r) for r in rows])
+
+
+# -- payments ---------------------------------------------------------------------------------
+
+
+def _order(row: sqlite3.Row) -> m.Order:
+    return m.Order(
+        row["order_id"],
+        row["reference"],
+        m.OrderKind(row["kind"]),
+        row["target"],
+        row["amount_fen"],
+        m.Channel(row["channel"]),
+        PAYEE,
+        f"sandbox://pay/{row['channel']}/{row['order_id']}?amount={row['amount_fen']}",
+        time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(row["expires"])),
+        m.OrderStatus(row["status"]),
+    )
+
+
+def _order_row(ctx: Ctx) -> sqlite3.Row:
+    row = ctx.one("SELECT * FROM orders WHERE order_id = ?", ctx.params["order_id"])
+    if row is None:
+        raise ApiError(404, "not_found", "no such order")
+    return row
+
+
+def create_order(ctx: Ctx, body: m.CreateOrder) -> m.Order:
+    if not 8 <= len(body.reference) <= 64 or not body.reference.isascii():
+        raise ApiError(400, "invalid", "reference: 8-64 ASCII characters", "reference")
+    existing = ctx.one("SELECT * FROM orders WHERE reference = ?", body.reference)
+    if existing is not None:
+        same = (existing["kind"], existing["target"], existing["channel"]) == (
+            body.kind.value,
+            body.target,
+            body.channel.value,
+        )
+        if not same:
+            raise ApiError(
+                409, "conflict", "this reference belongs to another payment", "reference"
+            )
+        return _order(existing)
+    if body.kind is m.OrderKind.QUERY:
+        target = ctx.one("SELECT fee_fen AS fee, paid FROM queries WHERE query_id = ?", body.target)
+    else:
+        target = ctx.one(
+            "SELECT fee_fen AS fee, paid FROM cases WHERE case_number = ? "
+            "AND status = 'awaiting_payment'",
+            body.target,
+        )
+    if target is None:
+        raise ApiError(404, "not_found", "nothing to pay for this target", "target")
+    if target["paid"] or target["fee"] == 0:
+        raise ApiError(409, "already_paid", "nothing is due for this target", "target")
+    open_order = ctx.one(
+        "SELECT 1 FROM orders WHERE kind = ? AND target = ? AND status IN ('NOTPAY', 'SUCCESS') "
+        "AND expires > ?",
+        body.kind.value,
+        body.target,
+        ctx.now,
+    )
+    if open_order is not None:
+        raise ApiError(
+            409, "order_open", "another order for this target is open; cancel it first", "target"
+        )
+    order_id = new_id("P")
+    ctx.conn.execute(
+        "INSERT INTO orders (order_id, reference, kind, target, amount_fen, channel, status, "
+        "created, expires) VALUES (?, ?, ?, ?, ?, ?, 'NOTPAY', ?, ?)",
+        (
+            order_id,
+            body.reference,
+            body.kind.value,
+            body.target,
+            target["fee"],
+            body.channel.value,
+            ctx.now,
+            ctx.now + ORDER_TTL_S,
+        ),
+    )
+    row = ctx.one("SELECT * FROM orders WHERE order_id = ?", order_id)
+    assert row is not None
+    return _order(row)
+
+
+def get_order(ctx: Ctx, _body: None) -> m.Order:
+    return _order(_order_row(ctx))
+
+
+def cancel_order(ctx: Ctx, _body: None) -> m.Order:
+    row = _order_row(ctx)
+    if row["status"] == "NOTPAY":
+        ctx.conn.execute(
+            "UPDATE orders SET status = 'CLOSED' WHERE order_id = ?", (row["order_id"],)
+        )
+        row = _order_row(ctx)
+    # A paid order stays paid: the caller sees SUCCESS and keeps the payment (or refunds it).
+    return _order(row)
+
+
+def sandbox_pay(ctx: Ctx, _body: None) -> m.Order:
+    row = _order_row(ctx)
+    if row["status"] == "SUCCESS":
+        return _order(row)
+    if row["status"] != "NOTPAY":
+        raise ApiError(409, "closed", "the order is closed")
+    if ctx.now > row["expires"]:
+        raise ApiError(409, "expired", "the QR code has expired")
+    receipt = f"FS{time.strftime('%Y%m%d', time.gmtime(ctx.now))}{secrets.randbelow(10**8):08d}"
+    ctx.conn.execute(
+        "UPDATE orders SET status = 'SUCCESS', paid_at = ?, receipt_number = ? WHERE order_id = ?",
+        (ctx.iso(), receipt, row["order_id"]),
+    )
+    if row["kind"] == "query":
+        ctx.conn.execute("UPDATE queries SET paid = 1 WHERE query_id = ?", (row["target"],))
+    else:
+        ctx.conn.execute(
+            "UPDATE cases SET paid = 1, status = 'in_review' WHERE case_number = ?",
+            (row["target"],),
+        )
+    return _order(_order_row(ctx))
+
+
+def order_receipt(ctx: Ctx, _body: None) -> m.EReceipt:
+    row = _order_row(ctx)
+    if row["status"] not in ("SUCCESS", "REFUNDED"):
+        raise ApiError(409, "unpaid", "no receipt before payment")
+    item = "不动产登记资料查询费" if row["kind"] == "query" else "不动产登记费"
+    check = hashlib.sha256(row["receipt_number"].encode()).hexdigest()[:6].upper()
+    return m.EReceipt(
+        row["receipt_number"],
+        row["order_id"],
+        row["amount_fen"],
+        PAYEE,
+        item,
+        row["paid_at"],
+        check,
+        f"https://sandbox.invalid/receipt/{row['receipt_number']}?c={check}",
+    )
+
+
+def refund_order(ctx: Ctx, body: m.RefundRequest) -> m.Refund:
+    row = _order_row(ctx)
+    if not 8 <= len(body.refund_no) <= 64 or not body.refund_no.isascii():
+        raise ApiError(400, "invalid", "refund number: 8-64 ASCII characters", "refund_no")
+    existing = ctx.one("SELECT * FROM refunds WHERE refund_no = ?", body.refund_no)
+    if existing is not None:
+        if existing["order_id"] != row["order_id"] or existing["amount_fen"] != body.amount_fen:
+            raise ApiError(409, "conflict", "this refund number is another refund", "refund_no")
+        return m.Refund(body.refund_no, row["order_id"], body.amount_fen, "REFUNDED")
+    if row["status"] != "SUCCESS":
+        raise ApiError(409, "not_refundable", "only a paid order can be refunded")
+    if not 0 < body.amount_fen <= row["amount_fen"]:
+        raise ApiError(
+            400, "invalid", "amount must be positive and at most what was paid", "amount_fen"
+        )
+    ctx.conn.execute(
+        "INSERT INTO refunds VALUES (?, ?, ?, ?)",
+        (body.refund_no, row["order_id"], body.amount_fen, body.reason[:200]),
+    )
+    ctx.conn.execute("UPDATE orders SET status = 'REFUNDED' WHERE order_id = ?", (row["order_id"],))
+    return m.Refund(body.refund_no, row["order_id"], body.amount_fen, "REFUNDED")
+
+
+# -- paper certificates -----------------------------------------------------------------------
+
+
+def certificate_data(ctx: Ctx, _body: None) -> m.CertificateData:
+    row = ctx.one("SELECT * FROM cases WHERE case_number = ?", ctx.params["case_number"])
+    if row is None:
+        raise ApiError(404, "not_found", "no such case")
+    if row["status"] != "registered":
+        raise ApiError(409, "not_ready", "the case is not registered yet")
+    prop = ctx.one("SELECT * FROM properties WHERE unit_code = ?", row["unit_code"])
+    assert prop is not None
+    holders = [
+        r["name"]
+        for r in ctx.conn.execute(
+            "SELECT p.name FROM holders h JOIN people p USING (id_number) WHERE h.unit_code = ? "
+            "ORDER BY p.id_number",
+            (row["unit_code"],),
+        )
+    ]
+    proof = row["type"] not in ("certificate_reissue",)
+    number = prop["certificate_number"]
+    if proof:
+        number = number.replace("不动产权", "不动产证明")
+    return m.CertificateData(
+        row["case_number"],
+        "proof" if proof else "certificate",
+        number,
+        row["unit_code"],
+        prop["address"],
+        holders,
+        prop["right_type"],
+        prop["use"],
+        prop["area_m2"],
+        row["created"][:10],
+    )
+
+
+def report_paper(ctx: Ctx, body: m.PaperReport) -> m.PaperAck:
+    serial = body.paper_serial.strip()
+    if not serial.isalnum() or not 6 <= len(serial) <= 20:
+        raise ApiError(400, "invalid", "paper serial: 6-20 letters or digits", "paper_serial")
+    case = ctx.one("SELECT status FROM cases WHERE case_number = ?", body.case_number)
+    if case is None:
+        raise ApiError(404, "not_found", "no such case", "case_number")
+    if case["status"] != "registered":
+        raise ApiError(409, "not_ready", "the case is not registered yet", "case_number")
+    if ctx.one("SELECT 1 FROM paper WHERE paper_serial = ?", serial) is not None:
+        raise ApiError(
+            409, "serial_used", "this paper serial is already accounted for", "paper_serial"
+        )
+    ctx.conn.execute(
+        "INSERT INTO paper VALUES (?, ?, ?, ?, ?)",
+        (serial, body.case_number, body.outcome.value, ctx.iso(), ctx.kiosk_id),
+    )
+    return m.PaperAck(serial, body.outcome, body.case_number)
+
+
+# -- bank operators ---------------------------------------------------------------------------
+
+
+def operator_login(ctx: Ctx, body: m.OperatorLogin) -> m.OperatorSession:
+    row = ctx.one(
+        "SELECT * FROM operators WHERE bank_code = ? AND operator_id = ?",
+        body.bank_code,
+        body.operator_id,
+    )
+    if row is None:
+        raise ApiError(401, "unauthorized", "unknown operator or wrong password")
+    if row["locked_until"] > ctx.now:
+        raise ApiError(403, "locked", "too many failed attempts: try again later")
+    if password_hash(body.password, row["salt"]) != row["password_hash"]:
+        failures = row["failures"] + 1
+        locked = ctx.now + LOCKOUT_S if failures >= LOCKOUT_FAILURES else 0
+        ctx.conn.execute(
+            "UPDATE operators SET failures = ?, locked_until = ? "
+            "WHERE bank_code = ? AND operator_id = ?",
+            (0 if locked else failures, locked, body.bank_code, body.operator_id),
+        )
+        raise ApiError(401, "unauthorized", "unknown operator or wrong password", keep_changes=True)
+    ctx.conn.execute(
+        "UPDATE operators SET failures = 0 WHERE bank_code = ? AND operator_id = ?",
+        (body.bank_code, body.operator_id),
+    )
+    bank = ctx.one("SELECT * FROM banks WHERE bank_code = ?", body.bank_code)
+    assert bank is not None
+    return m.OperatorSession(
+        secrets.token_urlsafe(24),
+        row["operator_id"],
+        row["name"],
+        m.Bank(bank["bank_code"], bank["name"], bank["uscc"], bank["licence_number"]),
+    )
+
+
+# -- queue ------------------------------------------------------------------------------------
+
+
+def _ticket(ctx: Ctx, service: str) -> m.Ticket:
+    letter = TICKET_SERVICES[service]
+    issued = ctx.conn.execute(
+        "SELECT COUNT(*) FROM tickets WHERE ticket_number LIKE ? AND issued >= ?",
+        (f"{letter}%", ctx.iso()[:10]),
+    ).fetchone()[0]
+    number = f"{letter}{issued + 1:03d}"
+    ctx.conn.execute(
+        "INSERT INTO tickets VALUES (?, ?, ?)",
+        (f"{number}-{ctx.iso()}-{secrets.token_hex(2)}", service, ctx.iso()),
+    )
+    return m.Ticket(number, service, min(issued, 3 + issued // 4), ctx.iso())
+
+
+def create_ticket(ctx: Ctx, body: m.TicketRequest) -> m.Ticket:
+    if body.service not in TICKET_SERVICES:
+        raise ApiError(
+            400, "invalid", f"unknown service; one of {sorted(TICKET_SERVICES)}", "service"
+        )
+    return _ticket(ctx, body.service)
+
+
+def list_appointments(ctx: Ctx, body: m.AppointmentsQuery) -> m.Appointments:
+    person = _verified(ctx, body.verification_id)
+    rows = ctx.conn.execute(
+        "SELECT * FROM appointments WHERE id_number = ? ORDER BY slot", (person,)
+    )
+    return m.Appointments(
+        [m.Appointment(r["code"], r["service"], r["slot"], bool(r["checked_in"])) for r in rows]
+    )
+
+
+def check_in(ctx: Ctx, _body: None) -> m.Ticket:
+    row = ctx.one("SELECT * FROM appointments WHERE code = ?", ctx.params["code"])
+    if row is None:
+        raise ApiError(404, "not_found", "no such appointment")
+    if row["checked_in"]:
+        raise ApiError(409, "checked_in", "already checked in")
+    ctx.conn.execute("UPDATE appointments SET checked_in = 1 WHERE code = ?", (row["code"],))
+    service = row["service"] if row["service"] in TICKET_SERVICES else "counter"
+    return _ticket(ctx, service)
+
+
+HANDLERS: dict[str, Callable[[Ctx, Any], Any]] = {
+    "register_kiosk": register_kiosk,
+    "heartbeat": heartbeat,
+    "verify_identity": verify_identity,
+    "list_records": list_records,
+    "create_query": create_query,
+    "query_certificate": query_certificate,
+    "verify_certificate": verify_certificate,
+    "upload_attachment": upload_attachment,
+    "submit_application": submit_application,
+    "get_case": get_case,
+    "list_cases": list_cases,
+    "create_order": create_order,
+    "get_order": get_order,
+    "cancel_order": cancel_order,
+    "order_receipt": order_receipt,
+    "refund_order": refund_order,
+    "certificate_data": certificate_data,
+    "report_paper": report_paper,
+    "operator_login": operator_login,
+    "create_ticket": create_ticket,
+    "list_appointments": list_appointments,
+    "check_in": check_in,
+    "sandbox_pay": sandbox_pay,
+}

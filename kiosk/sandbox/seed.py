@@ -1,0 +1,248 @@
+"""Deterministic synthetic data: people, properties, banks, mortgages, cases, appointments.
+
+Well-formed by construction (valid ID numbers, unit codes and credit codes), the same on every
+run for the same seed, and including the people the device emulators present (demo cards).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import random
+import sqlite3
+
+from drivers.idcard.sam_emulator import DEMO_CARDS
+from kiosk.identifiers import make_id_number, uscc_check_char
+
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐"
+    "许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢"
+)
+GIVEN = (
+    "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚"
+    "桂英华建国志红玉兰海燕鹏飞晓东文博雨欣子涵浩然思远佳怡"
+)
+REGIONS = (
+    ("320102", "江苏省南京市玄武区", "苏", "南京市"),
+    ("320106", "江苏省南京市鼓楼区", "苏", "南京市"),
+    ("370102", "山东省济南市历下区", "鲁", "济南市"),
+    ("110105", "北京市朝阳区", "京", "北京市"),
+    ("330106", "浙江省杭州市西湖区", "浙", "杭州市"),
+)
+STREETS = ("中山路", "解放路", "人民路", "建设路", "和平路", "文化路", "长江路", "友谊路")
+BANKS = (
+    ("ICBC-NJ", "中国工商银行南京分行"),
+    ("CCB-NJ", "中国建设银行南京分行"),
+    ("BOC-JN", "中国银行济南分行"),
+    ("ABC-BJ", "中国农业银行北京分行"),
+    ("BOCOM-HZ", "交通银行杭州分行"),
+)
+USES = ("住宅", "住宅", "住宅", "商业", "办公")
+RIGHT_TYPE = "国有建设用地使用权/房屋所有权"
+COURTS = ("南京市玄武区人民法院", "济南市历下区人民法院", "北京市朝阳区人民法院")
+PEOPLE = 200
+PROPERTIES = 300
+SANDBOX_PASSWORD = "Sandbox#2026"  # every seeded operator's password (training only)
+DEMO_AUTHORIZATION = "AUTH-DEMO-0001"
+
+
+def password_hash(password: str, salt: str) -> str:
+    return hashlib.pbkdf2_hmac("sha256", password.encode(), salt.encode(), 50_000).hex()
+
+
+def make_uscc(rng: random.Random, region: str) -> str:
+    body = "91" + region + "".join(rng.choice("0123456789ABCDEFGHJKLMNPQRTUWXY") for _ in range(9))
+    return body + uscc_check_char(body)
+
+
+def seed(conn: sqlite3.Connection, seed_value: int = 20261122) -> None:
+    if conn.execute("SELECT COUNT(*) FROM people").fetchone()[0]:
+        return
+    rng = random.Random(seed_value)
+    today = dt.date(2026, 11, 1)
+    conn.execute("BEGIN")
+    people: list[str] = []
+    for card in DEMO_CARDS:
+        conn.execute(
+            "INSERT INTO people VALUES (?, ?, ?, ?, ?, ?)",
+            (card.number, card.name, card.sex, card.birth, card.address, "13800138000"),
+        )
+        people.append(card.number)
+    used = set(people)
+    while len(people) < PEOPLE + len(DEMO_CARDS):
+        code, area, _, _ = rng.choice(REGIONS)
+        birth = dt.date(1940, 1, 1) + dt.timedelta(days=rng.randrange(365 * 65))
+        sequence = rng.randrange(1000)
+        number = make_id_number(code, birth, sequence)
+        if number in used:
+            continue
+        used.add(number)
+        name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
+        sex = "1" if sequence % 2 else "2"
+        address = f"{area}{rng.choice(STREETS)}{rng.randrange(1, 300)}号"
+        phone = f"1{rng.choice('3456789')}{rng.randrange(10**9):09d}"
+        conn.execute(
+            "INSERT INTO people VALUES (?, ?, ?, ?, ?, ?)",
+            (number, name, sex, f"{birth:%Y%m%d}", address, phone),
+        )
+        people.append(number)
+
+    banks = []
+    for bank_code, name in BANKS:
+        uscc = make_uscc(rng, rng.choice(REGIONS)[0])
+        conn.execute(
+            "INSERT INTO banks VALUES (?, ?, ?, ?)",
+            (bank_code, name, uscc, f"B{rng.randrange(10**7):07d}H{rng.randrange(10**6):06d}"),
+        )
+        banks.append(bank_code)
+        for i in range(1, 4):
+            salt = f"{bank_code}-op{i:02d}"
+            conn.execute(
+                "INSERT INTO operators (bank_code, operator_id, name, password_hash, salt) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (
+                    bank_code,
+                    f"op{i:02d}",
+                    f"{rng.choice(SURNAMES)}经理{i}",
+                    password_hash(SANDBOX_PASSWORD, salt),
+                    salt,
+                ),
+            )
+
+    units: list[str] = []
+    owners = people[: len(DEMO_CARDS)] + people[len(DEMO_CARDS) : len(DEMO_CARDS) + 150]
+    certificate_serial = 1000
+    for index in range(PROPERTIES):
+        code, area, province, city = rng.choice(REGIONS)
+        building, unit = rng.randrange(1, 60), rng.randrange(1, 3000)
+        unit_code = (
+            f"{code}{rng.randrange(1, 20):03d}{rng.randrange(1, 20):03d}"
+            f"GB{rng.randrange(1, 99999):05d}F{building:04d}{unit:04d}"
+        )
+        if unit_code in units:
+            continue
+        certificate_serial += rng.randrange(1, 50)
+        year = rng.randrange(2016, 2026)
+        certificate = f"{province}({year}){city}不动产权第{certificate_serial:07d}号"
+        address = f"{area}{rng.choice(STREETS)}{rng.randrange(1, 300)}号{building}幢{unit}室"
+        conn.execute(
+            "INSERT INTO properties VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                unit_code,
+                address,
+                certificate,
+                round(rng.uniform(45, 180), 2),
+                rng.choice(USES),
+                RIGHT_TYPE,
+            ),
+        )
+        units.append(unit_code)
+        first = owners[index % len(owners)] if index < len(owners) * 2 else rng.choice(owners)
+        holders = {first}
+        if rng.random() < 0.3:
+            holders.add(rng.choice(owners))
+        for holder in sorted(holders):
+            conn.execute("INSERT INTO holders VALUES (?, ?)", (unit_code, holder))
+        if rng.random() < 0.35 or index < len(DEMO_CARDS):
+            start = today - dt.timedelta(days=rng.randrange(100, 3000))
+            conn.execute(
+                "INSERT INTO mortgages VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    f"M{index:06d}",
+                    unit_code,
+                    rng.choice(banks),
+                    rng.randrange(200_000, 3_000_000) * 100,
+                    int(rng.random() < 0.2),
+                    f"{start:%Y-%m-%d}",
+                    f"{start + dt.timedelta(days=365 * 20):%Y-%m-%d}",
+                    "active" if rng.random() < 0.85 or index < len(DEMO_CARDS) else "cancelled",
+                ),
+            )
+        if index % 30 == 7:
+            conn.execute(
+                "INSERT INTO seizures VALUES (?, ?, ?)",
+                (unit_code, rng.choice(COURTS), f"{today - dt.timedelta(days=index):%Y-%m-%d}"),
+            )
+        if index % 60 == 11:
+            conn.execute(
+                "INSERT INTO objections VALUES (?, ?)",
+                (unit_code, f"{today - dt.timedelta(days=index):%Y-%m-%d}"),
+            )
+
+    # The demo person: a second, unencumbered property, an open case with a fee, a ready case.
+    demo = people[0]
+    demo_units = [
+        r[0]
+        for r in conn.execute(
+            "SELECT unit_code FROM holders WHERE id_number = ? ORDER BY unit_code", (demo,)
+        )
+    ]
+    if len(demo_units) < 2:
+        conn.execute("INSERT OR IGNORE INTO holders VALUES (?, ?)", (units[-1], demo))
+    for i, (number, status, fee) in enumerate(
+        (
+            ("YW20261101000001", "awaiting_payment", 8000),
+            ("YW20261101000002", "registered", 0),
+        )
+    ):
+        conn.execute(
+            "INSERT INTO cases VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                number,
+                "certificate_reissue" if i == 0 else "mortgage_first",
+                status,
+                units[0],
+                demo,
+                fee,
+                0,
+                "2026-11-01T09:00:00Z",
+                "{}",
+                "seed",
+            ),
+        )
+    for i in range(40):
+        applicant = rng.choice(owners)
+        conn.execute(
+            "INSERT INTO cases VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                f"YW20261020{i + 1:06d}",
+                rng.choice(("mortgage_first", "certificate_reissue")),
+                "awaiting_payment",
+                rng.choice(units),
+                applicant,
+                rng.choice((1000, 8000)),
+                0,
+                "2026-10-20T10:00:00Z",
+                "{}",
+                "seed",
+            ),
+        )
+    grantee = people[len(DEMO_CARDS) + 160]  # owns nothing: asks about a flat with consent
+    conn.execute(
+        "INSERT INTO authorizations VALUES (?, ?, ?, ?, ?)",
+        (DEMO_AUTHORIZATION, demo, demo, units[0], "2027-12-31"),
+    )
+    for i in range(20):
+        holder_unit = rng.choice(units)
+        holder = conn.execute(
+            "SELECT id_number FROM holders WHERE unit_code = ?", (holder_unit,)
+        ).fetchone()[0]
+        conn.execute(
+            "INSERT INTO authorizations VALUES (?, ?, ?, ?, ?)",
+            (f"AUTH-{i + 1:08d}", holder, grantee, holder_unit, "2027-12-31"),
+        )
+    conn.execute(
+        "INSERT INTO appointments VALUES (?, ?, ?, ?, 0)",
+        ("YY20261122001", demo, "mortgage_cancellation", "2026-11-22T10:00"),
+    )
+    for i in range(20):
+        conn.execute(
+            "INSERT INTO appointments VALUES (?, ?, ?, ?, 0)",
+            (
+                f"YY20261122{i + 100:03d}",
+                rng.choice(people),
+                "query_certificate",
+                f"2026-11-22T{9 + i % 8:02d}:00",
+            ),
+        )
+    conn.execute("COMMIT")

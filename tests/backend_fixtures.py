@@ -1,0 +1,61 @@
+"""A running sandbox and a registered client, for the contract tests."""
+
+from __future__ import annotations
+
+import base64
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from drivers.camera.emulator import synthetic_face_frames
+from drivers.idcard.sam_emulator import DEMO_CARDS
+from kiosk.backend import models as m
+from kiosk.backend.client import ClientSettings, RegistryClient
+from kiosk.sandbox.handlers import ENROLMENT_CODE
+from kiosk.sandbox.server import Sandbox
+
+DEMO = DEMO_CARDS[0]
+
+
+class ShiftableClock:
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return time.time() + self.offset
+
+
+@dataclass
+class Registry:
+    sandbox: Sandbox
+    client: RegistryClient
+    clock: ShiftableClock
+
+    def verify(self, number: str = DEMO.number, name: str = DEMO.name) -> m.Verification:
+        return self.client.verify_identity(
+            m.VerifyIdentity(
+                number, name, m.CardType.RESIDENT, face_jpeg(), m.Liveness("blink", True, 0.9)
+            )
+        )
+
+
+def face_jpeg() -> str:
+    ok, data = cv2.imencode(".jpg", synthetic_face_frames(1)[0])
+    assert ok
+    return base64.b64encode(np.asarray(data).tobytes()).decode()
+
+
+def start_registry(folder: Path) -> Iterator[Registry]:
+    clock = ShiftableClock()
+    sandbox = Sandbox(folder / "registry.db", clock=clock).start()
+    client = RegistryClient(ClientSettings(sandbox.url, read_timeout_s=2.0, backoff_s=0.01))
+    client.register("KIOSK-TEST-01", ENROLMENT_CODE)
+    try:
+        yield Registry(sandbox, client, clock)
+    finally:
+        client.close()
+        sandbox.stop()
