@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import sys
+import threading
 from pathlib import Path
 
 from kiosk.config import SiteConfig, load_config
@@ -26,8 +27,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     config = _config(args)
     kiosk = Kiosk.from_config(config, args.profile)
     kiosk.start()
-    # Give each device its first open attempt, so the first screen is not a false alarm.
-    kiosk.device_manager.wait_first_attempts(timeout=10.0)
+    kiosk.wait_started(timeout=10.0)
     try:
         return run_ui(kiosk, exit_after=args.exit_after, screenshot=args.screenshot)
     finally:
@@ -47,6 +47,26 @@ def cmd_diag(args: argparse.Namespace) -> int:
     else:
         print(diagnosis.as_text())
     return 0 if diagnosis.ok else 1
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    from kiosk.backend.api import OPENAPI_FILE, openapi_text
+
+    if args.write_openapi:
+        OPENAPI_FILE.write_text(openapi_text())
+        print(f"wrote {OPENAPI_FILE}")
+        return 0
+    from kiosk.sandbox.server import Sandbox
+
+    sandbox = Sandbox(Path(args.db), host=args.host, port=args.port).start()
+    print(f"sandbox registry on {sandbox.url} (OpenAPI at {sandbox.url}/openapi.json)", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sandbox.stop()
+    return 0
 
 
 def cmd_profiles_list(args: argparse.Namespace) -> int:
@@ -97,6 +117,17 @@ def build_parser() -> argparse.ArgumentParser:
     diag.add_argument("--json", action="store_true")
     diag.add_argument("--settle", type=float, default=10.0, help="seconds to wait for devices")
     diag.set_defaults(func=cmd_diag)
+
+    sandbox = sub.add_parser("sandbox", help="run the sandbox registry standalone")
+    sandbox.add_argument("--port", type=int, default=8480)
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--db", default="sandbox.db", help="SQLite file (seeded when new)")
+    sandbox.add_argument(
+        "--write-openapi",
+        action="store_true",
+        help="regenerate kiosk/backend/openapi.json from the route table",
+    )
+    sandbox.set_defaults(func=cmd_sandbox)
 
     profiles = sub.add_parser("profiles", help="device profiles")
     profiles_sub = profiles.add_subparsers(dest="profiles_command", required=True)

@@ -40,6 +40,11 @@ class KioskSection:
 class BackendSection:
     url: str = "embedded"  # "embedded" starts the sandbox registry on loopback
     timeout_s: float = 10.0
+    enrolment_code: str = ""  # given by the centre to register this kiosk (sandbox: built in)
+    client_cert: str = ""  # mutual TLS: this kiosk's certificate and key files
+    client_key: str = ""
+    ca_bundle: str = ""  # the centre's CA, when it is not in the system store
+    heartbeat_s: float = 30.0
 
 
 @dataclass(frozen=True)

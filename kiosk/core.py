@@ -10,6 +10,7 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kiosk.backend.link import BackendLink
 from kiosk.config import SiteConfig
 from kiosk.devices import DeviceManager
 from kiosk.events import EventBus
@@ -28,6 +29,7 @@ class Kiosk:
     emulate_all: bool = False
     harness: EmulatorHarness | None = None
     devices: DeviceManager | None = None
+    backend: BackendLink | None = None
 
     @classmethod
     def from_config(
@@ -48,12 +50,22 @@ class Kiosk:
         for role, error in self.harness.errors.items():
             self.devices.devices[role].last_error = error
         self.devices.start()
+        self.backend = BackendLink(self.config, self.bus, self.devices.statuses)
+        self.backend.start()
         log.info(
             "kiosk started",
             extra={"kiosk": self.config.kiosk.id, "profile": self.profile.name},
         )
 
+    def wait_started(self, timeout: float = 10.0) -> None:
+        """Give each device its first open attempt and the registry its first heartbeat, so
+        the first screen shows the truth rather than a false alarm (CLI and tests only)."""
+        self.device_manager.wait_first_attempts(timeout)
+        self.backend_link.checked.wait(timeout)
+
     def stop(self) -> None:
+        if self.backend is not None:
+            self.backend.stop()
         if self.devices is not None:
             self.devices.stop()
         if self.harness is not None:
@@ -66,6 +78,12 @@ class Kiosk:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    @property
+    def backend_link(self) -> BackendLink:
+        if self.backend is None:
+            raise RuntimeError("kiosk not started")
+        return self.backend
 
     @property
     def device_manager(self) -> DeviceManager:

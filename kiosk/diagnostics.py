@@ -43,15 +43,32 @@ class DeviceDiagnosis:
 
 
 @dataclass(frozen=True)
+class BackendDiagnosis:
+    url: str
+    up: bool
+    error: str
+    outbox_depth: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "url": self.url,
+            "up": self.up,
+            "error": self.error,
+            "outbox_depth": self.outbox_depth,
+        }
+
+
+@dataclass(frozen=True)
 class Diagnosis:
     kiosk_id: str
     profile: str
     devices: tuple[DeviceDiagnosis, ...]
+    backend: BackendDiagnosis
 
     @property
     def ok(self) -> bool:
-        """False when a required device fails its self-test."""
-        return all(d.ok for d in self.devices if d.required)
+        """False when a required device fails its self-test or the registry is unreachable."""
+        return self.backend.up and all(d.ok for d in self.devices if d.required)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -61,6 +78,7 @@ class Diagnosis:
             "python": platform.python_version(),
             "ok": self.ok,
             "devices": [d.as_dict() for d in self.devices],
+            "backend": self.backend.as_dict(),
         }
 
     def as_text(self) -> str:
@@ -75,7 +93,17 @@ class Diagnosis:
             )
             for step in d.self_test.steps:
                 lines.append(f"        {'ok ' if step.ok else 'NO '} {step.name}: {step.detail}")
-        lines.append("OK" if self.ok else "FAILED: a required device is not working")
+        b = self.backend
+        lines.append(
+            f"  {'PASS' if b.up else 'FAIL'}  registry    {b.url}  outbox {b.outbox_depth}"
+            + (f"  ({b.error})" if b.error else "")
+        )
+        if self.ok:
+            lines.append("OK")
+        elif not b.up:
+            lines.append("FAILED: the registry is not reachable")
+        else:
+            lines.append("FAILED: a required device is not working")
         return "\n".join(lines)
 
 
@@ -97,4 +125,10 @@ def diagnose(kiosk: Kiosk, settle_s: float = 10.0) -> Diagnosis:
                 report.last_error,
             )
         )
-    return Diagnosis(kiosk.config.kiosk.id, kiosk.profile.name, tuple(devices))
+    link = kiosk.backend_link
+    link.checked.wait(settle_s)
+    url = link.client.settings.base_url if link.client else kiosk.config.backend.url
+    backend = BackendDiagnosis(
+        url, link.up, link.last_error, link.outbox.depth() if link.outbox else 0
+    )
+    return Diagnosis(kiosk.config.kiosk.id, kiosk.profile.name, tuple(devices), backend)

@@ -101,7 +101,7 @@ ROLE_NAMES = {
 
 
 def availability(
-    enabled: tuple[str, ...], statuses: Mapping[Role, Status | None]
+    enabled: tuple[str, ...], statuses: Mapping[Role, Status | None], backend_up: bool = True
 ) -> list[ServiceAvailability]:
     """Each enabled service, in order, with why it cannot run when a device it needs is down.
 
@@ -120,6 +120,12 @@ def availability(
             zh = "、".join(ROLE_NAMES[r][0] for r in down) + "暂不可用"
             en = ", ".join(ROLE_NAMES[r][1] for r in down) + " unavailable"
             out.append(ServiceAvailability(service, False, zh, en))
+        elif not backend_up:
+            out.append(
+                ServiceAvailability(
+                    service, False, "登记中心网络暂不可用", "registration centre unreachable"
+                )
+            )
         else:
             out.append(ServiceAvailability(service, True))
     return out

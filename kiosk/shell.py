@@ -69,7 +69,8 @@ class Shell:
 
     def services(self) -> list[ServiceAvailability]:
         statuses = self.kiosk.device_manager.statuses()
-        return availability(self.kiosk.config.services.enabled, dict(statuses))
+        backend_up = self.kiosk.backend is not None and self.kiosk.backend.up
+        return availability(self.kiosk.config.services.enabled, dict(statuses), backend_up)
 
     def devices_down(self) -> list[Role]:
         """Required devices that are down: the kiosk shows its out-of-service screen."""

@@ -78,6 +78,7 @@ class KioskApp(App):  # type: ignore[misc]
         self._refresh_trigger = Clock.create_trigger(lambda _dt: self.refresh(), 0)
         bus = self.kiosk.bus
         self._subscriptions = [
+            # devices' "<role>:status" and the registry link's "backend:status"
             bus.subscribe("*:status", lambda _name, _payload: self._refresh_trigger()),
         ]
         self.window = open_window(0, 0, False)

@@ -46,6 +46,7 @@ def fast_config(tmp_path: Path, **session: Any) -> SiteConfig:
 def sim_kiosk(tmp_path: Path) -> Iterator[Kiosk]:
     kiosk = Kiosk.from_config(fast_config(tmp_path), runtime_dir=tmp_path / "run")
     kiosk.start()
+    kiosk.wait_started()
     try:
         yield kiosk
     finally:

@@ -104,3 +104,42 @@ def test_make_run_reaches_the_attract_screen_headless(tmp_path: Path) -> None:
     assert not any(e.get("screen") == "out_of_service" for e in lines)
     image = cv2.imread(str(shot))
     assert image is not None and not is_blank(image)
+
+
+def test_kiosk_sandbox_serves_the_committed_openapi(tmp_path: Path) -> None:
+    import socket
+    import time
+
+    import requests
+
+    from kiosk.backend.api import OPENAPI_FILE
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "kiosk",
+            "sandbox",
+            "--port",
+            str(port),
+            "--db",
+            str(tmp_path / "registry.db"),
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        assert "sandbox registry on" in process.stdout.readline()
+        served = requests.get(f"http://127.0.0.1:{port}/openapi.json", timeout=5).json()
+        assert served == json.loads(OPENAPI_FILE.read_text())
+        assert (tmp_path / "registry.db").exists()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    del time

@@ -107,3 +107,45 @@ def test_every_shipped_profile_boots_to_ready_on_emulators(tmp_path: Path, name:
         diagnosis = diagnose(kiosk, settle_s=5)
         assert diagnosis.ok, diagnosis.as_text()
         assert all(d.self_test.ok for d in diagnosis.devices), diagnosis.as_text()
+
+
+def test_the_embedded_registry_gets_heartbeats_with_device_status(sim_kiosk: Kiosk) -> None:
+    import json
+
+    link = sim_kiosk.backend_link
+    assert link.up and link.sandbox is not None
+    assert all_ready(sim_kiosk)
+    assert link.check_now()
+    conn = link.sandbox.connection()
+    body = json.loads(
+        conn.execute(
+            "SELECT body FROM heartbeats WHERE kiosk_id = ? ORDER BY rowid DESC LIMIT 1",
+            (sim_kiosk.config.kiosk.id,),
+        ).fetchone()[0]
+    )
+    assert {d["role"]: d["state"] for d in body["devices"]} == dict.fromkeys(
+        ("idcard", "camera", "scanner", "receipt", "certificate"), "ready"
+    )
+
+
+def test_an_unreachable_registry_disables_services_with_the_reason(tmp_path: Path) -> None:
+    import dataclasses
+
+    from kiosk.config import BackendSection
+
+    config = dataclasses.replace(
+        fast_config(tmp_path), backend=BackendSection(url="http://127.0.0.1:9", timeout_s=1)
+    )
+    kiosk = Kiosk.from_config(config, runtime_dir=tmp_path / "run")
+    with kiosk:
+        kiosk.wait_started()
+        assert all_ready(kiosk)
+        assert not kiosk.backend_link.up
+        shell = Shell(kiosk)
+        services = shell.services()
+        assert services and not any(s.available for s in services)
+        assert services[0].reason_en == "registration centre unreachable"
+        assert shell.out_of_service()
+        diagnosis = diagnose(kiosk, settle_s=1)
+        assert not diagnosis.ok and not diagnosis.backend.up
+        assert "FAILED: the registry is not reachable" in diagnosis.as_text()

@@ -25,6 +25,8 @@ def ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiDriver]:
         fast_config(tmp, idle_timeout_s=2.0, warning_s=2.0), runtime_dir=tmp / "run"
     )
     kiosk.start()
+    kiosk.wait_started()
+    assert kiosk.backend_link.up, kiosk.backend_link.last_error
     kiosk.device_manager.wait_until(lambda s: all(x.state is State.READY for x in s.values()), 20)
     driver = UiDriver(KioskApp(kiosk))
     try:
