@@ -60,8 +60,9 @@ class RegistryClient:
         self.session.mount("https://", adapter)
         if settings.client_cert:
             self.session.cert = settings.client_cert
-        if settings.ca_bundle:
-            self.session.verify = settings.ca_bundle
+        # Passed with each request: requests lets REQUESTS_CA_BUNDLE override a session's
+        # verify, and the kiosk must trust the centre's CA whatever the environment says.
+        self._verify: str | bool = settings.ca_bundle or True
 
     def close(self) -> None:
         self.session.close()
@@ -213,6 +214,7 @@ class RegistryClient:
                     headers=headers,
                     params=params,
                     data=data,
+                    verify=self._verify,
                     timeout=(self.settings.connect_timeout_s, self.settings.read_timeout_s),
                 )
                 error = _error_for(response)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import ssl
 import threading
 import time
 import urllib.parse
@@ -37,6 +38,7 @@ class Sandbox:
         host: str = "127.0.0.1",
         port: int = 0,
         clock: Callable[[], float] = time.time,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.db_path = Path(db_path)
         self.clock = clock
@@ -50,12 +52,15 @@ class Sandbox:
         self._local = threading.local()
         self.server = ThreadingHTTPServer((host, port), self._handler_class())
         self.server.daemon_threads = True
+        self.tls = tls
+        if tls is not None:  # e.g. a gateway that requires the kiosk's client certificate
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
         self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
         host, port = self.server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return f"{'https' if self.tls else 'http'}://{host!s}:{port}"
 
     def start(self) -> Sandbox:
         self._thread = threading.Thread(
