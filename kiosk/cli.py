@@ -100,6 +100,25 @@ def cmd_profiles_check(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_idcard(args: argparse.Namespace) -> int:
+    from kiosk.idcard_cli import cmd_idcard_read
+
+    if bool(args.driver) != bool(args.port):
+        print("kiosk: --driver and --port go together", file=sys.stderr)
+        return 2
+    return cmd_idcard_read(args, _config(args))
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from kiosk.bench import BENCHMARKS
+
+    names = args.names or list(BENCHMARKS)
+    results = [BENCHMARKS[name](runs=args.runs) for name in names]
+    for result in results:
+        print(json.dumps(result, ensure_ascii=False))
+    return 0 if all(r["ok"] for r in results) else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kiosk", description="不动产登记自助终端 Dengji Kiosk")
     parser.add_argument("--config", help="site configuration TOML (default: built-in defaults)")
@@ -128,6 +147,27 @@ def build_parser() -> argparse.ArgumentParser:
         help="regenerate kiosk/backend/openapi.json from the route table",
     )
     sandbox.set_defaults(func=cmd_sandbox)
+
+    idcard = sub.add_parser("idcard", help="ID card reader maintenance")
+    idcard_sub = idcard.add_subparsers(dest="idcard_command", required=True)
+    read = idcard_sub.add_parser("read", help="read one card and print its fields")
+    read.add_argument("--profile", help="use the profile's reader (default: the site's)")
+    read.add_argument("--driver", choices=["sam_serial"], help="name the reader directly")
+    read.add_argument("--port", help="serial port, with --driver")
+    read.add_argument("--baud", type=int, default=0)
+    read.add_argument("--wait", type=float, default=10.0, help="seconds to wait for a card")
+    read.add_argument("--json", action="store_true")
+    read.add_argument(
+        "--unmasked",
+        action="store_true",
+        help="show names and numbers in full (maintenance staff only)",
+    )
+    read.set_defaults(func=cmd_idcard)
+
+    bench = sub.add_parser("bench", help="measure the speed targets")
+    bench.add_argument("names", nargs="*", choices=["idcard"], help="benchmarks (default: all)")
+    bench.add_argument("--runs", type=int, default=10)
+    bench.set_defaults(func=cmd_bench)
 
     profiles = sub.add_parser("profiles", help="device profiles")
     profiles_sub = profiles.add_subparsers(dest="profiles_command", required=True)

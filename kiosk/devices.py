@@ -108,7 +108,7 @@ class SupervisedDevice:
                     backoff = min(backoff * 2, self._timing.reopen_backoff_max_s)
                     continue
             try:
-                item = self._jobs.get(timeout=self._timing.poll_interval_s)
+                item = self._jobs.get(timeout=self._poll_interval(device))
             except queue.Empty:
                 item = None
                 self._poll(device)
@@ -126,6 +126,15 @@ class SupervisedDevice:
             except Exception as err:
                 future.set_exception(err)
         self._close(device)
+
+    def _poll_interval(self, device: Device) -> float:
+        """A driver may ask for its own pace (a card reader polls for the card faster)."""
+        own = getattr(device, "poll_interval_s", None)
+        return (
+            float(own)
+            if isinstance(own, int | float) and own > 0
+            else (self._timing.poll_interval_s)
+        )
 
     def _try_open(self, device: Device) -> bool:
         self.open_attempts += 1
@@ -186,6 +195,21 @@ class SupervisedDevice:
             self._bus.publish(f"{role}:status", status)
             if previous.state is not status.state:
                 self._bus.publish(f"{role}:{status.state.value}", status)
+            for detail in sorted(status.details - previous.details):
+                self._bus.publish(f"{role}:{DETAIL_EVENTS.get(detail, detail.value)}", status)
+            for detail in sorted(previous.details - status.details):
+                if detail in CLEARED_EVENTS:
+                    self._bus.publish(f"{role}:{CLEARED_EVENTS[detail]}", status)
+
+
+# A detail that appears is published as "<role>:<name>" (``receipt:paper_low``); these have
+# names of their own, and these also announce when they go away.
+DETAIL_EVENTS = {Detail.CARD_PRESENT: "inserted"}
+CLEARED_EVENTS = {
+    Detail.CARD_PRESENT: "removed",
+    Detail.PAPER_LOW: "paper_ok",
+    Detail.PAPER_OUT: "paper_loaded",
+}
 
 
 def _detail_for(err: Exception) -> Detail:

@@ -143,3 +143,31 @@ def test_kiosk_sandbox_serves_the_committed_openapi(tmp_path: Path) -> None:
         process.terminate()
         process.wait(timeout=10)
     del time
+
+
+def test_idcard_read_on_the_emulator_masks_unless_asked(tmp_path: Path) -> None:
+    masked = kiosk("idcard", "read", "--json")
+    assert masked.returncode == 0, masked.stdout + masked.stderr
+    document = json.loads(masked.stdout)["document"]
+    assert document["number"] == "110***********002X" and document["name"] == "张**"
+    full = kiosk("idcard", "read", "--json", "--unmasked")
+    assert json.loads(full.stdout)["document"]["number"] == "11010519491231002X"
+    text = kiosk("idcard", "read")
+    assert "card_type     resident" in text.stdout and "11010519491231002X" not in text.stdout
+
+
+def test_idcard_read_fails_with_the_reason(tmp_path: Path) -> None:
+    result = kiosk(
+        "idcard", "read", "--driver", "sam_serial", "--port", str(tmp_path / "none"), "--json"
+    )
+    assert result.returncode == 1
+    outcome = json.loads(result.stdout)
+    assert outcome["error"] == "unavailable" and "cannot open" in outcome["reason"]
+
+
+def test_bench_reports_ratios() -> None:
+    result = kiosk("bench", "idcard", "--runs", "2")
+    report = json.loads(result.stdout.splitlines()[0])
+    assert report["benchmark"] == "idcard" and report["runs"] == 2
+    assert report["wire_limit_ms"] > 100  # ~1360 bytes at 115200 baud
+    assert report["median_ratio"] >= 1.0  # never faster than the wire: the throttle is real

@@ -136,8 +136,13 @@ def test_card_presence_follows_the_card(reader: SamSerialReader, emulator: SamEm
 
 
 @pytest.mark.parametrize("fingerprint", [False, True])
-def test_read_card_returns_the_text_block(reader: SamSerialReader, fingerprint: bool) -> None:
-    raw = reader.read_card(fingerprint=fingerprint)
+def test_read_card_returns_the_text_block(emulator: SamEmulator, fingerprint: bool) -> None:
+    reader = SamSerialReader(
+        SamSerialSettings(port=str(emulator.link), timeout_s=0.5, fingerprint=fingerprint)
+    )
+    reader.open()
+    raw = reader.read_card()
+    reader.close()
     assert len(raw.text) == 256 and len(raw.photo) == 1024
     assert len(raw.fingerprint) == (1024 if fingerprint else 0)
     assert raw.text[:6].decode("utf-16-le") == DEMO_CARDS[0].name

@@ -1,0 +1,27 @@
+"""A synthetic ID photo (102×126, JPEG) per demo card, for readers that decode on board."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import cv2
+import numpy as np
+
+
+def demo_face(number: str) -> np.ndarray[Any, Any]:
+    seed = hashlib.sha256(number.encode()).digest()
+    image = np.full((126, 102, 3), (235, 235, 240), np.uint8)
+    skin = (150 + seed[0] % 40, 170 + seed[1] % 30, 200 + seed[2] % 40)
+    cv2.ellipse(image, (51, 60), (30 + seed[3] % 6, 40 + seed[4] % 6), 0, 0, 360, skin, -1)
+    for dx in (-12, 12):
+        cv2.circle(image, (51 + dx, 52), 4, (40, 40, 40), -1)
+    cv2.ellipse(image, (51, 80), (10, 4), 0, 0, 180, (60, 60, 150), 2)
+    return image
+
+
+def demo_face_jpeg(number: str) -> bytes:
+    ok, data = cv2.imencode(".jpg", demo_face(number), [cv2.IMWRITE_JPEG_QUALITY, 85])
+    if not ok:
+        raise RuntimeError("JPEG encoding failed")
+    return bytes(data)
