@@ -156,6 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     read.add_argument("--port", help="serial port, with --driver")
     read.add_argument("--baud", type=int, default=0)
     read.add_argument("--wait", type=float, default=10.0, help="seconds to wait for a card")
+    read.add_argument("--mrz", help="passport readers: NUMBER:BIRTH(YYMMDD):EXPIRY(YYMMDD)")
     read.add_argument("--json", action="store_true")
     read.add_argument(
         "--unmasked",

@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from drivers.base import Role
-from drivers.errors import DeviceError, MediaError
+from drivers.errors import ConfigurationError, DeviceError, MediaError
 from drivers.idcard.identity import IdentityDocument
+from drivers.idcard.pcsc import MrzKey, PcscReader
 from drivers.registry import DRIVERS, EMULATORS, Emulator
 from kiosk.config import SiteConfig
 from kiosk.identity.documents import document_problem
@@ -65,6 +66,7 @@ def read_once(args: argparse.Namespace, config: SiteConfig) -> tuple[int, dict[s
             endpoint = emulator.start()
         settings = spec.settings_with(endpoint)
     reader = entry.create(settings)
+    document: IdentityDocument
     try:
         reader.open()
         deadline = time.monotonic() + args.wait
@@ -72,7 +74,13 @@ def read_once(args: argparse.Namespace, config: SiteConfig) -> tuple[int, dict[s
             if time.monotonic() > deadline:
                 raise MediaError("no card was placed on the reader", code="no_card")
             time.sleep(0.2)
-        document: IdentityDocument = reader.read_identity()  # type: ignore[attr-defined]
+        if isinstance(reader, PcscReader):
+            if not args.mrz or args.mrz.count(":") != 2:
+                raise ConfigurationError("a passport reader needs --mrz NUMBER:YYMMDD:YYMMDD")
+            number, birth, expiry = args.mrz.split(":")
+            document = reader.read_passport(MrzKey(number, birth, expiry))
+        else:
+            document = reader.read_identity()  # type: ignore[attr-defined]
     except DeviceError as err:
         return 1, {"ok": False, "error": err.code, "reason": str(err)}
     finally:

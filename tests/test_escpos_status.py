@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -71,6 +72,10 @@ def test_a_garbled_answer_is_unknown_not_paper_out(
 def test_status_requests_are_not_printed(printer: EscposPrinter, emulator: EscposEmulator) -> None:
     printer.poll()
     printer.write(b"\x1b@hello\n")
+    deadline = time.monotonic() + 5
+    while len(emulator.printed()) < 8 and time.monotonic() < deadline:
+        time.sleep(0.01)  # the bytes cross a socket to the emulator's thread
+    printer.poll()
     assert emulator.printed() == b"\x1b@hello\n"
 
 
