@@ -159,3 +159,24 @@ def test_a_vanished_port_is_unavailable_and_comes_back(
     emulator.start()
     reader.open()
     assert reader.poll().usable
+
+
+@pytest.mark.parametrize(
+    ("command", "frame"),
+    [
+        (Command.RESET_SAM, "AAAAAA9669000310FFEC"),
+        (Command.SAM_STATUS, "AAAAAA9669000311FFED"),
+        (Command.SAM_ID, "AAAAAA9669000312FFEE"),
+        (Command.FIND_CARD, "AAAAAA96690003200122"),
+        (Command.SELECT_CARD, "AAAAAA96690003200221"),
+        (Command.READ_TEXT_PHOTO, "AAAAAA96690003300132"),
+        (Command.READ_TEXT_PHOTO_FINGERPRINT, "AAAAAA96690003301023"),
+        (Command.READ_NEWEST_ADDRESS, "AAAAAA96690003300330"),
+        ((0x60, 0x04), "AAAAAA96690003600467"),
+        ((0x01, 0xFF), "AAAAAA9669000301FFFD"),
+    ],
+)
+def test_every_command_frame_the_driver_sends(
+    command: Command | tuple[int, int], frame: str
+) -> None:
+    assert encode_command(command) == bytes.fromhex(frame)
