@@ -11,6 +11,7 @@ import statistics
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -70,4 +71,123 @@ def _place_later(
     placed.set()
 
 
-BENCHMARKS = {"idcard": bench_idcard}
+def _median_ms(function: Any, runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000
+
+
+def bench_receipt(runs: int = 50) -> dict[str, Any]:
+    """Layout + ESC/POS bytes per receipt; target ≤ 20 ms. Baseline: one line, same run."""
+    from drivers.receipt.encoder import EncoderModel, encode
+    from drivers.receipt.ops import Text
+    from kiosk.backend import models as m
+    from kiosk.documents.receipts import acknowledgment, payment_receipt, queue_ticket
+
+    model = EncoderModel()
+    ticket = m.Ticket("A012", "query_certificate", 3, "2026-11-22T02:15:00Z")
+    case = m.Case(
+        "YW20261122000042",
+        m.ApplicationType.ADDRESS_CHANGE,
+        m.CaseStatus.IN_REVIEW,
+        "320102001001GB00001F00010001",
+        0,
+        False,
+        "2026-11-22T02:20:00Z",
+    )
+    receipt = m.EReceipt(
+        "FS1",
+        "P1",
+        8000,
+        "某市不动产登记中心",
+        "不动产登记费",
+        "2026-11-22T02:30:00Z",
+        "A1B2C3",
+        "https://sandbox.invalid/r/FS1",
+    )
+    layouts = {
+        "queue_ticket": lambda: encode(queue_ticket(ticket, 48), model),
+        "acknowledgment": lambda: encode(
+            acknowledgment(case, case.type, "张**", "https://sandbox.invalid/c", 48), model
+        ),
+        "payment_receipt": lambda: encode(payment_receipt(receipt, 48), model),
+    }
+    baseline = _median_ms(lambda: encode([Text("不动产登记")], model), runs)
+    result: dict[str, Any] = {
+        "benchmark": "receipt",
+        "runs": runs,
+        "target_ms": 20.0,
+        "baseline_ms": round(baseline, 3),
+    }
+    worst = 0.0
+    for name, function in layouts.items():
+        ms = _median_ms(function, runs)
+        worst = max(worst, ms)
+        result[name] = {"median_ms": round(ms, 2), "ratio_to_baseline": round(ms / baseline, 1)}
+    result["ok"] = worst <= 20.0
+    return result
+
+
+def bench_pdf(runs: int = 10) -> dict[str, Any]:
+    """The query certificate PDF; target ≤ 200 ms. Baseline: an empty page, same font."""
+    from fpdf import FPDF
+
+    from kiosk.backend import models as m
+    from kiosk.documents.query_certificate import _font, query_certificate_pdf
+
+    mortgage = m.Mortgage(
+        "M1",
+        "中国建设银行南京分行",
+        "91320100MA1X00000X",
+        120_000_000,
+        False,
+        "2020-01-01",
+        "2040-01-01",
+    )
+    records = m.Records(
+        m.QueryKind.OWN,
+        True,
+        [
+            m.PropertyRecord(
+                f"32010200100{i}GB00001F0001000{i}",
+                f"江苏省南京市玄武区中山路{i}号",
+                f"苏(2020)南京市不动产权第000{i}234号",
+                89.5,
+                "住宅",
+                "国有建设用地使用权/房屋所有权",
+                ["张建国", "李*"],
+                [mortgage],
+            )
+            for i in range(3)
+        ],
+    )
+
+    def empty() -> None:
+        pdf = FPDF()
+        pdf.add_font("cjk", fname=_font())
+        pdf.set_font("cjk", size=12)
+        pdf.add_page()
+        pdf.cell(0, 10, "不动产")
+        pdf.output()
+
+    baseline = _median_ms(empty, runs)
+    ms = _median_ms(lambda: query_certificate_pdf(records, "张**", "ABC123", "2026-11-22"), runs)
+    return {
+        "benchmark": "pdf",
+        "runs": runs,
+        "target_ms": 200.0,
+        "baseline_ms": round(baseline, 1),
+        "query_certificate_ms": round(ms, 1),
+        "ratio_to_baseline": round(ms / baseline, 2),
+        "ok": ms <= 200.0,
+    }
+
+
+BENCHMARKS: dict[str, Callable[..., dict[str, Any]]] = {
+    "idcard": bench_idcard,
+    "receipt": bench_receipt,
+    "pdf": bench_pdf,
+}

@@ -113,10 +113,18 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from kiosk.bench import BENCHMARKS
 
     names = args.names or list(BENCHMARKS)
-    results = [BENCHMARKS[name](runs=args.runs) for name in names]
+    results = [
+        BENCHMARKS[name](runs=args.runs) if args.runs else BENCHMARKS[name]() for name in names
+    ]
     for result in results:
         print(json.dumps(result, ensure_ascii=False))
     return 0 if all(r["ok"] for r in results) else 1
+
+
+def cmd_print(args: argparse.Namespace) -> int:
+    from kiosk.print_cli import cmd_print_test
+
+    return cmd_print_test(args, _config(args))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -165,9 +173,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     read.set_defaults(func=cmd_idcard)
 
+    printing = sub.add_parser("print", help="printer maintenance")
+    printing_sub = printing.add_subparsers(dest="print_command", required=True)
+    test = printing_sub.add_parser("test", help="print a test page")
+    test.add_argument("--role", choices=["receipt", "certificate"], default="receipt")
+    test.add_argument("--profile")
+    test.add_argument("--driver", choices=["escpos", "cups"], help="name the printer directly")
+    test.add_argument("--url", help="escpos: tcp://HOST:PORT")
+    test.add_argument("--queue", help="cups: the queue name")
+    test.set_defaults(func=cmd_print)
+
     bench = sub.add_parser("bench", help="measure the speed targets")
-    bench.add_argument("names", nargs="*", choices=["idcard"], help="benchmarks (default: all)")
-    bench.add_argument("--runs", type=int, default=10)
+    bench.add_argument(
+        "names", nargs="*", choices=["idcard", "receipt", "pdf"], help="benchmarks (default: all)"
+    )
+    bench.add_argument("--runs", type=int, default=0, help="repetitions (default: each its own)")
     bench.set_defaults(func=cmd_bench)
 
     profiles = sub.add_parser("profiles", help="device profiles")

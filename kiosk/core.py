@@ -10,10 +10,12 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kiosk.audit import AuditLog
 from kiosk.backend.link import BackendLink
 from kiosk.config import SiteConfig
 from kiosk.devices import DeviceManager
 from kiosk.events import EventBus
+from kiosk.printing import PrintJournal, PrintService
 from kiosk.profiles import Profile, load_profile
 from kiosk.simulation import EmulatorHarness
 
@@ -30,6 +32,8 @@ class Kiosk:
     harness: EmulatorHarness | None = None
     devices: DeviceManager | None = None
     backend: BackendLink | None = None
+    audit: AuditLog | None = None
+    printing: PrintService | None = None
 
     @classmethod
     def from_config(
@@ -52,6 +56,11 @@ class Kiosk:
         self.devices.start()
         self.backend = BackendLink(self.config, self.bus, self.devices.statuses)
         self.backend.start()
+        data = self.config.data_dir
+        self.audit = AuditLog(data / "audit.db")
+        self.printing = PrintService(
+            PrintJournal(data / "prints.db"), self.devices, self.audit, self.backend.outbox
+        )
         log.info(
             "kiosk started",
             extra={"kiosk": self.config.kiosk.id, "profile": self.profile.name},
@@ -64,6 +73,10 @@ class Kiosk:
         self.backend_link.checked.wait(timeout)
 
     def stop(self) -> None:
+        if self.printing is not None:
+            self.printing.journal.close()
+        if self.audit is not None:
+            self.audit.close()
         if self.backend is not None:
             self.backend.stop()
         if self.devices is not None:

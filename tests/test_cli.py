@@ -171,3 +171,17 @@ def test_bench_reports_ratios() -> None:
     assert report["benchmark"] == "idcard" and report["runs"] == 2
     assert report["wire_limit_ms"] > 100  # ~1360 bytes at 115200 baud
     assert report["median_ratio"] >= 1.0  # never faster than the wire: the throttle is real
+
+
+def test_print_test_pages_on_the_sim_printers(tmp_path: Path) -> None:
+    receipt = kiosk("print", "test", "--role", "receipt")
+    assert receipt.returncode == 0, receipt.stdout + receipt.stderr
+    assert "test page printed on the receipt printer" in receipt.stdout
+    certificate = kiosk("print", "test", "--role", "certificate")
+    assert certificate.returncode == 0, certificate.stdout + certificate.stderr
+
+
+def test_print_test_names_the_reason_when_the_printer_is_away() -> None:
+    result = kiosk("print", "test", "--driver", "escpos", "--url", "tcp://127.0.0.1:9")
+    assert result.returncode == 1
+    assert "unavailable" in result.stdout and "请到人工窗口办理" in result.stdout

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +16,7 @@ from drivers.base import (
     State,
     Status,
 )
-from drivers.errors import ConfigurationError, DeviceUnavailable, MediaError
+from drivers.errors import ConfigurationError, DeviceTimeout, DeviceUnavailable, MediaError
 
 IPP_IDLE, IPP_PROCESSING, IPP_STOPPED = 3, 4, 5
 
@@ -33,6 +34,14 @@ REASON_DETAILS = {
     "connecting-to-device": Detail.DISCONNECTED,
 }
 BLOCKING = frozenset({Detail.PAPER_OUT, Detail.JAMMED, Detail.COVER_OPEN, Detail.DISCONNECTED})
+MEDIA_CODES = {
+    Detail.PAPER_OUT: "paper_out",
+    Detail.JAMMED: "jammed",
+    Detail.COVER_OPEN: "cover_open",
+    Detail.DISCONNECTED: "printer_offline",
+    Detail.PRINTER_STOPPED: "printer_stopped",
+}
+JOB_STOPPED, JOB_CANCELED, JOB_ABORTED, JOB_COMPLETED = 6, 7, 8, 9
 
 
 @dataclass(frozen=True)
@@ -60,6 +69,9 @@ def status_from_attributes(attributes: dict[str, Any]) -> Status:
     if not attributes.get("printer-is-accepting-jobs", True):
         details.add(Detail.NOT_ACCEPTING)
     message = str(attributes.get("printer-state-message", ""))
+    for keyword, detail in REASON_DETAILS.items():  # a stopped queue says why in its message
+        if keyword in message:
+            details.add(detail)
     if state_code == IPP_STOPPED:
         details.add(Detail.PRINTER_STOPPED)
         return Status(State.ERROR, frozenset(details), message)
@@ -145,11 +157,63 @@ class CupsPrinter:
         connection = self._require_open()
         status = self.poll()
         if status.state is State.ERROR:
-            raise MediaError(f"printer cannot print now: {sorted(status.details)}")
+            blocking = sorted(status.details & BLOCKING) or [Detail.PRINTER_STOPPED]
+            raise MediaError(
+                f"printer cannot print now: {status.message or blocking[0].value}",
+                code=MEDIA_CODES.get(blocking[0], "printer_error"),
+            )
         try:
-            return int(connection.printFile(self.settings.queue, path, title, {}))
+            # the profile's paper, whatever the server's default size (often US Letter)
+            options = {"media": self.settings.media, "PageSize": self.settings.media}
+            return int(connection.printFile(self.settings.queue, path, title, options))
         except Exception as err:  # cups.IPPError carries (status, message)
             raise DeviceUnavailable(f"CUPS refused the job: {err}") from err
+
+    def wait_job(self, job_id: int, timeout_s: float = 120.0, poll_s: float = 0.2) -> None:
+        """Follow a job to the end. Paper out, a jam or an open door while it waits or prints
+        end it with ``MediaError`` (the job is cancelled so it cannot surprise anyone later)."""
+        connection = self._require_open()
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                job = connection.getJobAttributes(
+                    job_id,
+                    requested_attributes=[
+                        "job-state",
+                        "job-state-reasons",
+                        "job-printer-state-message",
+                    ],
+                )
+            except Exception as err:
+                raise DeviceUnavailable(f"cannot follow job {job_id}: {err}") from err
+            state = int(job.get("job-state", 0))
+            if state == JOB_COMPLETED:
+                return
+            if state in (JOB_CANCELED, JOB_ABORTED, JOB_STOPPED):
+                if state == JOB_STOPPED:  # halted by an error (a filter failed): give it up
+                    self.cancel_job(job_id)
+                why = job.get("job-printer-state-message", "") or state
+                raise MediaError(f"job {job_id} ended without printing ({why})", code="job_aborted")
+            status = self.poll()
+            blocking = status.details & BLOCKING
+            if blocking or status.state is State.ERROR:
+                self.cancel_job(job_id)
+                detail = sorted(blocking)[0] if blocking else Detail.PRINTER_STOPPED
+                raise MediaError(
+                    f"the printer stopped: {status.message or detail.value}",
+                    code=MEDIA_CODES.get(detail, "printer_error"),
+                )
+            if time.monotonic() > deadline:
+                self.cancel_job(job_id)
+                raise DeviceTimeout(f"job {job_id} did not finish in {timeout_s:.0f}s")
+            time.sleep(poll_s)
+
+    def cancel_job(self, job_id: int) -> None:
+        connection = self._require_open()
+        try:
+            connection.cancelJob(job_id, purge_job=False)
+        except Exception:  # already finished or gone: nothing left to cancel
+            pass
 
     def _require_open(self) -> Any:
         if self._connection is None:

@@ -11,10 +11,12 @@ import hashlib
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
 CUPSD = Path("/usr/sbin/cupsd")
+SYSTEM_SERVER_BIN = Path("/usr/lib/cups")
 LPADMIN = "lpadmin"
 CUPS_PDF_PPD = Path("/usr/share/ppd/cups-pdf/CUPS-PDF_opt.ppd")
 CUPS_PDF_CONF_DIR = Path("/etc/cups")
@@ -31,25 +33,34 @@ class CupsEmulator:
         self.queue = f"dengji_sim_{digest}"
         self.socket = self.folder / "run" / "cups.sock"
         self.out = self.folder / "out"
+        # Filters run as the unprivileged "lp" user and must reach the spool and the filter
+        # programs; the runtime folder may sit under private folders (mkdtemp, pytest), so
+        # these two live in a folder of their own that anyone may traverse.
+        self.public = Path(tempfile.gettempdir()) / f"dengji-cups-{digest}"
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> dict[str, object]:
         if not CUPSD.exists():
             raise CupsEmulatorError("cupsd is not installed (Debian package cups)")
-        for sub in ("conf", "spool", "log", "cache", "run", "out"):
+        for sub in ("conf", "log", "cache", "run", "out"):
             (self.folder / sub).mkdir(parents=True, exist_ok=True)
+        spool = self.public / "spool"
+        spool.mkdir(parents=True, exist_ok=True)
+        for folder in (self.public, spool):
+            folder.chmod(0o755)
         os.chmod(self.out, 0o777)
         conf = self.folder / "conf"
+        server_bin = self._server_bin()
         (conf / "cupsd.conf").write_text(
             f"Listen {self.socket}\nLogLevel warn\nWebInterface No\n"
             "<Location />\n  Order allow,deny\n  Allow all\n</Location>\n"
         )
         (conf / "cups-files.conf").write_text(
-            f"ServerRoot {conf}\nRequestRoot {self.folder / 'spool'}\n"
+            f"ServerRoot {conf}\nRequestRoot {spool}\n"
             f"CacheDir {self.folder / 'cache'}\nStateDir {self.folder / 'run'}\n"
-            f"TempDir {self.folder / 'spool'}\nAccessLog {self.folder / 'log/access_log'}\n"
+            f"TempDir {spool}\nAccessLog {self.folder / 'log/access_log'}\n"
             f"ErrorLog {self.folder / 'log/error_log'}\nPageLog {self.folder / 'log/page_log'}\n"
-            "ServerBin /usr/lib/cups\nDataDir /usr/share/cups\n"
+            f"ServerBin {server_bin}\nDataDir /usr/share/cups\n"
         )
         self.socket.unlink(missing_ok=True)
         self._process = subprocess.Popen(
@@ -70,6 +81,67 @@ class CupsEmulator:
             self._add_queue()
         return {"queue": self.queue, "server": str(self.socket)}
 
+    def set_print_delay(self, seconds: float) -> None:
+        """Make each job take this long in the backend, like a slow printer (for jams)."""
+        (self.folder / "delay").write_text(f"{seconds:g}\n")
+
+    def set_fault(self, reason: str | None) -> None:
+        """The next jobs fail in the backend with this printer-state reason (e.g.
+        ``media-jam-error``, ``media-empty-error``), as a real printer's backend reports it."""
+        (self.folder / "fault").write_text(reason or "")
+
+    def clear_fault(self) -> None:
+        """Staff cleared the jam: no more fault, and the queue runs again."""
+        self.set_fault(None)
+        subprocess.run(
+            ["cupsenable", "-h", str(self.socket), self.queue], check=False, capture_output=True
+        )
+        subprocess.run(
+            [
+                "lpadmin",
+                "-h",
+                str(self.socket),
+                "-p",
+                self.queue,
+                "-o",
+                "printer-state-reasons=none",
+            ],
+            check=False,
+            capture_output=True,
+        )
+
+    def _server_bin(self) -> Path:
+        """/usr/lib/cups, with cups-pdf behind a wrapper that can be slowed down."""
+        server_bin = self.public / "bin"
+        backend = server_bin / "backend"
+        backend.mkdir(parents=True, exist_ok=True)
+        for entry in SYSTEM_SERVER_BIN.iterdir():
+            if entry.name != "backend" and not (server_bin / entry.name).exists():
+                (server_bin / entry.name).symlink_to(entry)
+        for entry in (SYSTEM_SERVER_BIN / "backend").iterdir():
+            if entry.name != "cups-pdf" and not (backend / entry.name).exists():
+                (backend / entry.name).symlink_to(entry)
+        wrapper = backend / "cups-pdf"
+        fault, delay = self.folder / "fault", self.folder / "delay"
+        wrapper.write_text(
+            "#!/bin/sh\n"
+            "if [ $# -gt 0 ]; then\n"
+            f'  sleep "$(cat {delay} 2>/dev/null || echo 0)"\n'
+            f'  fault="$(cat {fault} 2>/dev/null)"\n'
+            '  if [ -n "$fault" ]; then\n'
+            '    echo "STATE: +$fault" >&2\n'  # how a real backend reports the printer's state
+            '    echo "ERROR: printer reports $fault" >&2\n'
+            "    sleep 2\n"
+            "    exit 4\n"  # CUPS_BACKEND_STOP: the queue stops, the job waits
+            "  fi\n"
+            "fi\n"
+            f'exec {SYSTEM_SERVER_BIN / "backend" / "cups-pdf"} "$@"\n'
+        )
+        wrapper.chmod(0o700)  # like cups-pdf itself: run as root by the scheduler
+        server_bin.chmod(0o755)
+        backend.chmod(0o755)
+        return server_bin
+
     def _add_queue(self) -> None:
         try:
             (CUPS_PDF_CONF_DIR / f"cups-pdf-{self.queue}.conf").write_text(
@@ -89,6 +161,7 @@ class CupsEmulator:
         ]
         if CUPS_PDF_PPD.exists():
             command += ["-P", str(CUPS_PDF_PPD)]
+        command += ["-o", "PageSize=A4"]  # certificates and query results are A4
         if shutil.which(LPADMIN) is None:
             raise CupsEmulatorError("lpadmin is not installed (Debian package cups-client)")
         result = subprocess.run(command, capture_output=True, text=True, check=False)
@@ -109,3 +182,4 @@ class CupsEmulator:
     def remove(self) -> None:
         """Forget the queue's cups-pdf configuration (tests call it when done)."""
         (CUPS_PDF_CONF_DIR / f"cups-pdf-{self.queue}.conf").unlink(missing_ok=True)
+        shutil.rmtree(self.public, ignore_errors=True)

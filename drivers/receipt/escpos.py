@@ -19,8 +19,16 @@ from drivers.base import (
     State,
     Status,
 )
-from drivers.errors import ConfigurationError, DeviceTimeout, DeviceUnavailable, NotSupported
+from drivers.errors import (
+    ConfigurationError,
+    DeviceTimeout,
+    DeviceUnavailable,
+    MediaError,
+    NotSupported,
+)
 from drivers.receipt import escpos_status as st
+from drivers.receipt.encoder import EncoderModel, encode
+from drivers.receipt.ops import Op
 
 
 @dataclass(frozen=True)
@@ -39,6 +47,8 @@ class EscposSettings:
     paper_width_mm: int = 80
     chars_per_line: int = 48
     kanji_mode: bool = True
+    native_qr: bool = True
+    cutter: bool = True
     status_query: bool = True
 
 
@@ -156,6 +166,30 @@ class EscposPrinter:
             return SelfTestResult((SelfTestStep("status", False, str(err)),))
         ok = status.state is State.READY
         return SelfTestResult((SelfTestStep("status", ok, status.state.value),))
+
+    @property
+    def model(self) -> EncoderModel:
+        return EncoderModel(self.settings.kanji_mode, self.settings.native_qr, self.settings.cutter)
+
+    def print_ops(self, ops: list[Op]) -> None:
+        """Print one receipt. Refuses before printing when the paper is out or the cover open,
+        and reports paper that ran out while printing."""
+        self._check_printable(self.poll())
+        self.write(encode(ops, self.model))
+        after = self.poll()
+        if Detail.PAPER_OUT in after.details:
+            raise MediaError("the paper ran out while printing", code="paper_out")
+
+    def _check_printable(self, status: Status) -> None:
+        for detail, code, text in (
+            (Detail.PAPER_OUT, "paper_out", "the receipt printer is out of paper"),
+            (Detail.COVER_OPEN, "cover_open", "the receipt printer's cover is open"),
+            (Detail.CUTTER_ERROR, "cutter_error", "the receipt printer's cutter is stuck"),
+        ):
+            if detail in status.details:
+                raise MediaError(text, code=code)
+        if status.state is State.ERROR:
+            raise MediaError("the receipt printer reports an error", code="printer_error")
 
     def write(self, data: bytes) -> None:
         printer = self._require_open()

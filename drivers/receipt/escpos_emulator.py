@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from drivers.receipt import escpos_status as st
+from drivers.receipt.escpos_decoder import Receipt, decode
 
 GS_R = b"\x1dr"
 
@@ -111,6 +112,14 @@ class EscposEmulator:
     def printed(self) -> bytes:
         with self._lock:
             return bytes(self.received)
+
+    def receipts(self, kanji_required: bool = True) -> list[Receipt]:
+        """What came out of the printer so far, one receipt per cut."""
+        return decode(self.printed(), kanji_required)
+
+    def clear(self) -> None:
+        with self._lock:
+            self.received.clear()
 
     def _accept(self) -> None:
         assert self._server is not None

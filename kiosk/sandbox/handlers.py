@@ -292,7 +292,7 @@ def create_query(ctx: Ctx, body: m.CreateQuery) -> m.QueryResult:
 
 
 def query_certificate(ctx: Ctx, _body: None) -> bytes:
-    from kiosk.sandbox.certificate_pdf import query_certificate_pdf
+    from kiosk.documents.query_certificate import query_certificate_pdf
 
     row = ctx.one("SELECT * FROM queries WHERE query_id = ?", ctx.params["query_id"])
     if row is None:

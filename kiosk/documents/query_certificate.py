@@ -1,4 +1,7 @@
-"""The query certificate (查询结果证明) the sandbox centre issues, as a PDF with a QR code."""
+"""The query certificate (查询结果证明) as a PDF: the result, the centre, the date, a
+verification code and its QR, a slot for the centre's electronic seal, page x/y and a warning
+against alteration on every page. Long addresses and holder lists wrap; nothing is cut off.
+The registry issues it (the sandbox uses this layout); the kiosk prints what it is given."""
 
 from __future__ import annotations
 
@@ -32,7 +35,14 @@ def _qr_png(text: str) -> io.BytesIO:
     return buffer
 
 
-def query_certificate_pdf(records: m.Records, person_masked: str, code: str, issued: str) -> bytes:
+def query_certificate_pdf(
+    records: m.Records,
+    person_masked: str,
+    code: str,
+    issued: str,
+    centre: str = CENTRE,
+    seal_png: bytes | None = None,
+) -> bytes:
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(auto=True, margin=25)
     pdf.add_font("cjk", fname=_font())
@@ -85,7 +95,21 @@ def query_certificate_pdf(records: m.Records, person_masked: str, code: str, iss
         pdf.ln(2)
     pdf.ln(4)
     pdf.set_font("cjk", size=11)
-    pdf.cell(0, 8, f"出具机构：{CENTRE}（电子印章）", new_x="LMARGIN", new_y="NEXT")
+    if pdf.get_y() > pdf.h - 85:  # the seal block stays whole
+        pdf.add_page()
+    top = pdf.get_y()
+    pdf.cell(0, 8, f"出具机构：{centre}", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 8, f"出具日期：{issued[:10]}", new_x="LMARGIN", new_y="NEXT")
     pdf.cell(0, 8, f"验证码：{code}  扫码或登录网站核验", new_x="LMARGIN", new_y="NEXT")
     pdf.image(_qr_png(VERIFY_URL.format(code=code)), w=32, h=32)
+    seal_x, seal_y = pdf.w - pdf.r_margin - 42, top
+    if seal_png is not None:
+        pdf.image(io.BytesIO(seal_png), x=seal_x, y=seal_y, w=40, h=40)
+    else:  # the slot where the centre's electronic seal goes
+        pdf.set_draw_color(200, 30, 30)
+        pdf.ellipse(seal_x, seal_y, 40, 40)
+        pdf.set_text_color(200, 30, 30)
+        pdf.set_xy(seal_x, seal_y + 16)
+        pdf.cell(40, 8, "（电子印章）", align="C")
+        pdf.set_text_color(0, 0, 0)
     return bytes(pdf.output())

@@ -1,0 +1,1 @@
+"""What the kiosk prints: receipt layouts, query certificates, certificate overlays, scans."""

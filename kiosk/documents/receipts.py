@@ -1,0 +1,137 @@
+"""Receipt layouts (80 mm or 58 mm paper): queue ticket, acknowledgment, payment receipt.
+
+Each returns receipt operations; the printer's driver owns the bytes. Text is wrapped to the
+profile's columns (double-size lines get half), Chinese first and English under it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from drivers.receipt.ops import Align, Cut, Feed, Op, Qr, Text
+from kiosk.backend import models as m
+from kiosk.documents.text_fit import wrap
+
+CENTRE = "不动产登记中心"
+SERVICE_NAMES = {
+    "query_certificate": ("查询证明", "Records query"),
+    "pay_fee": ("缴费", "Fee payment"),
+    "mortgage_cancellation": ("抵押注销", "Mortgage cancellation"),
+    "address_change": ("变更登记", "Change registration"),
+    "name_change": ("变更登记", "Change registration"),
+    "print_certificate": ("证书领取", "Certificate collection"),
+    "counter": ("综合窗口", "General counter"),
+}
+BUSINESS_NAMES = {
+    m.ApplicationType.MORTGAGE_CANCELLATION: ("抵押权注销登记", "Mortgage cancellation"),
+    m.ApplicationType.ADDRESS_CHANGE: ("地址变更登记", "Address change"),
+    m.ApplicationType.NAME_CHANGE: ("更名变更登记", "Name change"),
+    m.ApplicationType.MORTGAGE_FIRST: ("抵押权首次登记", "First mortgage"),
+    m.ApplicationType.MORTGAGE_CHANGE: ("抵押权变更登记", "Mortgage change"),
+    m.ApplicationType.ADVANCE_MORTGAGE: ("抵押预告登记", "Advance-notice mortgage"),
+    m.ApplicationType.ADVANCE_TO_MORTGAGE: ("预告转本登记", "Advance notice to mortgage"),
+    m.ApplicationType.CERTIFICATE_REISSUE: ("证书补换发", "Certificate reissue"),
+}
+
+
+class Layout:
+    def __init__(self, chars_per_line: int) -> None:
+        self.width = chars_per_line
+        self.ops: list[Op] = []
+
+    def text(
+        self, text: str, align: Align = "left", *, double: bool = False, bold: bool = False
+    ) -> Layout:
+        for line in wrap(text, self.width // 2 if double else self.width):
+            self.ops.append(Text(line, align, double, bold))
+        return self
+
+    def pair(self, label_zh: str, label_en: str, value: str) -> Layout:
+        return self.text(f"{label_zh} {label_en}: {value}")
+
+    def rule(self) -> Layout:
+        self.ops.append(Text("-" * self.width))
+        return self
+
+    def qr(self, payload: str) -> Layout:
+        self.ops.append(Qr(payload))
+        return self
+
+    def end(self) -> list[Op]:
+        self.ops += [Feed(2), Cut()]
+        return self.ops
+
+
+def yuan(fen: int) -> str:
+    return f"¥{fen // 100}.{fen % 100:02d}"
+
+
+def queue_ticket(ticket: m.Ticket, chars_per_line: int, centre: str = CENTRE) -> list[Op]:
+    zh, en = SERVICE_NAMES.get(ticket.service, (ticket.service, ticket.service))
+    layout = Layout(chars_per_line)
+    layout.text(centre, "center", bold=True).text("排队号 Queue number", "center")
+    layout.text(ticket.ticket_number, "center", double=True)
+    layout.text(f"{zh} {en}", "center")
+    layout.text(f"前面还有 {ticket.waiting_ahead} 人 / {ticket.waiting_ahead} ahead", "center")
+    layout.text(_local(ticket.issued_at), "center")
+    layout.text("请留意叫号，过号请重新取号 Please listen for your number", "center")
+    return layout.end()
+
+
+def acknowledgment(
+    case: m.Case | None,
+    business: m.ApplicationType,
+    applicant_masked: str,
+    progress_url: str,
+    chars_per_line: int,
+    *,
+    local_reference: str = "",
+    centre: str = CENTRE,
+) -> list[Op]:
+    """受理回执. ``case`` is None while the application waits in the outbox (network down)."""
+    zh, en = BUSINESS_NAMES[business]
+    layout = Layout(chars_per_line)
+    layout.text(centre, "center", bold=True)
+    layout.text("受理回执", "center", double=True).text("Acknowledgment of application", "center")
+    layout.rule()
+    if case is None:
+        layout.pair("本机编号", "Reference", local_reference)
+        layout.text("申请已安全保存，网络恢复后自动提交，业务编号将以短信告知。")
+        layout.text("Your application is saved and will be sent when the network is back.")
+    else:
+        layout.pair("业务编号", "Case number", case.case_number)
+    layout.pair("业务类型", "Business", f"{zh} {en}")
+    layout.pair("申请人", "Applicant", applicant_masked)
+    if case is not None:
+        layout.pair("应缴费用", "Fee", yuan(case.fee_fen))
+        layout.pair("受理时间", "Accepted", _local(case.created_at))
+    layout.rule()
+    layout.text("扫码查询办理进度 Scan to follow your case", "center")
+    layout.qr(progress_url)
+    return layout.end()
+
+
+def payment_receipt(receipt: m.EReceipt, chars_per_line: int, centre: str = CENTRE) -> list[Op]:
+    layout = Layout(chars_per_line)
+    layout.text(centre, "center", bold=True)
+    layout.text("缴费凭证", "center", double=True).text("Payment receipt", "center")
+    layout.rule()
+    layout.pair("票据号码", "Receipt no.", receipt.receipt_number)
+    layout.pair("项目", "Item", receipt.item)
+    layout.pair("金额", "Amount", yuan(receipt.amount_fen))
+    layout.pair("收款单位", "Payee", receipt.payee)
+    layout.pair("缴费时间", "Paid", _local(receipt.issued_at))
+    layout.pair("校验码", "Check code", receipt.check_code)
+    layout.rule()
+    layout.text("扫码查验电子票据 Scan to verify the e-receipt", "center")
+    layout.qr(receipt.verify_url)
+    return layout.end()
+
+
+def _local(iso: str) -> str:
+    """UTC ISO time from the registry → Beijing time for people."""
+    try:
+        moment = dt.datetime.strptime(iso, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
+    except ValueError:
+        return iso
+    return (moment + dt.timedelta(hours=8)).strftime("%Y-%m-%d %H:%M")

@@ -1,0 +1,101 @@
+"""The one boundary where errors become what a person reads: Chinese first, English too.
+
+Drivers and the backend client raise typed errors with stable codes; screens show the texts
+from here, never an exception's own words.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from drivers.errors import DeviceError
+from kiosk.backend.errors import BackendError, BackendUnreachable
+
+
+@dataclass(frozen=True)
+class UserMessage:
+    code: str
+    zh: str
+    en: str
+    retry: bool  # trying again here may work
+
+
+MESSAGES: dict[str, tuple[str, str, bool]] = {
+    "paper_out": (
+        "打印机缺纸，请联系工作人员补纸后重试",
+        "The printer is out of paper; please ask staff to refill it, then retry",
+        True,
+    ),
+    "cover_open": (
+        "打印机盖未关好，请联系工作人员",
+        "The printer cover is open; please ask staff",
+        True,
+    ),
+    "cutter_error": (
+        "打印机切刀故障，请联系工作人员",
+        "The printer's cutter is stuck; please ask staff",
+        True,
+    ),
+    "jammed": (
+        "打印机卡纸，已停止打印，请联系工作人员处理后重试",
+        "Paper jam: printing stopped; please ask staff, then retry",
+        True,
+    ),
+    "printer_error": (
+        "打印机故障，请联系工作人员",
+        "The printer reports an error; please ask staff",
+        True,
+    ),
+    "printer_stopped": (
+        "打印机已暂停，请联系工作人员",
+        "The printer is paused; please ask staff",
+        True,
+    ),
+    "printer_offline": (
+        "打印机未连接，请联系工作人员",
+        "The printer is offline; please ask staff",
+        True,
+    ),
+    "job_aborted": (
+        "打印任务未完成，可重新打印",
+        "The print did not complete; you can print again",
+        True,
+    ),
+    "no_card": ("请将身份证放在感应区", "Please place your ID card on the reader", True),
+    "read_failed": (
+        "读卡失败，请重新放置身份证",
+        "The card could not be read; please place it again",
+        True,
+    ),
+    "unavailable": (
+        "设备暂不可用，请到人工窗口办理",
+        "The device is unavailable; please go to a counter",
+        False,
+    ),
+    "timeout": ("设备无响应，请稍后重试", "The device did not answer; please try again", True),
+    "network": (
+        "网络暂不可用，请稍后重试或到人工窗口办理",
+        "The network is unavailable; please retry later or go to a counter",
+        True,
+    ),
+    "registry": (
+        "登记中心暂时无法办理，请到人工窗口",
+        "The registry cannot take this now; please go to a counter",
+        False,
+    ),
+}
+
+
+def message_for(error: Exception) -> UserMessage:
+    if isinstance(error, BackendUnreachable) or (
+        isinstance(error, BackendError) and error.retryable
+    ):
+        code = "network"
+    elif isinstance(error, BackendError):
+        code = "registry"
+    elif isinstance(error, DeviceError):
+        code = error.code if error.code in MESSAGES else "unavailable"
+    else:
+        code = "unavailable"
+    zh, en, retry = MESSAGES[code]
+    return UserMessage(code, zh, en, retry)
