@@ -127,6 +127,26 @@ def cmd_print(args: argparse.Namespace) -> int:
     return cmd_print_test(args, _config(args))
 
 
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    from kiosk.audit import AuditLog
+
+    path = Path(args.db) if args.db else _config(args).data_dir / "audit.db"
+    if not path.exists():
+        print(f"kiosk: no audit log at {path}", file=sys.stderr)
+        return 2
+    log_ = AuditLog(path)
+    try:
+        problem = log_.verify()
+        count = len(log_.records())
+    finally:
+        log_.close()
+    if problem:
+        print(f"audit log BROKEN at {problem}")
+        return 1
+    print(f"audit log intact: {count} records, chain verified")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kiosk", description="不动产登记自助终端 Dengji Kiosk")
     parser.add_argument("--config", help="site configuration TOML (default: built-in defaults)")
@@ -182,6 +202,12 @@ def build_parser() -> argparse.ArgumentParser:
     test.add_argument("--url", help="escpos: tcp://HOST:PORT")
     test.add_argument("--queue", help="cups: the queue name")
     test.set_defaults(func=cmd_print)
+
+    audit = sub.add_parser("audit", help="the audit log")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
+    verify = audit_sub.add_parser("verify", help="check the hash chain, say where it breaks")
+    verify.add_argument("--db", help="audit database (default: the data folder's)")
+    verify.set_defaults(func=cmd_audit_verify)
 
     bench = sub.add_parser("bench", help="measure the speed targets")
     bench.add_argument(

@@ -35,7 +35,17 @@ class Shell:
     def end_session(self, reason: str) -> None:
         """End the visit: wipe it, and give the next person the default language and text."""
         if self.session is not None:
+            wiped = sorted(self.session.data)
             self.session.end(reason)
+            if self.kiosk.audit is not None:  # what was wiped, and when: for the evidence chain
+                self.kiosk.audit.record(
+                    "kiosk",
+                    "session.purge",
+                    "wiped",
+                    session=self.session.id,
+                    reason=reason,
+                    wiped=",".join(wiped),
+                )
             self.session = None
         self.language = self.default_language
         self.large_text = False
