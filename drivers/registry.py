@@ -78,9 +78,10 @@ EMULATORS: dict[str, EmulatorEntry] = {
         "drivers.idcard.pcsc_emulator:PcscEmulator", "pcscd", frozenset({"pcsc"})
     ),
     "camera": EmulatorEntry(
-        "drivers.camera.emulator:CameraEmulator",
-        "camera.avi",
-        frozenset({"opencv", "document_camera"}),
+        "drivers.camera.emulator:CameraEmulator", "camera.avi", frozenset({"opencv"})
+    ),
+    "document_page": EmulatorEntry(
+        "drivers.camera.emulator:PageCameraEmulator", "page.avi", frozenset({"document_camera"})
     ),
     "sane": EmulatorEntry(
         "drivers.scanner.sane_emulator:SaneEmulator", "sane", frozenset({"sane"})

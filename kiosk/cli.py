@@ -211,7 +211,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser("bench", help="measure the speed targets")
     bench.add_argument(
-        "names", nargs="*", choices=["idcard", "receipt", "pdf"], help="benchmarks (default: all)"
+        "names",
+        nargs="*",
+        choices=["idcard", "receipt", "pdf", "scan"],
+        help="benchmarks (default: all)",
     )
     bench.add_argument("--runs", type=int, default=0, help="repetitions (default: each its own)")
     bench.set_defaults(func=cmd_bench)

@@ -61,6 +61,8 @@ MESSAGES: dict[str, tuple[str, str, bool]] = {
         "The print did not complete; you can print again",
         True,
     ),
+    "no_paper": ("请将材料放入扫描仪进纸器", "Please put the pages in the scanner's feeder", True),
+    "busy": ("扫描仪忙，请稍候重试", "The scanner is busy; please try again shortly", True),
     "no_card": ("请将身份证放在感应区", "Please place your ID card on the reader", True),
     "read_failed": (
         "读卡失败，请重新放置身份证",

@@ -174,7 +174,10 @@ class Outbox:
     def _deliver(self, row: sqlite3.Row) -> int:
         body_raw = self.sealer.open(bytes(row["body"]))
         if row["content_type"] == "application/json":
-            body: Any = json.loads(body_raw)
+            body: Any = self._resolve(json.loads(body_raw))
+            if body is None:  # an attachment it refers to was refused: so is this
+                self._fail(row, "an attachment this refers to was refused")
+                return 0
         else:
             body = body_raw
         try:
@@ -219,6 +222,30 @@ class Outbox:
             )
         self._publish("outbox:sent", row["key"])
         return 1
+
+    def _resolve(self, body: Any) -> Any:
+        """Replace ``outbox:<key>`` attachment references with the registry's attachment ids
+        (the uploads went first: same group, earlier in order)."""
+        if not isinstance(body, dict) or not isinstance(body.get("attachments"), list):
+            return body
+        resolved = []
+        for reference in body["attachments"]:
+            if isinstance(reference, str) and reference.startswith("outbox:"):
+                item = self.item(reference.removeprefix("outbox:"))
+                if item is None or item.state is ItemState.FAILED:
+                    return None
+                resolved.append(item.result.get("attachment_id", reference))
+            else:
+                resolved.append(reference)
+        return {**body, "attachments": resolved}
+
+    def _fail(self, row: sqlite3.Row, reason: str) -> None:
+        with self._lock:
+            self._conn.execute(
+                "UPDATE outbox SET state = 'failed', error = ?, body = NULL WHERE seq = ?",
+                (reason, row["seq"]),
+            )
+        self._publish("outbox:failed", row["key"])
 
     def start(self, interval_s: float = 1.0) -> None:
         def run() -> None:

@@ -62,6 +62,7 @@ class KioskApp(App):  # type: ignore[misc]
         self._screenshot = screenshot
         self._subscriptions: list[Subscription] = []
         self.countdown: Any = None
+        self.scanned: Any = None
         self.notice: Any = None
         ui = kiosk.config.ui
         window = open_window(ui.width, ui.height, ui.fullscreen)
@@ -143,6 +144,22 @@ class KioskApp(App):  # type: ignore[misc]
         self.notice = NoticeView("home.coming", self.shell.language)
         self.notice.open()
         log.info("service chosen", extra={"service": name})
+
+    def open_scan(self) -> Any:
+        """The scan step (the journeys bring it up; maintenance and tests may too)."""
+        from kiosk.documents.scan_session import ScanSession
+
+        screen = self.screens.get("scan")
+        self.show("scan")
+        screen.start(ScanSession(self.kiosk.device_manager))
+        return screen
+
+    def finish_scan(self) -> Any:
+        screen = self.screens.get("scan")
+        session = screen.stop()
+        self.show("home")
+        self.scanned = session.batch if session is not None else None
+        return self.scanned
 
     # -- settings -------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ SCREENS: dict[str, str] = {
     "attract": "screens.attract:AttractScreen",
     "home": "screens.home:HomeScreen",
     "out_of_service": "screens.out_of_service:OutOfServiceScreen",
+    "scan": "screens.scan:ScanScreen",
 }
 
 _loaded_kv: set[str] = set()

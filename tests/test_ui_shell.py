@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from tests.conftest import fast_config
 from tests.ui_driver import UiDriver, best_match, is_blank, render_text
 
 pytestmark = pytest.mark.ui
+PROFILES = Path(__file__).parent / "data" / "profiles"
 
 
 @pytest.fixture(scope="module")
@@ -21,9 +23,14 @@ def ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiDriver]:
     from screens.app import KioskApp
 
     tmp = tmp_path_factory.mktemp("ui")
-    kiosk = Kiosk.from_config(
-        fast_config(tmp, idle_timeout_s=2.0, warning_s=2.0), runtime_dir=tmp / "run"
+    config = fast_config(tmp, idle_timeout_s=2.0, warning_s=2.0)
+    config = dataclasses.replace(
+        config,
+        kiosk=dataclasses.replace(
+            config.kiosk, profile="hall-test-doccam", profile_dirs=(str(PROFILES),)
+        ),
     )
+    kiosk = Kiosk.from_config(config, runtime_dir=tmp / "run")
     kiosk.start()
     kiosk.wait_started()
     assert kiosk.backend_link.up, kiosk.backend_link.last_error
@@ -172,3 +179,28 @@ def test_out_of_service_when_the_reader_is_down(at_attract: UiDriver, tmp_path: 
     finally:
         reader.start()
     assert ui.wait(lambda: ui.app.manager.current == "attract", 10)
+
+
+def test_the_scan_screen_captures_a_still_page_by_itself(
+    at_attract: UiDriver, tmp_path: Path
+) -> None:
+    ui = at_attract
+    ui.tap_at(ui.window.width / 2, ui.window.height / 2)
+    screen = ui.app.open_scan()
+    assert ui.app.manager.current == "scan"
+    assert ui.wait(lambda: screen.pages >= 1, 20), screen.guidance_en
+    assert ui.wait(lambda: len(screen.ids.thumbs.children) >= 1, 5)
+    shot = ui.screenshot(tmp_path / "scan.png")
+    assert not is_blank(shot)
+    theme = ui.app.theme
+    assert (
+        best_match(shot, render_text("请将材料平放在拍摄区", theme.font_name, 8 * theme.px_per_mm))
+        > 0.85
+    )
+    assert screen.ids.preview.texture is not None
+    ui.tap(screen.ids.done)
+    assert ui.app.manager.current == "home"
+    batch = ui.app.scanned
+    assert batch is not None and len(batch.pages) >= 1
+    page = batch.pages[0]
+    assert page.height / page.width == pytest.approx(297 / 210, rel=0.03)

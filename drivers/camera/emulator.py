@@ -46,3 +46,50 @@ class CameraEmulator:
 
     def stop(self) -> None:
         self.path.unlink(missing_ok=True)
+
+
+def page_photograph(width: int = 1600, height: int = 1200, shift: int = 0) -> np.ndarray:
+    """A printed A4 sheet lying on a desk, seen from above (for the document camera)."""
+    page = np.full((1188, 840, 3), 245, np.uint8)
+    for row in range(60, 1130, 34):
+        cv2.line(page, (60, row), (60 + 300 + (row * 7) % 400, row), (40, 40, 40), 6)
+    desk = np.zeros((height, width, 3), np.uint8)
+    desk[:] = (60, 85, 110)
+    noise = np.random.default_rng(5).integers(0, 25, (height, width, 1), dtype=np.uint8)
+    frame = np.asarray(cv2.add(desk, np.repeat(noise, 3, axis=2)))
+    ph, pw = page.shape[:2]
+    source = np.array([[0, 0], [pw - 1, 0], [pw - 1, ph - 1], [0, ph - 1]], np.float32)
+    target = np.array(
+        [[560 + shift, 120], [1150 + shift, 210], [1030 + shift, 1050], [440 + shift, 960]],
+        np.float32,
+    )
+    matrix = cv2.getPerspectiveTransform(source, target)
+    warped = cv2.warpPerspective(page, matrix, (width, height))
+    mask = cv2.warpPerspective(np.full((ph, pw), 255, np.uint8), matrix, (width, height))
+    frame[mask > 0] = warped[mask > 0]
+    return frame
+
+
+class PageCameraEmulator:
+    """Document-camera footage: a hand slides a page into place, then it lies still."""
+
+    def __init__(self, path: Path, fps: float = 10.0) -> None:
+        self.path = path
+        self.fps = fps
+
+    def start(self) -> dict[str, object]:
+        frames = [page_photograph(shift=s) for s in (300, 200, 100, 40)]
+        frames += [page_photograph()] * 16
+        height, width = frames[0].shape[:2]
+        tmp = self.path.with_name(self.path.stem + ".tmp.avi")
+        writer = cv2.VideoWriter(
+            str(tmp), cv2.VideoWriter.fourcc(*"MJPG"), self.fps, (width, height)
+        )
+        for frame in frames:
+            writer.write(frame)
+        writer.release()
+        tmp.replace(self.path)
+        return {"source": str(self.path), "loop": True, "width": width, "height": height}
+
+    def stop(self) -> None:
+        self.path.unlink(missing_ok=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,9 +18,56 @@ from drivers.base import (
     State,
     Status,
 )
-from drivers.errors import ConfigurationError, DeviceUnavailable
+from drivers.errors import (
+    ConfigurationError,
+    DeviceError,
+    DeviceTimeout,
+    DeviceUnavailable,
+    MediaError,
+    ProtocolError,
+)
 
 _init_lock = threading.Lock()
+
+# sane_strstatus() texts, as python-sane raises them.
+STATUS_ERRORS: tuple[tuple[str, type[DeviceError], str], ...] = (
+    ("jammed", MediaError, "jammed"),
+    ("cover is open", MediaError, "cover_open"),
+    ("busy", DeviceTimeout, "busy"),
+    ("i/o", DeviceUnavailable, "unavailable"),
+    ("access", DeviceUnavailable, "unavailable"),
+    ("invalid argument", ConfigurationError, "configuration"),
+)
+
+
+class NoMoreDocuments(MediaError):
+    code = "no_documents"
+
+
+@dataclass(frozen=True)
+class ScanRun:
+    """The pages scanned, and why the run stopped early (None: it did not)."""
+
+    pages: list[Any]
+    error: DeviceError | None
+    cause: Exception | None = None
+
+
+def scan_error(err: Exception) -> DeviceError:
+    text = str(err).lower()
+    if "out of documents" in text or "no docs" in text:
+        return NoMoreDocuments("the document feeder is empty")
+    for needle, kind, code in STATUS_ERRORS:
+        if needle in text:
+            message = {
+                "jammed": "paper jam in the document feeder",
+                "cover_open": "the scanner cover is open",
+                "busy": "the scanner is busy",
+            }.get(code, f"scanner error: {err}")
+            return kind(message, code=code)
+    return ProtocolError(f"scanner error: {err}", code="scanner")
+
+
 _initialised = False
 
 
@@ -121,11 +169,37 @@ class SaneScanner:
             return SelfTestResult((SelfTestStep("parameters", False, str(err)),))
 
     def scan_page(self) -> Any:
+        """One page from the current source; ``NoMoreDocuments`` when the feeder is empty."""
         device = self._require_open()
         try:
             return device.scan()
         except Exception as err:
-            raise DeviceUnavailable(f"scan failed: {err}") from err
+            raise scan_error(err) from err
+
+    def scan_pages(
+        self, max_pages: int = 50, on_page: Callable[[int, Any], None] | None = None
+    ) -> ScanRun:
+        """Every sheet in the feeder (or one flatbed page). A jam or an open cover mid-way ends
+        the run with its error *and* the pages already scanned, so nothing is lost."""
+        pages: list[Any] = []
+        adf = "feeder" in self.settings.source.lower() or "adf" in self.settings.source.lower()
+        while len(pages) < (max_pages if adf else 1):
+            try:
+                page = self.scan_page()
+            except NoMoreDocuments as err:
+                if pages:
+                    break
+                return ScanRun(
+                    pages,
+                    MediaError("the feeder is empty: put the pages in it", code="no_paper"),
+                    err,
+                )
+            except DeviceError as err:
+                return ScanRun(pages, err)
+            pages.append(page)
+            if on_page is not None:
+                on_page(len(pages), page)
+        return ScanRun(pages, None)
 
     def _require_open(self) -> Any:
         if self._device is None:

@@ -1,0 +1,193 @@
+"""Scanning: SANE's real test and pnm backends, the document camera, PDFs, upload."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from drivers.errors import MediaError
+from drivers.scanner.document_camera import DocumentCamera, DocumentCameraSettings
+from drivers.scanner.sane import SaneScanner, SaneSettings
+from drivers.scanner.sane_emulator import SaneEmulator
+from kiosk.backend import models as m
+from kiosk.documents.page_detect import detect_page, rectify
+from kiosk.documents.scan import ScanBatch, ScanTooLarge
+from kiosk.messages import message_for
+from kiosk.outbox import ItemState, Outbox
+from kiosk.sealing import Sealer
+from tests.backend_fixtures import Registry
+from tests.synthetic_pages import A4, photograph
+
+
+@pytest.fixture(scope="module")
+def sane_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("sane")
+    SaneEmulator(folder).start()
+    return folder
+
+
+def scanner(sane_dir: Path, **settings: object) -> Iterator[SaneScanner]:
+    device = SaneScanner(SaneSettings(config_dir=str(sane_dir), **settings))  # type: ignore[arg-type]
+    device.open()
+    try:
+        yield device
+    finally:
+        if settings.get("device") == "test:0":  # the test backend keeps options per process
+            device._device.read_return_value = "Default"
+        device.close()
+
+
+def test_flatbed_scans_one_page(sane_dir: Path) -> None:
+    for device in scanner(sane_dir, device="test:0", resolution=75, source="Flatbed"):
+        run = device.scan_pages()
+        assert run.error is None and len(run.pages) == 1
+        assert run.pages[0].size == (236, 295)
+
+
+def test_the_adf_scans_every_sheet(sane_dir: Path) -> None:
+    for device in scanner(
+        sane_dir, device="test:0", resolution=50, source="Automatic Document Feeder"
+    ):
+        run = device.scan_pages()
+        assert run.error is None and len(run.pages) == 10  # the test backend's feeder holds 10
+
+
+def test_a_jam_mid_adf_keeps_the_pages_already_scanned(sane_dir: Path) -> None:
+    for device in scanner(
+        sane_dir, device="test:0", resolution=50, source="Automatic Document Feeder"
+    ):
+
+        def jam_after_two(count: int, _page: object, device: SaneScanner = device) -> None:
+            if count == 2:
+                device._device.read_return_value = "SANE_STATUS_JAMMED"
+
+        run = device.scan_pages(on_page=jam_after_two)
+        assert len(run.pages) == 2
+        assert isinstance(run.error, MediaError) and run.error.code == "jammed"
+        message = message_for(run.error)
+        assert "卡纸" in message.zh and "jam" in message.en.lower()
+
+
+def test_cover_open_and_an_empty_feeder(sane_dir: Path) -> None:
+    for device in scanner(sane_dir, device="test:0", resolution=50, source="Flatbed"):
+        device._device.read_return_value = "SANE_STATUS_COVER_OPEN"
+        run = device.scan_pages()
+        assert run.pages == [] and run.error is not None and run.error.code == "cover_open"
+        device._device.read_return_value = "SANE_STATUS_NO_DOCS"
+        run = device.scan_pages()
+        assert run.error is not None and run.error.code == "no_paper"
+
+
+def test_the_pnm_backend_scans_a_known_image_exactly(sane_dir: Path, tmp_path: Path) -> None:
+    rng = np.random.default_rng(11)
+    pixels = rng.integers(0, 256, (120, 90, 3), dtype=np.uint8)
+    source = tmp_path / "known.ppm"
+    Image.fromarray(pixels, "RGB").save(source)
+    for device in scanner(sane_dir, device="pnm:0", mode="Color", resolution=75):
+        device._device.filename = str(source)
+        page = device.scan_page()
+        assert np.array_equal(np.asarray(page.convert("RGB")), pixels)
+
+
+def test_the_pdf_has_a_page_per_scan_and_a_bounded_size(tmp_path: Path) -> None:
+    batch = ScanBatch()
+    for i in range(3):
+        frame = photograph([(500, 150), (1100, 150), (1100, 998), (500, 998)])
+        detection = detect_page(frame)
+        assert detection.corners is not None
+        batch.add(rectify(frame, detection.corners))
+        del i
+    pdf = batch.to_pdf()
+    path = tmp_path / "scan.pdf"
+    path.write_bytes(pdf)
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
+    assert "Pages:           3" in info or "Pages: 3" in " ".join(info.split())
+    assert "595" in info and "842" in info  # A4 points
+    assert len(pdf) < 3 * 600_000
+    smaller = batch.to_pdf(limit=len(pdf) // 2)
+    assert len(smaller) <= len(pdf) // 2
+    with pytest.raises(ScanTooLarge):
+        batch.to_pdf(limit=1000)
+
+
+def test_review_retake_delete_reorder() -> None:
+    batch = ScanBatch()
+    pages = [Image.new("L", (100, 141), shade) for shade in (10, 120, 240)]
+    for page in pages:
+        batch.add(page)
+    batch.move(2, 0)
+    assert [p.getpixel((0, 0)) for p in batch.pages] == [240, 10, 120]
+    batch.retake(1, Image.new("L", (100, 141), 60))
+    batch.delete(2)
+    assert [p.getpixel((0, 0)) for p in batch.pages] == [240, 60]
+    assert all(t.height <= 160 for t in batch.thumbnails())
+
+
+def test_upload_through_the_outbox_then_the_application_refers_to_it(
+    registry: Registry, tmp_path: Path
+) -> None:
+    outbox = Outbox(tmp_path / "outbox.db", registry.client, Sealer(tmp_path / "key"))
+    batch = ScanBatch([Image.new("L", (800, 1131), 255)])
+    reference = batch.upload(outbox, group="release-1", key="scan-release-1")
+    verification = registry.verify().verification_id
+    records = registry.client.list_records(m.RecordsQuery(verification)).properties
+    record = next(p for p in records if p.mortgages)
+    application = m.Application(
+        m.ApplicationType.MORTGAGE_CANCELLATION,
+        record.unit_code,
+        verification,
+        [],
+        [reference],
+        [m.Signature("applicant", "ab" * 32, "2026-11-22T10:00:00Z")],
+        record.mortgages[0].mortgage_id,
+    )
+    key = outbox.put("submit_application", application, group="release-1")
+    deadline = time.monotonic() + 10
+    while outbox.depth() and time.monotonic() < deadline:
+        outbox.deliver_due()
+    upload, case = outbox.item("scan-release-1"), outbox.item(key)
+    assert upload is not None and upload.state is ItemState.SENT
+    assert case is not None and case.state is ItemState.SENT, case
+    assert case.result["attachments"] == [upload.result["attachment_id"]]
+    outbox.stop()
+
+
+def test_the_document_camera_gives_frames_the_pipeline_flattens(tmp_path: Path) -> None:
+    frame = photograph([(560, 120), (1150, 210), (1030, 1050), (440, 960)])
+    video = tmp_path / "desk.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter.fourcc(*"MJPG"), 5, (1600, 1200))
+    for _ in range(5):
+        writer.write(frame)
+    writer.release()
+    camera = DocumentCamera(DocumentCameraSettings(source=str(video), loop=True))
+    camera.open()
+    try:
+        shot = camera.scan_page()
+    finally:
+        camera.close()
+    detection = detect_page(shot)
+    assert detection.ok and detection.corners is not None
+    page = rectify(shot, detection.corners)
+    assert page.shape[0] / page.shape[1] == pytest.approx(A4, rel=0.03)
+
+
+def test_the_scan_step_on_the_flatbed_of_the_sim_kiosk(sim_kiosk: object) -> None:
+    from kiosk.core import Kiosk
+    from kiosk.documents.scan_session import ScanSession
+
+    assert isinstance(sim_kiosk, Kiosk)
+    session = ScanSession(sim_kiosk.device_manager)
+    assert not session.uses_camera
+    session.scan_feeder()
+    snap = session.snapshot()
+    status = sim_kiosk.device_manager.reports()
+    assert snap.pages == 1 and snap.message is None and not snap.busy, status
+    assert len(snap.thumbnails) == 1
+    assert session.batch.to_pdf().startswith(b"%PDF")
