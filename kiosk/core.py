@@ -14,6 +14,7 @@ from kiosk.audit import AuditLog
 from kiosk.backend.link import BackendLink
 from kiosk.config import SiteConfig
 from kiosk.devices import DeviceManager
+from kiosk.documents import fonts
 from kiosk.events import EventBus
 from kiosk.printing import PrintJournal, PrintService
 from kiosk.profiles import Profile, load_profile
@@ -54,6 +55,7 @@ class Kiosk:
         for role, error in self.harness.errors.items():
             self.devices.devices[role].last_error = error
         self.devices.start()
+        fonts.warm_up()
         self.backend = BackendLink(self.config, self.bus, self.devices.statuses)
         self.backend.start()
         data = self.config.data_dir

@@ -204,3 +204,4 @@ def test_the_scan_screen_captures_a_still_page_by_itself(
     assert batch is not None and len(batch.pages) >= 1
     page = batch.pages[0]
     assert page.height / page.width == pytest.approx(297 / 210, rel=0.03)
+    assert page.mode == "L"  # enhanced for text: grey, shadows evened out

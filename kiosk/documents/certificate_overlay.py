@@ -14,6 +14,7 @@ from pathlib import Path
 from fpdf import FPDF
 
 from kiosk.backend import models as m
+from kiosk.documents.fonts import font_for
 
 FONT_CANDIDATES = (
     "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
@@ -97,9 +98,10 @@ def certificate_overlay_pdf(data: m.CertificateData, calibration: Calibration) -
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(False)
     pdf.set_margins(0, 0, 0)
-    pdf.add_font("cjk", fname=_font())
+    values = _values(data)
+    pdf.add_font("cjk", fname=font_for(*values.values()))
     pdf.add_page()
-    for field, text in _values(data).items():
+    for field, text in values.items():
         box = TEMPLATE[field]
         size, lines = _fit(pdf, field, text, box)
         pdf.set_font("cjk", size=size)

@@ -6,12 +6,12 @@ The registry issues it (the sandbox uses this layout); the kiosk prints what it 
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import qrcode
 from fpdf import FPDF
 
 from kiosk.backend import models as m
+from kiosk.documents.fonts import font_for, full_font
 
 CENTRE = "某市不动产登记中心（沙箱）"
 VERIFY_URL = "https://sandbox.invalid/verify?code={code}"
@@ -22,10 +22,24 @@ FONT_CANDIDATES = (
 
 
 def _font() -> str:
-    for candidate in FONT_CANDIDATES:
-        if Path(candidate).exists():
-            return candidate
-    raise FileNotFoundError("no Chinese font: install fonts-wqy-microhei")
+    return full_font()
+
+
+def _all_text(records: m.Records, person: str, centre: str) -> str:
+    """Every character the certificate will carry (the template's own are all common)."""
+    parts = [person, centre, "不动产登记信息查询结果证明有无房产授权第页共验证码涂改无效"]
+    for record in records.properties:
+        parts += [
+            record.address,
+            record.certificate_number,
+            record.use,
+            record.right_type,
+            *record.holders,
+            *record.seizures,
+            *record.objections,
+        ]
+        parts += [g.creditor for g in record.mortgages]
+    return "".join(parts)
 
 
 def _qr_png(text: str) -> io.BytesIO:
@@ -45,7 +59,7 @@ def query_certificate_pdf(
 ) -> bytes:
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(auto=True, margin=25)
-    pdf.add_font("cjk", fname=_font())
+    pdf.add_font("cjk", fname=font_for(_all_text(records, person_masked, centre)))
     pdf.alias_nb_pages()
 
     def footer() -> None:

@@ -20,6 +20,7 @@ from kiosk.documents.page_detect import (
     Guidance,
     SteadyCapture,
     detect_page,
+    enhance_text,
     rectify,
 )
 from kiosk.documents.scan import ScanBatch
@@ -90,7 +91,7 @@ class ScanSession:
         with self._lock:
             self.message = None
             if guidance is None and detection.corners is not None:
-                page = rectify(frame, detection.corners)
+                page = enhance_text(rectify(frame, detection.corners))
                 if self._retake is not None:
                     self.batch.retake(self._retake, page)
                     self._retake = None
