@@ -193,3 +193,12 @@ def test_long_values_shrink_and_impossible_ones_are_refused() -> None:
         certificate_overlay_pdf(impossible, Calibration())
     assert caught.value.field == "address"
     assert set(TEMPLATE) >= {"holders", "address", "unit_code", "certificate_number"}
+
+
+def test_the_calibration_page_marks_move_with_the_offsets(tmp_path: Path) -> None:
+    from kiosk.documents.certificate_overlay import calibration_page_pdf
+
+    base = ink_box(calibration_page_pdf(Calibration()), tmp_path, "cal0")
+    moved = ink_box(calibration_page_pdf(Calibration(dx_mm=0, dy_mm=-10)), tmp_path, "cal1")
+    per_mm = 72 / 25.4
+    assert base[1] - moved[1] == pytest.approx(10 * per_mm, abs=1.5)  # the top mark rose 10 mm

@@ -63,7 +63,11 @@ def _make_transport(settings: EscposSettings) -> Any:
     if settings.transport == "serial":
         if not settings.device:
             raise ConfigurationError("serial transport needs device")
-        return printer.Serial(settings.device, baudrate=settings.baud, timeout=settings.timeout_s)
+        # no modem-line handshake: many USB-serial receipt printers do not wire it (and a pty,
+        # the emulator's line, has none)
+        return printer.Serial(
+            settings.device, baudrate=settings.baud, timeout=settings.timeout_s, dsrdtr=False
+        )
     if settings.transport == "usb":
         # No USB bus on the development machines: this path is tested by its contract only.
         return printer.Usb(settings.usb_vendor, settings.usb_product, timeout=0)
@@ -212,7 +216,9 @@ class EscposPrinter:
             raise NotSupported("this transport cannot read status")
         try:
             printer._raw(st.DLE_EOT + bytes([request]))
-            answer = printer._read()
+            # one status byte: a serial read of 16 would wait out the whole timeout
+            serial_line = self.settings.transport == "serial"
+            answer = printer.device.read(1) if serial_line else printer._read()
         except TimeoutError as err:
             raise DeviceTimeout("printer did not answer a status request") from err
         except OSError as err:

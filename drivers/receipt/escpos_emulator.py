@@ -8,8 +8,11 @@ listens again on the same port, so the driver's reconnect finds it.
 from __future__ import annotations
 
 import contextlib
+import os
+import select
 import socket
 import threading
+import tty
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,6 +60,16 @@ def status_answer(conditions: PrinterConditions, request: int) -> int:
     return value
 
 
+class _PtySink:
+    """The master end of the serial line, with a socket's ``sendall``."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def sendall(self, data: bytes) -> None:
+        os.write(self.fd, data)
+
+
 def gs_r_answer(conditions: PrinterConditions) -> int:
     """``GS r 1`` (transmit paper sensor status): bits 0-1 near end, bits 2-3 paper end."""
     value = 0
@@ -68,8 +81,17 @@ def gs_r_answer(conditions: PrinterConditions) -> int:
 
 
 class EscposEmulator:
-    def __init__(self, folder: Path | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
-        self.folder = folder  # unused: the printer keeps what it prints in memory
+    def __init__(
+        self,
+        folder: Path | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        serial: bool = False,
+    ) -> None:
+        self.folder = folder  # a serial emulator puts its port link here
+        self.serial = serial  # behind a pseudo-terminal instead of a TCP port
+        self._pty = (-1, -1)
         self.host = host
         self.port = port
         self.conditions = PrinterConditions()
@@ -81,6 +103,8 @@ class EscposEmulator:
         self._threads: list[threading.Thread] = []
 
     def start(self) -> dict[str, object]:
+        if self.serial:
+            return self._start_serial()
         server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         server.bind((self.host, self.port))
@@ -93,6 +117,39 @@ class EscposEmulator:
         thread.start()
         self._threads = [thread]
         return {"transport": "network", "host": self.host, "port": self.port}
+
+    def _start_serial(self) -> dict[str, object]:
+        if self.folder is None:
+            raise ValueError("a serial emulator needs a folder for its port link")
+        self.folder.mkdir(parents=True, exist_ok=True)
+        master, slave = os.openpty()
+        tty.setraw(master)
+        tty.setraw(slave)
+        self._pty = (master, slave)
+        link = self.folder / "escpos.tty"
+        tmp = link.with_suffix(".tmp")
+        tmp.unlink(missing_ok=True)
+        tmp.symlink_to(os.ttyname(slave))
+        tmp.replace(link)
+        self._stop.clear()
+        thread = threading.Thread(target=self._serve_pty, name="escpos-serial", daemon=True)
+        thread.start()
+        self._threads = [thread]
+        return {"transport": "serial", "device": str(link)}
+
+    def _serve_pty(self) -> None:
+        master = self._pty[0]
+        sink = _PtySink(master)
+        pending = b""
+        while not self._stop.is_set():
+            ready, _, _ = select.select([master], [], [], 0.05)
+            if not ready:
+                continue
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                return
+            pending = self._consume(sink, pending + chunk)  # type: ignore[arg-type]
 
     def stop(self) -> None:
         self._stop.set()
@@ -108,6 +165,10 @@ class EscposEmulator:
         if self._server is not None:
             self._server.close()
             self._server = None
+        for fd in self._pty:
+            if fd >= 0:
+                os.close(fd)
+        self._pty = (-1, -1)
 
     def printed(self) -> bytes:
         with self._lock:
