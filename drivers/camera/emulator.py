@@ -26,23 +26,25 @@ def synthetic_face_frames(count: int = 60, width: int = 640, height: int = 480) 
     return frames
 
 
+def write_footage(path: Path, frames: list[np.ndarray], fps: float) -> dict[str, object]:
+    """The frames as an MJPG video the OpenCV driver plays in a loop; its settings."""
+    height, width = frames[0].shape[:2]
+    tmp = path.with_name(path.stem + ".tmp.avi")
+    writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter.fourcc(*"MJPG"), fps, (width, height))
+    for frame in frames:
+        writer.write(frame)
+    writer.release()
+    tmp.replace(path)
+    return {"source": str(path), "loop": True, "width": width, "height": height}
+
+
 class CameraEmulator:
     def __init__(self, path: Path, fps: float = 15.0) -> None:
         self.path = path
         self.fps = fps
 
     def start(self) -> dict[str, object]:
-        frames = synthetic_face_frames()
-        height, width = frames[0].shape[:2]
-        tmp = self.path.with_name(self.path.stem + ".tmp.avi")
-        writer = cv2.VideoWriter(
-            str(tmp), cv2.VideoWriter.fourcc(*"MJPG"), self.fps, (width, height)
-        )
-        for frame in frames:
-            writer.write(frame)
-        writer.release()
-        tmp.replace(self.path)
-        return {"source": str(self.path), "loop": True, "width": width, "height": height}
+        return write_footage(self.path, synthetic_face_frames(), self.fps)
 
     def stop(self) -> None:
         self.path.unlink(missing_ok=True)
@@ -79,17 +81,7 @@ class PageCameraEmulator:
 
     def start(self) -> dict[str, object]:
         frames = [page_photograph(shift=s) for s in (300, 200, 100, 40)]
-        frames += [page_photograph()] * 16
-        height, width = frames[0].shape[:2]
-        tmp = self.path.with_name(self.path.stem + ".tmp.avi")
-        writer = cv2.VideoWriter(
-            str(tmp), cv2.VideoWriter.fourcc(*"MJPG"), self.fps, (width, height)
-        )
-        for frame in frames:
-            writer.write(frame)
-        writer.release()
-        tmp.replace(self.path)
-        return {"source": str(self.path), "loop": True, "width": width, "height": height}
+        return write_footage(self.path, frames + [page_photograph()] * 16, self.fps)
 
     def stop(self) -> None:
         self.path.unlink(missing_ok=True)
