@@ -7,8 +7,10 @@ cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
 
 missing=()
-while read -r pkg; do
-  [[ -z "$pkg" || "$pkg" == \#* ]] && continue
+while read -r line; do
+  pkg=${line%%#*}            # a comment may follow a name
+  pkg=${pkg//[[:space:]]/}
+  [[ -z "$pkg" ]] && continue
   if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
     missing+=("$pkg")
   fi
