@@ -18,6 +18,7 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk.core import Kiosk
 from kiosk.events import Subscription
+from kiosk.sdnotify import notify, watchdog_interval_s
 from kiosk.services import devices_text
 from kiosk.session import Phase
 from kiosk.shell import Shell
@@ -93,12 +94,17 @@ class KioskApp(App):  # type: ignore[misc]
         return self.manager
 
     def _on_first_frame(self, _dt: float) -> None:
+        notify("READY=1\nSTATUS=kiosk screen up")
+        interval = watchdog_interval_s()
+        if interval:  # pinged from the UI loop: a frozen UI stops pinging and is restarted
+            Clock.schedule_interval(lambda _dt: notify("WATCHDOG=1"), interval)
         if self._screenshot:
             Clock.schedule_once(lambda _dt: self.save_screenshot(self._screenshot or ""), 0.8)
         if self._exit_after is not None:
             Clock.schedule_once(lambda _dt: self.stop(), self._exit_after)
 
     def on_stop(self) -> None:
+        notify("STOPPING=1")
         for subscription in self._subscriptions:
             subscription.cancel()
         self._subscriptions.clear()
