@@ -73,6 +73,12 @@ class DevicesSection:
     reopen_backoff_max_s: float = 30.0
 
 
+@dataclass(frozen=True)
+class MetricsSection:
+    port: int = 9464  # Prometheus text at http://127.0.0.1:<port>/metrics; 0 turns it off
+    host: str = "127.0.0.1"
+
+
 DEFAULT_SERVICES = (
     "query_certificate",
     "property_proof",
@@ -99,6 +105,7 @@ class SiteConfig:
     ui: UiSection = field(default_factory=UiSection)
     devices: DevicesSection = field(default_factory=DevicesSection)
     services: ServicesSection = field(default_factory=ServicesSection)
+    metrics: MetricsSection = field(default_factory=MetricsSection)
     source: str = "<defaults>"
 
     @property

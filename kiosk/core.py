@@ -16,6 +16,7 @@ from kiosk.config import SiteConfig
 from kiosk.devices import DeviceManager
 from kiosk.documents import fonts
 from kiosk.events import EventBus
+from kiosk.metrics import KioskMetrics
 from kiosk.printing import PrintJournal, PrintService
 from kiosk.profiles import Profile, load_profile
 from kiosk.simulation import EmulatorHarness
@@ -35,6 +36,7 @@ class Kiosk:
     backend: BackendLink | None = None
     audit: AuditLog | None = None
     printing: PrintService | None = None
+    metrics: KioskMetrics | None = None
 
     @classmethod
     def from_config(
@@ -61,8 +63,19 @@ class Kiosk:
         data = self.config.data_dir
         self.audit = AuditLog(data / "audit.db")
         self.printing = PrintService(
-            PrintJournal(data / "prints.db"), self.devices, self.audit, self.backend.outbox
+            PrintJournal(data / "prints.db"),
+            self.devices,
+            self.audit,
+            self.backend.outbox,
+            bus=self.bus,
         )
+        self.metrics = KioskMetrics(self)
+        if self.config.metrics.port:
+            try:
+                port = self.metrics.serve(self.config.metrics.port, self.config.metrics.host)
+                log.info("metrics served", extra={"port": port})
+            except OSError as err:  # another kiosk process has the port: metrics stay off
+                log.warning("metrics not served", extra={"error": str(err)})
         log.info(
             "kiosk started",
             extra={"kiosk": self.config.kiosk.id, "profile": self.profile.name},
@@ -75,6 +88,8 @@ class Kiosk:
         self.backend_link.checked.wait(timeout)
 
     def stop(self) -> None:
+        if self.metrics is not None:
+            self.metrics.stop()
         if self.printing is not None:
             self.printing.journal.close()
         if self.audit is not None:

@@ -12,6 +12,7 @@ from typing import Any
 
 from drivers.base import Role, SelfTestResult, Status
 from kiosk import __version__
+from kiosk.actions import CHECK_NETWORK, Action, actions_for
 from kiosk.core import Kiosk
 
 
@@ -24,6 +25,7 @@ class DeviceDiagnosis:
     capabilities: dict[str, object]
     self_test: SelfTestResult
     last_error: str
+    actions: tuple[Action, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -39,6 +41,7 @@ class DeviceDiagnosis:
             "capabilities": self.capabilities,
             "self_test": self.self_test.as_dict(),
             "last_error": self.last_error,
+            "actions": [a.as_dict() for a in self.actions],
         }
 
 
@@ -49,12 +52,17 @@ class BackendDiagnosis:
     error: str
     outbox_depth: int
 
+    @property
+    def actions(self) -> list[Action]:
+        return [] if self.up else [CHECK_NETWORK]
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "url": self.url,
             "up": self.up,
             "error": self.error,
             "outbox_depth": self.outbox_depth,
+            "actions": [a.as_dict() for a in self.actions],
         }
 
 
@@ -93,11 +101,15 @@ class Diagnosis:
             )
             for step in d.self_test.steps:
                 lines.append(f"        {'ok ' if step.ok else 'NO '} {step.name}: {step.detail}")
+            for action in d.actions:
+                lines.append(f"        -> {action.zh} / {action.en}")
         b = self.backend
         lines.append(
             f"  {'PASS' if b.up else 'FAIL'}  registry    {b.url}  outbox {b.outbox_depth}"
             + (f"  ({b.error})" if b.error else "")
         )
+        for action in b.actions:
+            lines.append(f"        -> {action.zh} / {action.en}")
         if self.ok:
             lines.append("OK")
         elif not b.up:
@@ -123,6 +135,7 @@ def diagnose(kiosk: Kiosk, settle_s: float = 10.0) -> Diagnosis:
                 report.capabilities,
                 manager.self_test(report.role),
                 report.last_error,
+                tuple(actions_for(report.status, report.required)),
             )
         )
     link = kiosk.backend_link

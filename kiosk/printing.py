@@ -24,6 +24,7 @@ from kiosk.audit import AuditLog
 from kiosk.backend import models as m
 from kiosk.devices import DeviceManager
 from kiosk.documents.certificate_overlay import Calibration, certificate_overlay_pdf
+from kiosk.events import EventBus
 from kiosk.messages import UserMessage, message_for
 from kiosk.outbox import Outbox
 
@@ -114,7 +115,9 @@ class PrintService:
         outbox: Outbox | None = None,
         calibration: Calibration | None = None,
         timeout_s: float = 120.0,
+        bus: EventBus | None = None,
     ) -> None:
+        self.bus = bus
         self.journal = journal
         self.devices = devices
         self.audit = audit
@@ -228,9 +231,13 @@ class PrintService:
                 serial=serial,
                 error=str(err),
             )
+            if self.bus is not None:
+                self.bus.publish("print:failed", {"kind": kind, "code": message.code})
             return PrintOutcome(action_id, PrintState.FAILED, message=message, paper_serial=serial)
         self.journal.set(action_id, kind, PrintState.PRINTED)
         self.audit.record("kiosk", f"print.{kind}", "printed", action_id=action_id, serial=serial)
+        if self.bus is not None:
+            self.bus.publish("print:printed", {"kind": kind})
         return PrintOutcome(action_id, PrintState.PRINTED, paper_serial=serial)
 
 

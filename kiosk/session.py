@@ -98,4 +98,8 @@ class Session:
             "session ended",
             extra={"session": self.id, "reason": reason, "wiped": ",".join(wiped)},
         )
-        self._bus.publish("session:ended", {"id": self.id, "reason": reason, "wiped": wiped})
+        duration = self._clock() - self.started
+        self._bus.publish(
+            "session:ended",
+            {"id": self.id, "reason": reason, "wiped": wiped, "duration_s": duration},
+        )

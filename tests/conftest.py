@@ -20,6 +20,7 @@ import pytest  # noqa: E402
 from kiosk.config import (  # noqa: E402
     DevicesSection,
     KioskSection,
+    MetricsSection,
     SessionSection,
     SiteConfig,
     UiSection,
@@ -39,6 +40,7 @@ def fast_config(tmp_path: Path, **session: Any) -> SiteConfig:
         ),
         session=SessionSection(**session) if session else SessionSection(),
         ui=UiSection(width=1280, height=720),
+        metrics=MetricsSection(port=0),
     )
 
 
