@@ -17,6 +17,7 @@ from kiosk.devices import DeviceManager
 from kiosk.documents import fonts
 from kiosk.events import EventBus
 from kiosk.metrics import KioskMetrics
+from kiosk.paper_ledger import PaperLedger
 from kiosk.printing import PrintJournal, PrintService
 from kiosk.profiles import Profile, load_profile
 from kiosk.simulation import EmulatorHarness
@@ -68,6 +69,7 @@ class Kiosk:
             self.audit,
             self.backend.outbox,
             bus=self.bus,
+            ledger=PaperLedger(data / "paper.db", self.audit),
         )
         self.metrics = KioskMetrics(self)
         if self.config.metrics.port:
@@ -92,6 +94,8 @@ class Kiosk:
             self.metrics.stop()
         if self.printing is not None:
             self.printing.journal.close()
+            if self.printing.ledger is not None:
+                self.printing.ledger.close()
         if self.audit is not None:
             self.audit.close()
         if self.backend is not None:

@@ -27,6 +27,7 @@ from kiosk.documents.certificate_overlay import Calibration, certificate_overlay
 from kiosk.events import EventBus
 from kiosk.messages import UserMessage, message_for
 from kiosk.outbox import Outbox
+from kiosk.paper_ledger import PaperLedger
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS prints (
@@ -58,6 +59,21 @@ class PrintOutcome:
     @property
     def ok(self) -> bool:
         return self.state is PrintState.PRINTED
+
+
+LEDGER_BLOCKED = UserMessage(
+    "paper_ledger",
+    "证书纸核对不一致，暂停打印证书，请联系工作人员；可扫码下载电子证明",
+    "The certificate paper does not reconcile: certificate printing is paused. Please ask "
+    "staff, or scan for the e-certificate",
+    False,
+)
+NO_PAPER = UserMessage(
+    "paper_out",
+    "证书纸已用完，请联系工作人员装纸",
+    "No certificate paper is loaded; please ask staff to load it",
+    True,
+)
 
 
 class PrintJournal:
@@ -116,8 +132,10 @@ class PrintService:
         calibration: Calibration | None = None,
         timeout_s: float = 120.0,
         bus: EventBus | None = None,
+        ledger: PaperLedger | None = None,
     ) -> None:
         self.bus = bus
+        self.ledger = ledger
         self.journal = journal
         self.devices = devices
         self.audit = audit
@@ -150,10 +168,22 @@ class PrintService:
         )
 
     def certificate(
-        self, action_id: str, data: m.CertificateData, paper_serial: str, *, reprint: bool = False
+        self,
+        action_id: str,
+        data: m.CertificateData,
+        paper_serial: str | None = None,
+        *,
+        reprint: bool = False,
     ) -> PrintOutcome:
-        """The certificate on the sheet numbered ``paper_serial``; the sheet is reported to the
-        registry as printed, or as jammed/spoiled when the print fails."""
+        """The certificate on the sheet numbered ``paper_serial`` (by default the ledger's next
+        sheet); the sheet is reported to the registry as printed, or as jammed/spoiled when the
+        print fails. A paper ledger that does not reconcile stops certificate printing."""
+        if self.ledger is not None and self.ledger.blocked():
+            return PrintOutcome(action_id, PrintState.FAILED, message=LEDGER_BLOCKED)
+        if paper_serial is None:
+            paper_serial = self.ledger.next_serial() if self.ledger is not None else None
+            if paper_serial is None:
+                return PrintOutcome(action_id, PrintState.FAILED, message=NO_PAPER)
         pdf = certificate_overlay_pdf(data, self.calibration)
         known = self.journal.paper_outcomes()
         if paper_serial in known:
@@ -186,6 +216,8 @@ class PrintService:
             else ("jammed" if outcome.message and outcome.message.code == "jammed" else "spoiled")
         )
         self.journal.paper(paper_serial, action_id, data.case_number, result)
+        if self.ledger is not None:
+            self.ledger.record(paper_serial, result)
         if self.outbox is not None:
             self.outbox.put(
                 "report_paper",

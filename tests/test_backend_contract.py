@@ -386,6 +386,8 @@ def test_certificate_data_and_paper_serials(registry: Registry) -> None:
         m.PaperReport("YW20261101000002", "A00012345", m.PaperOutcome.SPOILED)
     )
     assert ack.outcome is m.PaperOutcome.SPOILED
+    listed = {r.paper_serial: r.outcome for r in registry.client.list_paper().reports}
+    assert listed["A00012345"] is m.PaperOutcome.SPOILED
     with pytest.raises(BackendConflict) as caught:
         registry.client.report_paper(
             m.PaperReport("YW20261101000002", "A00012345", m.PaperOutcome.PRINTED)

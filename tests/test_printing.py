@@ -116,6 +116,8 @@ def test_a_jam_during_a_certificate_spoils_one_sheet_and_reprints_free(
     client = sim_kiosk.backend_link.client
     assert client is not None
     data = client.certificate_data("YW20261101000002")
+    assert service.ledger is not None
+    service.ledger.load_batch("A0000101", "A0000110", "staff01")  # staff loaded the paper
     cupsd.set_fault("media-jam-error")
     jammed = service.certificate("certificate:YW20261101000002", data, "A0000101")
     assert jammed.state is PrintState.FAILED and jammed.message is not None

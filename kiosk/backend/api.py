@@ -176,6 +176,14 @@ ROUTES: tuple[Route, ...] = (
         m.PaperAck,
     ),
     Route(
+        "list_paper",
+        "GET",
+        "/v1/paper/reports",
+        "This kiosk's paper serial reports",
+        m.PaperQuery,
+        m.PaperReports,
+    ),
+    Route(
         "operator_login",
         "POST",
         "/v1/operators/login",

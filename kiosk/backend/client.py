@@ -136,6 +136,9 @@ class RegistryClient:
     def report_paper(self, body: m.PaperReport, key: str | None = None) -> m.PaperAck:
         return self.call("report_paper", body, key=key)  # type: ignore[no-any-return]
 
+    def list_paper(self, since: str = "") -> m.PaperReports:
+        return self.call("list_paper", m.PaperQuery(since))  # type: ignore[no-any-return]
+
     def operator_login(self, body: m.OperatorLogin) -> m.OperatorSession:
         return self.call("operator_login", body)  # type: ignore[no-any-return]
 

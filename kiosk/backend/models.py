@@ -386,6 +386,16 @@ class PaperAck:
     case_number: str
 
 
+@dataclass(frozen=True)
+class PaperQuery:
+    since: str = ""  # an ISO date; "" = all
+
+
+@dataclass(frozen=True)
+class PaperReports:
+    reports: list[PaperAck] = field(default_factory=list)
+
+
 # -- bank operators ---------------------------------------------------------------------------
 
 

@@ -663,6 +663,19 @@ def report_paper(ctx: Ctx, body: m.PaperReport) -> m.PaperAck:
     return m.PaperAck(serial, body.outcome, body.case_number)
 
 
+def list_paper(ctx: Ctx, body: m.PaperQuery) -> m.PaperReports:
+    rows = ctx.conn.execute(
+        "SELECT * FROM paper WHERE kiosk_id = ? AND at >= ? ORDER BY paper_serial",
+        (ctx.kiosk_id, body.since),
+    )
+    return m.PaperReports(
+        [
+            m.PaperAck(r["paper_serial"], m.PaperOutcome(r["outcome"]), r["case_number"])
+            for r in rows
+        ]
+    )
+
+
 # -- bank operators ---------------------------------------------------------------------------
 
 
@@ -764,6 +777,7 @@ HANDLERS: dict[str, Callable[[Ctx, Any], Any]] = {
     "refund_order": refund_order,
     "certificate_data": certificate_data,
     "report_paper": report_paper,
+    "list_paper": list_paper,
     "operator_login": operator_login,
     "create_ticket": create_ticket,
     "list_appointments": list_appointments,
