@@ -134,6 +134,12 @@ def test_a_jam_during_a_certificate_spoils_one_sheet_and_reprints_free(
         "A0000102": "printed",
         "A0000103": "unused",
     }
+    sheets = service.ledger.states()
+    assert (sheets["A0000101"], sheets["A0000102"], sheets["A0000103"]) == (
+        "jammed",
+        "printed",
+        "loaded",
+    )  # the unused sheet stays in the tray
     deadline = time.monotonic() + 10
     reported: dict[str, str] = {}
     while time.monotonic() < deadline and len(reported) < 2:
