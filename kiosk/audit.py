@@ -15,9 +15,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kiosk.redact import PERSONAL_KEYS, REDACTOR, mask_value
+
+if TYPE_CHECKING:
+    from kiosk.outbox import Outbox
 
 GENESIS = "0" * 64
 SCHEMA = """
@@ -117,6 +120,34 @@ class AuditLog:
                 return f"record {seq}: its content was changed"
             prev, expected_seq = digest, seq + 1
         return None
+
+    def ship(self, outbox: Outbox, batch: int = 500) -> int:
+        """Put the records not yet shipped into the outbox (masked already); returns how many.
+        Each batch's key is its range, so a repeat after a crash is the same delivery."""
+        with self._lock:
+            self._conn.execute(
+                "CREATE TABLE IF NOT EXISTS shipped (id INTEGER PRIMARY KEY CHECK (id = 1), "
+                "seq INTEGER NOT NULL)"
+            )
+            row = self._conn.execute("SELECT seq FROM shipped WHERE id = 1").fetchone()
+            after = int(row[0]) if row else 0
+            rows = self._conn.execute(
+                "SELECT * FROM audit WHERE seq > ? ORDER BY seq LIMIT ?", (after, batch)
+            ).fetchall()
+        if not rows:
+            return 0
+        from kiosk.backend import models as m
+
+        entries = [m.AuditEntry(*row) for row in rows]
+        outbox.put(
+            "upload_audit",
+            m.AuditBatch(entries),
+            group="audit",
+            key=f"audit-{entries[0].seq}-{entries[-1].seq}",
+        )
+        with self._lock:
+            self._conn.execute("INSERT OR REPLACE INTO shipped VALUES (1, ?)", (entries[-1].seq,))
+        return len(entries)
 
     def close(self) -> None:
         self._conn.close()

@@ -63,6 +63,7 @@ class Kiosk:
         self.backend.start()
         data = self.config.data_dir
         self.audit = AuditLog(data / "audit.db")
+        self.backend.audit = self.audit
         self.printing = PrintService(
             PrintJournal(data / "prints.db"),
             self.devices,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 import subprocess
 import sys
@@ -94,3 +95,32 @@ def test_every_ended_session_leaves_a_purge_record(sim_kiosk: Kiosk) -> None:
     purge = sim_kiosk.audit.records("session.purge")[-1]
     assert purge.fields == {"session": session.id, "reason": "idle", "wiped": "identity"}
     assert sim_kiosk.audit.verify() is None
+
+
+def test_audit_records_reach_the_registry_once_and_masked(sim_kiosk: Kiosk) -> None:
+    import time
+
+    link = sim_kiosk.backend_link
+    assert sim_kiosk.audit is not None and link.outbox is not None and link.sandbox is not None
+    sim_kiosk.audit.record("kiosk", "identity.verify", "verified", id_number="11010519491231002X")
+    assert link.check_now()
+    assert sim_kiosk.audit.ship(link.outbox) == 0  # nothing new: nothing queued twice
+    sim_kiosk.audit.record("kiosk", "print.receipt", "printed", action_id="t1")
+    link.check_now()
+    conn = link.sandbox.connection()
+    deadline = time.monotonic() + 10
+    rows: list[tuple[int, str, str, str]] = []
+    while time.monotonic() < deadline:
+        link.outbox.deliver_due()
+        rows = conn.execute(
+            "SELECT seq, prev, hash, fields FROM audit_records WHERE kiosk_id = ? ORDER BY seq",
+            (sim_kiosk.config.kiosk.id,),
+        ).fetchall()
+        if len(rows) == len(sim_kiosk.audit.records()):
+            break
+        time.sleep(0.05)
+    local = sim_kiosk.audit.records()
+    assert [r[0] for r in rows] == [r.seq for r in local]
+    assert [r[2] for r in rows] == [r.hash for r in local]  # the same chain, end to end
+    assert all(a[2] == b[1] for a, b in itertools.pairwise(rows))
+    assert "11010519491231002X" not in "".join(r[3] for r in rows)

@@ -184,6 +184,14 @@ ROUTES: tuple[Route, ...] = (
         m.PaperReports,
     ),
     Route(
+        "upload_audit",
+        "POST",
+        "/v1/audit/records",
+        "Ship audit records (hash-chained, masked) to the centre",
+        m.AuditBatch,
+        m.AuditAck,
+    ),
+    Route(
         "operator_login",
         "POST",
         "/v1/operators/login",

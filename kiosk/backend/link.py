@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from drivers.base import Role, Status
 from kiosk import __version__
+from kiosk.audit import AuditLog
 from kiosk.backend import models as m
 from kiosk.backend.client import ClientSettings, RegistryClient
 from kiosk.backend.errors import BackendError
@@ -37,6 +38,7 @@ class BackendLink:
         self.sandbox: Sandbox | None = None
         self.client: RegistryClient | None = None
         self.outbox: Outbox | None = None
+        self.audit: AuditLog | None = None  # shipped with each heartbeat when set
         self.up = False
         self.last_error = "not started"
         self._stop = threading.Event()
@@ -106,6 +108,8 @@ class BackendLink:
             self._set(False, str(err))
             return False
         self._set(True, "")
+        if self.audit is not None and self.outbox is not None:
+            self.audit.ship(self.outbox)
         return True
 
     def _run(self) -> None:

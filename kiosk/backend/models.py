@@ -456,6 +456,32 @@ class Appointments:
     appointments: list[Appointment] = field(default_factory=list)
 
 
+# -- audit --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    seq: int
+    at: str
+    actor: str
+    action: str
+    outcome: str
+    fields: str  # JSON, personal data already masked
+    prev: str
+    hash: str
+
+
+@dataclass(frozen=True)
+class AuditBatch:
+    records: list[AuditEntry] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class AuditAck:
+    received: int
+    last_seq: int
+
+
 # -- sandbox controls (training rooms and tests) ----------------------------------------------
 
 

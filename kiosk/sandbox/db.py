@@ -93,6 +93,11 @@ CREATE TABLE IF NOT EXISTS idempotency (
     status INTEGER NOT NULL, content_type TEXT NOT NULL, body BLOB NOT NULL,
     PRIMARY KEY (kiosk_id, key)
 );
+CREATE TABLE IF NOT EXISTS audit_records (
+    kiosk_id TEXT NOT NULL, seq INTEGER NOT NULL, at TEXT NOT NULL, actor TEXT NOT NULL,
+    action TEXT NOT NULL, outcome TEXT NOT NULL, fields TEXT NOT NULL, prev TEXT NOT NULL,
+    hash TEXT NOT NULL, PRIMARY KEY (kiosk_id, seq)
+);
 CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 

@@ -676,6 +676,32 @@ def list_paper(ctx: Ctx, body: m.PaperQuery) -> m.PaperReports:
     )
 
 
+def upload_audit(ctx: Ctx, body: m.AuditBatch) -> m.AuditAck:
+    if len(body.records) > 1000:
+        raise ApiError(400, "invalid", "at most 1000 records a batch", "records")
+    for record in body.records:
+        if record.seq < 1 or len(record.hash) != 64:
+            raise ApiError(400, "invalid", "records need a sequence and a SHA-256 hash", "records")
+        ctx.conn.execute(
+            "INSERT OR IGNORE INTO audit_records VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                ctx.kiosk_id,
+                record.seq,
+                record.at,
+                record.actor,
+                record.action,
+                record.outcome,
+                record.fields,
+                record.prev,
+                record.hash,
+            ),
+        )
+    last = ctx.conn.execute(
+        "SELECT MAX(seq) FROM audit_records WHERE kiosk_id = ?", (ctx.kiosk_id,)
+    ).fetchone()[0]
+    return m.AuditAck(len(body.records), int(last or 0))
+
+
 # -- bank operators ---------------------------------------------------------------------------
 
 
@@ -778,6 +804,7 @@ HANDLERS: dict[str, Callable[[Ctx, Any], Any]] = {
     "certificate_data": certificate_data,
     "report_paper": report_paper,
     "list_paper": list_paper,
+    "upload_audit": upload_audit,
     "operator_login": operator_login,
     "create_ticket": create_ticket,
     "list_appointments": list_appointments,
