@@ -121,6 +121,28 @@ class AuditLog:
             prev, expected_seq = digest, seq + 1
         return None
 
+    def close_interrupted_sessions(self) -> list[str]:
+        """Visits that started but never ended (a crash, a power cut): their data died with
+        the process; this records that they are closed and wiped."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT json_extract(fields, '$.session') FROM audit "
+                "WHERE action = 'session.start' AND json_extract(fields, '$.session') NOT IN ("
+                "SELECT json_extract(fields, '$.session') FROM audit "
+                "WHERE action = 'session.purge')"
+            ).fetchall()
+        sessions = [str(r[0]) for r in rows if r[0]]
+        for session in sessions:
+            self.record(
+                "kiosk",
+                "session.purge",
+                "wiped",
+                session=session,
+                reason="interrupted",
+                wiped="all (process ended)",
+            )
+        return sessions
+
     def ship(self, outbox: Outbox, batch: int = 500) -> int:
         """Put the records not yet shipped into the outbox (masked already); returns how many.
         Each batch's key is its range, so a repeat after a crash is the same delivery."""

@@ -63,6 +63,11 @@ class Kiosk:
         self.backend.start()
         data = self.config.data_dir
         self.audit = AuditLog(data / "audit.db")
+        interrupted = self.audit.close_interrupted_sessions()
+        if interrupted:
+            log.warning(
+                "visits cut short by a restart were closed", extra={"sessions": len(interrupted)}
+            )
         self.backend.audit = self.audit
         self.printing = PrintService(
             PrintJournal(data / "prints.db"),

@@ -84,7 +84,14 @@ class PrintJournal:
         self._conn.execute("PRAGMA synchronous=FULL")
         self._conn.executescript(SCHEMA)
         self._lock = threading.Lock()
-        # A print that was under way when the kiosk stopped is uncertain, not lost or repeated.
+        # A print that was under way when the kiosk stopped is uncertain, not lost or repeated;
+        # the sheet it was on counts as spoiled (it may be half printed).
+        self.interrupted_sheets: list[tuple[str, str]] = [
+            (str(r[0]), str(r[1]))
+            for r in self._conn.execute(
+                "SELECT paper_serial, case_number FROM paper WHERE outcome = 'started'"
+            )
+        ]
         self._conn.execute("UPDATE prints SET state = 'uncertain' WHERE state = 'started'")
         self._conn.execute("UPDATE paper SET outcome = 'spoiled' WHERE outcome = 'started'")
 
@@ -136,6 +143,17 @@ class PrintService:
     ) -> None:
         self.bus = bus
         self.ledger = ledger
+        for serial, case_number in journal.interrupted_sheets:  # after a crash or power cut
+            if ledger is not None:
+                ledger.record(serial, "spoiled")
+            if outbox is not None:
+                outbox.put(
+                    "report_paper",
+                    m.PaperReport(case_number, serial, m.PaperOutcome.SPOILED),
+                    group=case_number,
+                    key=f"paper-{serial}",
+                )
+            audit.record("kiosk", "paper.interrupted", "spoiled", serial=serial)
         self.journal = journal
         self.devices = devices
         self.audit = audit
@@ -178,6 +196,10 @@ class PrintService:
         """The certificate on the sheet numbered ``paper_serial`` (by default the ledger's next
         sheet); the sheet is reported to the registry as printed, or as jammed/spoiled when the
         print fails. A paper ledger that does not reconcile stops certificate printing."""
+        state = self.journal.state(action_id)
+        if not reprint and state in (PrintState.PRINTED, PrintState.UNCERTAIN):
+            # printed already, or perhaps: answer without taking a sheet from the tray
+            return self._print(action_id, "certificate", Role.CERTIFICATE, None, reprint)
         if self.ledger is not None and self.ledger.blocked():
             return PrintOutcome(action_id, PrintState.FAILED, message=LEDGER_BLOCKED)
         if paper_serial is None:
@@ -207,9 +229,6 @@ class PrintService:
             reprint,
             serial=paper_serial,
         )
-        if outcome.already_printed:
-            self.journal.paper(paper_serial, action_id, data.case_number, "unused")
-            return outcome
         result = (
             "printed"
             if outcome.ok

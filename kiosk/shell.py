@@ -29,6 +29,8 @@ class Shell:
         if self.session is not None:
             self.session.end("replaced")
         self.session = Session(self.kiosk.config.session, self.kiosk.bus, self._clock)
+        if self.kiosk.audit is not None:  # so a visit cut short by a crash is closed at start
+            self.kiosk.audit.record("kiosk", "session.start", "started", session=self.session.id)
         self.kiosk.bus.publish("session:started", self.session.id)
         return self.session
 

@@ -128,11 +128,10 @@ def test_a_jam_during_a_certificate_spoils_one_sheet_and_reprints_free(
     printed = service.certificate("certificate:YW20261101000002", data, "A0000102")
     assert printed.ok
     again = service.certificate("certificate:YW20261101000002", data, "A0000103")
-    assert again.already_printed  # a second tap: nothing printed, the sheet stays unused
+    assert again.already_printed  # a second tap: nothing printed, no sheet taken
     assert service.journal.paper_outcomes() == {
         "A0000101": "jammed",
         "A0000102": "printed",
-        "A0000103": "unused",
     }
     sheets = service.ledger.states()
     assert (sheets["A0000101"], sheets["A0000102"], sheets["A0000103"]) == (
