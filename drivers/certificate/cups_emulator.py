@@ -143,6 +143,7 @@ class CupsEmulator:
         return server_bin
 
     def _add_queue(self) -> None:
+        _forget_stale_queues()
         try:
             (CUPS_PDF_CONF_DIR / f"cups-pdf-{self.queue}.conf").write_text(
                 f"Out {self.out}\nLabel 0\n"
@@ -183,3 +184,21 @@ class CupsEmulator:
         """Forget the queue's cups-pdf configuration (tests call it when done)."""
         (CUPS_PDF_CONF_DIR / f"cups-pdf-{self.queue}.conf").unlink(missing_ok=True)
         shutil.rmtree(self.public, ignore_errors=True)
+
+
+def _forget_stale_queues() -> None:
+    """cups-pdf settings of emulators that were killed (their output folder is gone)."""
+    for conf in CUPS_PDF_CONF_DIR.glob("cups-pdf-dengji_sim_*.conf"):
+        try:
+            out = next(
+                (
+                    line.split(None, 1)[1].strip()
+                    for line in conf.read_text().splitlines()
+                    if line.startswith("Out ")
+                ),
+                "",
+            )
+            if out and not Path(out).exists():
+                conf.unlink()
+        except (OSError, IndexError):
+            pass
