@@ -74,6 +74,12 @@ class DevicesSection:
 
 
 @dataclass(frozen=True)
+class MaintenanceSection:
+    pin_sha256: str = ""  # SHA-256 of the maintenance PIN; "" turns PIN entry off
+    idle_s: float = 120.0  # maintenance ends by itself after this long untouched
+
+
+@dataclass(frozen=True)
 class MetricsSection:
     port: int = 9464  # Prometheus text at http://127.0.0.1:<port>/metrics; 0 turns it off
     host: str = "127.0.0.1"
@@ -106,6 +112,7 @@ class SiteConfig:
     devices: DevicesSection = field(default_factory=DevicesSection)
     services: ServicesSection = field(default_factory=ServicesSection)
     metrics: MetricsSection = field(default_factory=MetricsSection)
+    maintenance: MaintenanceSection = field(default_factory=MaintenanceSection)
     source: str = "<defaults>"
 
     @property

@@ -16,6 +16,12 @@ from kiosk.config import SiteConfig
 from kiosk.devices import DeviceManager
 from kiosk.documents import fonts
 from kiosk.events import EventBus
+from kiosk.maintenance import (
+    MaintenanceAccess,
+    ServiceSwitch,
+    calibration_path,
+    load_calibration,
+)
 from kiosk.metrics import KioskMetrics
 from kiosk.paper_ledger import PaperLedger
 from kiosk.printing import PrintJournal, PrintService
@@ -38,6 +44,8 @@ class Kiosk:
     audit: AuditLog | None = None
     printing: PrintService | None = None
     metrics: KioskMetrics | None = None
+    maintenance: MaintenanceAccess | None = None
+    service_switch: ServiceSwitch | None = None
 
     @classmethod
     def from_config(
@@ -76,7 +84,12 @@ class Kiosk:
             self.backend.outbox,
             bus=self.bus,
             ledger=PaperLedger(data / "paper.db", self.audit),
+            calibration=load_calibration(calibration_path(self.config.source, data)),
         )
+        self.maintenance = MaintenanceAccess(
+            self.config.maintenance.pin_sha256, self.audit, self.config.maintenance.idle_s
+        )
+        self.service_switch = ServiceSwitch(data / "service_state.json", self.audit)
         self.metrics = KioskMetrics(self)
         if self.config.metrics.port:
             try:
@@ -96,18 +109,20 @@ class Kiosk:
         self.backend_link.checked.wait(timeout)
 
     def stop(self) -> None:
+        """Stop in the reverse order of use: the threads that write (registry link, devices)
+        before the databases they write to."""
         if self.metrics is not None:
             self.metrics.stop()
+        if self.backend is not None:
+            self.backend.stop()
+        if self.devices is not None:
+            self.devices.stop()
         if self.printing is not None:
             self.printing.journal.close()
             if self.printing.ledger is not None:
                 self.printing.ledger.close()
         if self.audit is not None:
             self.audit.close()
-        if self.backend is not None:
-            self.backend.stop()
-        if self.devices is not None:
-            self.devices.stop()
         if self.harness is not None:
             self.harness.stop()
         log.info("kiosk stopped", extra={"kiosk": self.config.kiosk.id})

@@ -92,6 +92,9 @@ class Shell:
         return [r for r, s in self.kiosk.device_manager.statuses().items() if not s.usable]
 
     def out_of_service(self) -> bool:
+        switch = self.kiosk.service_switch
+        if switch is not None and switch.state()[0]:  # staff took it out of service
+            return True
         if self.devices_down():
             return True
         return not any(s.available for s in self.services())
