@@ -134,6 +134,9 @@ class KioskApp(App):  # type: ignore[misc]
     def _reset_visit(self, reason: str) -> None:
         self._close_countdown()
         self._close_notice()
+        if self.manager.has_screen("scan"):  # stop the camera; no page stays on screen
+            self.manager.get_screen("scan").stop()
+        self.scanned = None  # the person's documents go with the visit
         self.shell.end_session(reason)
         self.theme.language = self.shell.language
         self.theme.scale = 1.0

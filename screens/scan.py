@@ -47,6 +47,9 @@ class ScanScreen(Screen):  # type: ignore[misc]
             event.cancel()
         if session is not None:
             session.stop()
+        self.ids.thumbs.clear_widgets()  # the person's pages leave the screen with the step
+        self.ids.preview.texture = None
+        self.pages = 0
         return session
 
     def _refresh(self, _dt: float) -> None:

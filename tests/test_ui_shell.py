@@ -205,3 +205,20 @@ def test_the_scan_screen_captures_a_still_page_by_itself(
     page = batch.pages[0]
     assert page.height / page.width == pytest.approx(297 / 210, rel=0.03)
     assert page.mode == "L"  # enhanced for text: grey, shadows evened out
+    assert screen.ids.thumbs.children == [] and screen.ids.preview.texture is None
+
+
+def test_a_visit_that_times_out_while_scanning_leaves_nothing_behind(at_attract: UiDriver) -> None:
+    ui = at_attract
+    ui.tap_at(ui.window.width / 2, ui.window.height / 2)
+    screen = ui.app.open_scan()
+    assert ui.wait(lambda: screen.pages >= 1, 20)
+    ui.app.finish_scan()
+    assert ui.app.scanned is not None
+    screen = ui.app.open_scan()  # back to scanning, then the person walks away
+    session = screen.session
+    assert ui.wait(lambda: ui.app.manager.current == "attract", 15)
+    assert screen.session is None and ui.app.scanned is None
+    assert screen.ids.thumbs.children == [] and screen.ids.preview.texture is None
+    assert session is not None and session._thread is not None
+    assert not session._thread.is_alive()  # the camera loop stopped with the visit
