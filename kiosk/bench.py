@@ -84,36 +84,12 @@ def bench_receipt(runs: int = 50) -> dict[str, Any]:
     """Layout + ESC/POS bytes per receipt; target ≤ 20 ms. Baseline: one line, same run."""
     from drivers.receipt.encoder import EncoderModel, encode
     from drivers.receipt.ops import Text
-    from kiosk.backend import models as m
-    from kiosk.documents.receipts import acknowledgment, payment_receipt, queue_ticket
+    from kiosk.documents.samples import SAMPLE_LAYOUTS
 
     model = EncoderModel()
-    ticket = m.Ticket("A012", "query_certificate", 3, "2026-11-22T02:15:00Z")
-    case = m.Case(
-        "YW20261122000042",
-        m.ApplicationType.ADDRESS_CHANGE,
-        m.CaseStatus.IN_REVIEW,
-        "320102001001GB00001F00010001",
-        0,
-        False,
-        "2026-11-22T02:20:00Z",
-    )
-    receipt = m.EReceipt(
-        "FS1",
-        "P1",
-        8000,
-        "某市不动产登记中心",
-        "不动产登记费",
-        "2026-11-22T02:30:00Z",
-        "A1B2C3",
-        "https://sandbox.invalid/r/FS1",
-    )
-    layouts = {
-        "queue_ticket": lambda: encode(queue_ticket(ticket, 48), model),
-        "acknowledgment": lambda: encode(
-            acknowledgment(case, case.type, "张**", "https://sandbox.invalid/c", 48), model
-        ),
-        "payment_receipt": lambda: encode(payment_receipt(receipt, 48), model),
+    layouts = {  # layout and bytes, both timed
+        name: (lambda layout=layout: encode(layout(48), model))
+        for name, layout in SAMPLE_LAYOUTS.items()
     }
     baseline = _median_ms(lambda: encode([Text("不动产登记")], model), runs)
     result: dict[str, Any] = {

@@ -110,7 +110,6 @@ class SupervisedDevice:
             try:
                 item = self._jobs.get(timeout=self._poll_interval(device))
             except queue.Empty:
-                item = None
                 self._poll(device)
                 continue
             if item is None:

@@ -18,7 +18,6 @@ TEXTS: dict[str, tuple[str, str]] = {
     "home.large_text": ("大字模式", "Large text"),
     "home.normal_text": ("标准字号", "Normal text"),
     "home.exit": ("退出", "Exit"),
-    "home.unavailable": ("暂停服务", "Unavailable"),
     "home.coming": ("即将开通", "Coming soon"),
     "idle.title": ("您还在吗？", "Are you still there?"),
     "idle.body": (

@@ -17,14 +17,11 @@ from kivy.event import EventDispatcher
 from kivy.properties import NumericProperty, StringProperty
 
 from kiosk.config import UiSection
+from kiosk.documents.fonts import full_font
 
 log = logging.getLogger(__name__)
 
 FONT_NAME = "KioskCJK"
-FONT_CANDIDATES = (
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-)
 
 NAVY = (0.05, 0.20, 0.42, 1)
 NAVY_DARK = (0.03, 0.13, 0.29, 1)
@@ -41,9 +38,10 @@ def find_cjk_font(configured: str = "") -> str:
         if not Path(configured).exists():
             raise FileNotFoundError(f"configured font {configured} does not exist")
         return configured
-    for candidate in FONT_CANDIDATES:
-        if Path(candidate).exists():
-            return candidate
+    try:
+        return full_font()
+    except FileNotFoundError:
+        pass
     if shutil.which("fc-match"):
         found = subprocess.run(
             ["fc-match", "-f", "%{file}", "WenQuanYi Micro Hei:lang=zh-cn"],

@@ -17,6 +17,7 @@ os.environ.setdefault("KIVY_HOME", _KIVY_HOME)
 
 import pytest  # noqa: E402
 
+from drivers.idcard.sam_emulator import SamEmulator  # noqa: E402
 from kiosk.config import (  # noqa: E402
     DevicesSection,
     KioskSection,
@@ -59,3 +60,14 @@ def sim_kiosk(tmp_path: Path) -> Iterator[Kiosk]:
 def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
     """A sandbox registry on loopback with a registered client, shared by a test module."""
     yield from start_registry(tmp_path_factory.mktemp("registry"))
+
+
+@pytest.fixture
+def sam(tmp_path: Path) -> Iterator[SamEmulator]:
+    """A GA 467 reader on a pty, a demo card on it."""
+    emulator = SamEmulator(tmp_path / "idcard.tty")
+    emulator.start()
+    try:
+        yield emulator
+    finally:
+        emulator.stop()

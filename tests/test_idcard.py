@@ -1,4 +1,4 @@
-"""ID cards through the SAM serial driver and the pty emulator: layouts, faults, photos."""
+"""ID cards through the SAM serial driver and the pty sam: layouts, faults, photos."""
 
 from __future__ import annotations
 
@@ -25,27 +25,17 @@ DATA = Path(__file__).parent / "data" / "sam"
 RESIDENT, YOUNG, HMT, FOREIGN_2017, FOREIGN_2023, EXPIRED = DEMO_CARDS
 
 
-@pytest.fixture
-def emulator(tmp_path: Path) -> Iterator[SamEmulator]:
-    emu = SamEmulator(tmp_path / "idcard.tty")
-    emu.start()
-    try:
-        yield emu
-    finally:
-        emu.stop()
-
-
-def make_reader(emulator: SamEmulator, **settings: object) -> SamSerialReader:
+def make_reader(sam: SamEmulator, **settings: object) -> SamSerialReader:
     reader = SamSerialReader(
-        SamSerialSettings(port=str(emulator.link), timeout_s=0.3, **settings)  # type: ignore[arg-type]
+        SamSerialSettings(port=str(sam.link), timeout_s=0.3, **settings)  # type: ignore[arg-type]
     )
     reader.open()
     return reader
 
 
 @pytest.fixture
-def reader(emulator: SamEmulator) -> Iterator[SamSerialReader]:
-    device = make_reader(emulator)
+def reader(sam: SamEmulator) -> Iterator[SamSerialReader]:
+    device = make_reader(sam)
     try:
         yield device
     finally:
@@ -151,67 +141,63 @@ def test_documents_are_checked() -> None:
     assert problem is not None and problem.code == "bad_number"
 
 
-# -- the driver against the emulator ----------------------------------------------------------
+# -- the driver against the sam ----------------------------------------------------------
 
 
 @pytest.mark.parametrize("card", DEMO_CARDS, ids=lambda c: c.name)
-def test_every_demo_card_reads(
-    reader: SamSerialReader, emulator: SamEmulator, card: DemoCard
-) -> None:
-    emulator.place_card(card)
+def test_every_demo_card_reads(reader: SamSerialReader, sam: SamEmulator, card: DemoCard) -> None:
+    sam.place_card(card)
     doc = reader.read_identity()
     assert doc.number == card.number and doc.name == card.name
     assert doc.photo_state is PhotoState.UNDECODED and doc.raw_photo == card.photo()
 
 
-def test_the_commands_on_the_wire(reader: SamSerialReader, emulator: SamEmulator) -> None:
-    emulator.received.clear()
+def test_the_commands_on_the_wire(reader: SamSerialReader, sam: SamEmulator) -> None:
+    sam.received.clear()
     reader.read_identity()
-    assert emulator.received == [
+    assert sam.received == [
         Command.FIND_CARD.value,
         Command.SELECT_CARD.value,
         Command.READ_TEXT_PHOTO.value,
     ]
 
 
-def test_fingerprint_and_newest_address(emulator: SamEmulator) -> None:
-    reader = make_reader(emulator, fingerprint=True, newest_address=True)
+def test_fingerprint_and_newest_address(sam: SamEmulator) -> None:
+    reader = make_reader(sam, fingerprint=True, newest_address=True)
     try:
-        emulator.received.clear()
+        sam.received.clear()
         doc = reader.read_identity()
         assert len(doc.fingerprint) == 1024 and doc.address == RESIDENT.address
-        assert Command.READ_TEXT_PHOTO_FINGERPRINT.value in emulator.received
-        assert Command.READ_NEWEST_ADDRESS.value in emulator.received
-        emulator.place_card(HMT)
+        assert Command.READ_TEXT_PHOTO_FINGERPRINT.value in sam.received
+        assert Command.READ_NEWEST_ADDRESS.value in sam.received
+        sam.place_card(HMT)
         assert reader.read_identity().address == HMT.address  # 91: item absent, kept
     finally:
         reader.close()
 
 
-def test_reset_and_baud_commands_follow_the_profile(emulator: SamEmulator) -> None:
-    reader = make_reader(emulator, reset_command="01FF", baud_command="6004")
+def test_reset_and_baud_commands_follow_the_profile(sam: SamEmulator) -> None:
+    reader = make_reader(sam, reset_command="01FF", baud_command="6004")
     try:
         reader.reset_sam()
         reader.change_baud()
-        assert emulator.received[-2:] == [(0x01, 0xFF), (0x60, 0x04)]
+        assert sam.received[-2:] == [(0x01, 0xFF), (0x60, 0x04)]
     finally:
         reader.close()
 
 
-def test_a_no_card_fault_and_a_removed_card(reader: SamSerialReader, emulator: SamEmulator) -> None:
-    emulator.inject(Fault.NO_CARD)
+def test_a_no_card_fault_and_a_removed_card(reader: SamSerialReader, sam: SamEmulator) -> None:
+    sam.inject(Fault.NO_CARD)
     assert not reader.card_present()
     assert reader.card_present()
-    emulator.remove_card()
+    sam.remove_card()
     with pytest.raises(MediaError) as caught:
         reader.read_identity()
     assert caught.value.code == "no_card"
 
 
-def test_a_read_error_then_the_next_read_works(
-    reader: SamSerialReader, emulator: SamEmulator
-) -> None:
-    emulator.inject(Fault.READ_ERROR)
+def test_a_read_error_then_the_next_read_works(reader: SamSerialReader, sam: SamEmulator) -> None:
+    sam.inject(Fault.READ_ERROR)
     with pytest.raises(MediaError) as caught:
         reader.read_identity()
     assert caught.value.code == "read_failed"
@@ -219,9 +205,9 @@ def test_a_read_error_then_the_next_read_works(
 
 
 def test_a_sam_fault_shows_in_the_status_and_clears(
-    reader: SamSerialReader, emulator: SamEmulator
+    reader: SamSerialReader, sam: SamEmulator
 ) -> None:
-    emulator.inject(Fault.SAM_FAULT)
+    sam.inject(Fault.SAM_FAULT)
     test = reader.self_test()
     assert not test.ok and "SAM_SELF_TEST_FAILED" in test.steps[0].detail
     assert reader.poll().state is State.READY
@@ -231,9 +217,9 @@ def test_a_sam_fault_shows_in_the_status_and_clears(
     "fault", [Fault.BAD_CHECKSUM, Fault.TRUNCATED, Fault.GARBAGE, Fault.SILENCE]
 )
 def test_one_spoiled_answer_is_survived(
-    reader: SamSerialReader, emulator: SamEmulator, fault: Fault
+    reader: SamSerialReader, sam: SamEmulator, fault: Fault
 ) -> None:
-    emulator.inject(fault)
+    sam.inject(fault)
     assert reader.read_identity().number == RESIDENT.number
 
 
@@ -246,9 +232,9 @@ def test_one_spoiled_answer_is_survived(
     ],
 )
 def test_repeated_spoiled_answers_fail_clearly_then_recover(
-    reader: SamSerialReader, emulator: SamEmulator, fault: Fault, error: type[DeviceError]
+    reader: SamSerialReader, sam: SamEmulator, fault: Fault, error: type[DeviceError]
 ) -> None:
-    emulator.inject(fault, times=3)
+    sam.inject(fault, times=3)
     with pytest.raises(error):
         reader.read_identity()
     assert reader.read_identity().number == RESIDENT.number  # the next card reads
@@ -293,8 +279,8 @@ def vendor_library(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return library
 
 
-def test_the_vendor_library_decodes_the_photo(emulator: SamEmulator, vendor_library: Path) -> None:
-    reader = make_reader(emulator, photo_decoder=str(vendor_library))
+def test_the_vendor_library_decodes_the_photo(sam: SamEmulator, vendor_library: Path) -> None:
+    reader = make_reader(sam, photo_decoder=str(vendor_library))
     try:
         doc = reader.read_identity()
         assert doc.photo_state is PhotoState.DECODED and doc.photo_format == "bmp"
@@ -306,9 +292,9 @@ def test_the_vendor_library_decodes_the_photo(emulator: SamEmulator, vendor_libr
 
 @pytest.mark.parametrize("symbol", ["crash", "hang", "no_such_symbol"])
 def test_a_crashing_or_hanging_decoder_cannot_take_the_kiosk_down(
-    emulator: SamEmulator, vendor_library: Path, symbol: str
+    sam: SamEmulator, vendor_library: Path, symbol: str
 ) -> None:
-    reader = make_reader(emulator, photo_decoder=str(vendor_library), photo_decoder_symbol=symbol)
+    reader = make_reader(sam, photo_decoder=str(vendor_library), photo_decoder_symbol=symbol)
     try:
         first = reader.read_identity()
         second = reader.read_identity()  # a fresh worker, the same honest answer
@@ -371,11 +357,11 @@ def test_card_events_reach_the_bus(tmp_path: Path) -> None:
         kiosk.wait_started()
         manager = kiosk.device_manager
         assert manager.wait_until(lambda s: Detail.CARD_PRESENT in s[Role.IDCARD].details, 5)
-        emulator = kiosk.harness.emulators[Role.IDCARD]  # type: ignore[union-attr]
-        assert isinstance(emulator, SamEmulator)
-        emulator.remove_card()
+        sam = kiosk.harness.emulators[Role.IDCARD]  # type: ignore[union-attr]
+        assert isinstance(sam, SamEmulator)
+        sam.remove_card()
         assert manager.wait_until(lambda s: Detail.NO_CARD in s[Role.IDCARD].details, 5)
-        emulator.place_card(YOUNG)
+        sam.place_card(YOUNG)
         assert manager.wait_until(lambda s: Detail.CARD_PRESENT in s[Role.IDCARD].details, 5)
         document = manager.submit(Role.IDCARD, lambda r: r.read_identity()).result(5)  # type: ignore[attr-defined]
     assert document.number == YOUNG.number

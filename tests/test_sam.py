@@ -1,9 +1,8 @@
-"""GA 467 frames against the protocol notes, and the serial driver against the pty emulator."""
+"""GA 467 frames against the protocol notes, and the serial driver against the pty sam."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -101,18 +100,8 @@ def test_random_bytes_never_raise_and_always_progress(data: bytes) -> None:
 
 
 @pytest.fixture
-def emulator(tmp_path: Path) -> Iterator[SamEmulator]:
-    emu = SamEmulator(tmp_path / "idcard.tty")
-    emu.start()
-    try:
-        yield emu
-    finally:
-        emu.stop()
-
-
-@pytest.fixture
-def reader(emulator: SamEmulator) -> Iterator[SamSerialReader]:
-    device = SamSerialReader(SamSerialSettings(port=str(emulator.link), timeout_s=0.5))
+def reader(sam: SamEmulator) -> Iterator[SamSerialReader]:
+    device = SamSerialReader(SamSerialSettings(port=str(sam.link), timeout_s=0.5))
     device.open()
     try:
         yield device
@@ -120,25 +109,25 @@ def reader(emulator: SamEmulator) -> Iterator[SamSerialReader]:
         device.close()
 
 
-def test_open_reads_the_sam_id(reader: SamSerialReader, emulator: SamEmulator) -> None:
+def test_open_reads_the_sam_id(reader: SamSerialReader, sam: SamEmulator) -> None:
     assert SAM_ID.hex().upper() in reader.capabilities.model
-    assert emulator.received[:2] == [Command.SAM_STATUS.value, Command.SAM_ID.value]
+    assert sam.received[:2] == [Command.SAM_STATUS.value, Command.SAM_ID.value]
 
 
-def test_card_presence_follows_the_card(reader: SamSerialReader, emulator: SamEmulator) -> None:
+def test_card_presence_follows_the_card(reader: SamSerialReader, sam: SamEmulator) -> None:
     assert reader.card_present()
-    emulator.remove_card()
+    sam.remove_card()
     assert not reader.card_present()
     with pytest.raises(MediaError):
         reader.read_card()
-    emulator.place_card()
+    sam.place_card()
     assert reader.card_present()
 
 
 @pytest.mark.parametrize("fingerprint", [False, True])
-def test_read_card_returns_the_text_block(emulator: SamEmulator, fingerprint: bool) -> None:
+def test_read_card_returns_the_text_block(sam: SamEmulator, fingerprint: bool) -> None:
     reader = SamSerialReader(
-        SamSerialSettings(port=str(emulator.link), timeout_s=0.5, fingerprint=fingerprint)
+        SamSerialSettings(port=str(sam.link), timeout_s=0.5, fingerprint=fingerprint)
     )
     reader.open()
     raw = reader.read_card()
@@ -150,13 +139,13 @@ def test_read_card_returns_the_text_block(emulator: SamEmulator, fingerprint: bo
 
 
 def test_a_vanished_port_is_unavailable_and_comes_back(
-    reader: SamSerialReader, emulator: SamEmulator
+    reader: SamSerialReader, sam: SamEmulator
 ) -> None:
-    emulator.stop()
+    sam.stop()
     with pytest.raises(DeviceUnavailable):
         reader.poll()
     reader.close()
-    emulator.start()
+    sam.start()
     reader.open()
     assert reader.poll().usable
 

@@ -9,17 +9,12 @@ size; below that the print is refused with the field's name, never cut off silen
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from fpdf import FPDF
 
 from kiosk.backend import models as m
-from kiosk.documents.fonts import font_for
+from kiosk.documents.fonts import font_for, full_font
 
-FONT_CANDIDATES = (
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-)
 MAX_PT, MIN_PT = 11.0, 6.5
 LINE_FACTOR = 0.45  # line height in mm per point of font size
 
@@ -58,13 +53,6 @@ TEMPLATE: dict[str, Box] = {
     "area": Box(52, 118, 140, 8),
     "issued_on": Box(130, 250, 60, 8),
 }
-
-
-def _font() -> str:
-    for candidate in FONT_CANDIDATES:
-        if Path(candidate).exists():
-            return candidate
-    raise FileNotFoundError("no Chinese font: install fonts-wqy-microhei")
 
 
 def _values(data: m.CertificateData) -> dict[str, str]:
@@ -117,7 +105,7 @@ def calibration_page_pdf(calibration: Calibration) -> bytes:
     """Crosshairs at every box's corner and a millimetre scale, to measure the offsets."""
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(False)
-    pdf.add_font("cjk", fname=_font())
+    pdf.add_font("cjk", fname=full_font())
     pdf.add_page()
     pdf.set_font("cjk", size=7)
     for field, box in TEMPLATE.items():

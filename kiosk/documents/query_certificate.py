@@ -11,18 +11,10 @@ import qrcode
 from fpdf import FPDF
 
 from kiosk.backend import models as m
-from kiosk.documents.fonts import font_for, full_font
+from kiosk.documents.fonts import font_for
 
 CENTRE = "某市不动产登记中心（沙箱）"
 VERIFY_URL = "https://sandbox.invalid/verify?code={code}"
-FONT_CANDIDATES = (
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-)
-
-
-def _font() -> str:
-    return full_font()
 
 
 def _all_text(records: m.Records, person: str, centre: str) -> str:

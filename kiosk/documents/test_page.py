@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import io
 import time
-from pathlib import Path
 
 import qrcode
 from fpdf import FPDF
 
 from drivers.receipt.ops import Op
+from kiosk.documents.fonts import font_for
 from kiosk.documents.receipts import Layout
 
 QR_TEXT = "https://sandbox.invalid/test?page=1"
-FONT = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
 
 
 def receipt_test_page(chars_per_line: int, kiosk_id: str) -> list[Op]:
@@ -30,11 +29,8 @@ def receipt_test_page(chars_per_line: int, kiosk_id: str) -> list[Op]:
 
 def a4_test_page(kiosk_id: str) -> bytes:
     pdf = FPDF(format="A4")
-    if Path(FONT).exists():
-        pdf.add_font("cjk", fname=FONT)
-        pdf.set_font("cjk", size=16)
-    else:
-        pdf.set_font("helvetica", size=16)
+    pdf.add_font("cjk", fname=font_for("打印测试终端", kiosk_id))
+    pdf.set_font("cjk", size=16)
     pdf.add_page()
     pdf.cell(0, 12, "打印测试 Test print", new_x="LMARGIN", new_y="NEXT")
     pdf.cell(

@@ -196,6 +196,12 @@ class Sandbox:
         kiosk_id: str = row["kiosk_id"]
         return kiosk_id
 
+    def _context(
+        self, kiosk_id: str, params: dict[str, str], request: BaseHTTPRequestHandler
+    ) -> Ctx:
+        content_type = request.headers.get("Content-Type", "")
+        return Ctx(self.connection(), kiosk_id, self.clock(), params, content_type)
+
     def _run(
         self,
         route: Route,
@@ -204,8 +210,8 @@ class Sandbox:
         body: Any,
         request: BaseHTTPRequestHandler,
     ) -> tuple[int, str, bytes]:
-        conn = self.connection()
-        ctx = Ctx(conn, kiosk_id, self.clock(), params, request.headers.get("Content-Type", ""))
+        ctx = self._context(kiosk_id, params, request)
+        conn = ctx.conn
         with self._write_lock:
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -229,8 +235,8 @@ class Sandbox:
         body: Any,
         request: BaseHTTPRequestHandler,
     ) -> tuple[int, str, bytes]:
-        conn = self.connection()
-        ctx = Ctx(conn, kiosk_id, self.clock(), params, request.headers.get("Content-Type", ""))
+        ctx = self._context(kiosk_id, params, request)
+        conn = ctx.conn
         with self._write_lock:
             conn.execute("BEGIN IMMEDIATE")
             try:
