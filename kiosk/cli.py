@@ -25,6 +25,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from kiosk.ui import run_ui
 
     config = _config(args)
+    setup_logging(args.log_level, None, config.data_dir / "logs" / "kiosk.log")
     kiosk = Kiosk.from_config(config, args.profile)
     kiosk.start()
     kiosk.wait_started(timeout=10.0)

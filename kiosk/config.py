@@ -77,6 +77,17 @@ class DevicesSection:
 class MaintenanceSection:
     pin_sha256: str = ""  # SHA-256 of the maintenance PIN; "" turns PIN entry off
     idle_s: float = 120.0  # maintenance ends by itself after this long untouched
+    # where staff plug the USB stick for a log export (mounted by the system's automounter)
+    export_dir: str = "/media/dengji-usb"
+    long_press_s: float = 3.0  # the hidden entry: hold the top-left corner this long
+
+
+@dataclass(frozen=True)
+class IdentitySection:
+    """The face check (人证比对). A device profile may choose the detector for its camera."""
+
+    detector: str = "auto"  # auto (YuNet when its model is installed, else Haar) | haar | yunet
+    yunet_model: str = ""  # path of OpenCV's face_detection_yunet_*.onnx
 
 
 @dataclass(frozen=True)
@@ -113,6 +124,7 @@ class SiteConfig:
     services: ServicesSection = field(default_factory=ServicesSection)
     metrics: MetricsSection = field(default_factory=MetricsSection)
     maintenance: MaintenanceSection = field(default_factory=MaintenanceSection)
+    identity: IdentitySection = field(default_factory=IdentitySection)
     source: str = "<defaults>"
 
     @property

@@ -141,6 +141,18 @@ class Kiosk:
         return self.backend
 
     @property
+    def audit_log(self) -> AuditLog:
+        if self.audit is None:
+            raise RuntimeError("kiosk not started")
+        return self.audit
+
+    @property
+    def print_service(self) -> PrintService:
+        if self.printing is None:
+            raise RuntimeError("kiosk not started")
+        return self.printing
+
+    @property
     def device_manager(self) -> DeviceManager:
         if self.devices is None:
             raise RuntimeError("kiosk not started")

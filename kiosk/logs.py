@@ -10,6 +10,8 @@ import json
 import logging
 import sys
 import time
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
 from typing import Any, TextIO
 
 from kiosk.redact import PERSONAL_KEYS, REDACTOR, Redactor, mask_value
@@ -55,16 +57,26 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
-def setup_logging(level: str = "INFO", stream: TextIO | None = None) -> logging.Handler:
-    """Route every log record through the redaction filter to ``stream`` as JSON lines."""
+def setup_logging(
+    level: str = "INFO", stream: TextIO | None = None, file: Path | None = None
+) -> logging.Handler:
+    """Route every log record through the redaction filter to ``stream`` as JSON lines, and
+    to a small rotating ``file`` as well when given (what maintenance exports to a USB stick;
+    the journal keeps the full history)."""
     handler = logging.StreamHandler(stream or sys.stdout)
-    handler.addFilter(RedactionFilter())
-    handler.setFormatter(JsonFormatter())
+    handlers: list[logging.Handler] = [handler]
+    if file is not None:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        handlers.append(RotatingFileHandler(file, maxBytes=2_000_000, backupCount=4))
     root = logging.getLogger()
     for existing in list(root.handlers):
         if getattr(existing, "_dengji", False):
             root.removeHandler(existing)
-    handler._dengji = True  # type: ignore[attr-defined]
-    root.addHandler(handler)
+            existing.close()
+    for item in handlers:
+        item.addFilter(RedactionFilter())
+        item.setFormatter(JsonFormatter())
+        item._dengji = True  # type: ignore[attr-defined]
+        root.addHandler(item)
     root.setLevel(level)
     return handler

@@ -12,7 +12,7 @@ from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
-from drivers.base import Detail, State
+from drivers.base import Detail, Role, State
 from kiosk.events import Subscription
 
 if TYPE_CHECKING:
@@ -27,10 +27,15 @@ class KioskMetrics:
         self.sessions: Counter[str] = Counter()
         self.session_seconds = 0.0
         self.prints: Counter[tuple[str, str]] = Counter()
+        self.pages: Counter[Role] = Counter()  # printed per printer
+        self.faults: Counter[Role] = Counter()  # times a device went from usable to not
+        # a device that never opened has not failed: start from what each device is now
+        self._usable = {r.value: s.usable for r, s in kiosk.device_manager.statuses().items()}
         self._subscriptions: list[Subscription] = [
             kiosk.bus.subscribe("idcard:inserted", self._card),
             kiosk.bus.subscribe("session:ended", self._session),
             kiosk.bus.subscribe("print:*", self._print),
+            kiosk.bus.subscribe("*:status", self._status),
         ]
         self._server: ThreadingHTTPServer | None = None
 
@@ -46,6 +51,18 @@ class KioskMetrics:
     def _print(self, name: str, payload: Any) -> None:
         with self._lock:
             self.prints[(str(payload.get("kind", "")), name.split(":", 1)[1])] += 1
+            if name == "print:printed" and payload.get("role"):
+                self.pages[Role(payload["role"])] += 1
+
+    def _status(self, name: str, status: Any) -> None:
+        role = name.split(":", 1)[0]
+        usable = bool(getattr(status, "usable", True))
+        if role not in {r.value for r in Role}:
+            return  # the registry link's status is not a device
+        with self._lock:
+            if self._usable.get(role, False) and not usable:
+                self.faults[Role(role)] += 1
+            self._usable[role] = usable
 
     def render(self) -> str:
         out: list[str] = []
@@ -117,6 +134,12 @@ class KioskMetrics:
                 "counter",
                 "time spent in visits",
                 [("", self.session_seconds)],
+            )
+            metric(
+                "dengji_device_faults_total",
+                "counter",
+                "times a device stopped being usable",
+                [(f'{{role="{r}"}}', float(n)) for r, n in sorted(self.faults.items())],
             )
             metric(
                 "dengji_prints_total",

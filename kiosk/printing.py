@@ -283,12 +283,14 @@ class PrintService:
                 error=str(err),
             )
             if self.bus is not None:
-                self.bus.publish("print:failed", {"kind": kind, "code": message.code})
+                self.bus.publish(
+                    "print:failed", {"kind": kind, "code": message.code, "role": role.value}
+                )
             return PrintOutcome(action_id, PrintState.FAILED, message=message, paper_serial=serial)
         self.journal.set(action_id, kind, PrintState.PRINTED)
         self.audit.record("kiosk", f"print.{kind}", "printed", action_id=action_id, serial=serial)
         if self.bus is not None:
-            self.bus.publish("print:printed", {"kind": kind})
+            self.bus.publish("print:printed", {"kind": kind, "role": role.value})
         return PrintOutcome(action_id, PrintState.PRINTED, paper_serial=serial)
 
 

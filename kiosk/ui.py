@@ -36,4 +36,4 @@ def run_ui(kiosk: Kiosk, exit_after: float | None = None, screenshot: str | None
 
     app = KioskApp(kiosk, exit_after=exit_after, screenshot=screenshot)
     app.run()
-    return 0
+    return int(app.exit_code)  # RESTART_EXIT when staff asked for a restart (systemd restarts)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,9 @@ from screens.theme import Theme
 
 log = logging.getLogger(__name__)
 TICK_S = 0.25
+RESTART_EXIT = 75  # staff asked for a restart: systemd (Restart=always) starts us again
+MAINTENANCE_SCREENS = ("maintenance_pin", "maintenance")
+PIN_PAD_IDLE_S = 60.0
 
 
 def open_window(width: int, height: int, fullscreen: bool) -> Any:
@@ -65,6 +69,9 @@ class KioskApp(App):  # type: ignore[misc]
         self.countdown: Any = None
         self.scanned: Any = None
         self.notice: Any = None
+        self.exit_code = 0
+        self._staff_touch = 0.0
+        self._stopped = False
         ui = kiosk.config.ui
         window = open_window(ui.width, ui.height, ui.fullscreen)
         self.theme = Theme(ui, int(window.size[0]))
@@ -85,7 +92,7 @@ class KioskApp(App):  # type: ignore[misc]
         ]
         self.window = open_window(0, 0, False)
         self.window.bind(on_touch_down=self._on_any_touch)
-        Clock.schedule_interval(self._tick, TICK_S)
+        self._ticker = Clock.schedule_interval(self._tick, TICK_S)
         self.show("attract")
         self.refresh()
         # Timers start on the first frame: scheduled from build() they would fire at once,
@@ -105,6 +112,9 @@ class KioskApp(App):  # type: ignore[misc]
 
     def on_stop(self) -> None:
         notify("STOPPING=1")
+        self._ticker.cancel()
+        self._refresh_trigger.cancel()
+        self._stopped = True
         for subscription in self._subscriptions:
             subscription.cancel()
         self._subscriptions.clear()
@@ -140,6 +150,36 @@ class KioskApp(App):  # type: ignore[misc]
         self.shell.end_session(reason)
         self.theme.language = self.shell.language
         self.theme.scale = 1.0
+
+    # -- maintenance ----------------------------------------------------------------------
+
+    def open_maintenance_pin(self) -> None:
+        log.info("maintenance entry opened")
+        self._staff_touch = time.monotonic()
+        self._reset_visit("maintenance")
+        self.show("maintenance_pin")
+
+    def show_maintenance(self) -> None:
+        self.show("maintenance")
+
+    def leave_maintenance(self, reason: str) -> None:
+        """Back to the public screens (the out-of-service screen when that is the truth)."""
+        access = self.kiosk.maintenance
+        if access is not None:
+            access.exit(reason)
+        for view in list(self.window.children):
+            if view.__class__.__module__ == "screens.maintenance" and hasattr(view, "dismiss"):
+                view.dismiss(animation=False)
+        self.show("attract")
+        self.refresh()
+
+    def in_maintenance(self) -> bool:
+        return self.manager.current in MAINTENANCE_SCREENS
+
+    def restart(self) -> None:
+        self.leave_maintenance("restart")
+        self.exit_code = RESTART_EXIT
+        self.stop()
 
     def touch_session(self) -> None:
         self.shell.touch()
@@ -184,11 +224,22 @@ class KioskApp(App):  # type: ignore[misc]
 
     def refresh(self) -> None:
         """Re-read device availability and put the right screen and tiles up (UI thread)."""
+        if self._stopped:
+            return
+        if self.in_maintenance():
+            if self.manager.current == "maintenance":
+                self.screens.get("maintenance").refresh()
+            return  # staff are at the machine: the public screens wait
         if self.shell.out_of_service():
             if self.shell.session is not None:
                 self._reset_visit("out_of_service")
             screen = self.screens.get("out_of_service")
             screen.devices_zh, screen.devices_en = devices_text(self.shell.devices_unusable())
+            switch = self.kiosk.service_switch
+            out, message = switch.state() if switch is not None else (False, "")
+            if out and message:  # staff's message, both languages in one line
+                screen.devices_zh = message
+                screen.devices_en = ""
             self.show("out_of_service")
             return
         if self.manager.current == "out_of_service":
@@ -197,12 +248,26 @@ class KioskApp(App):  # type: ignore[misc]
         home.show_services(self.shell.services(), self.shell.language)
 
     def _on_any_touch(self, _window: Any, _touch: Any) -> bool:
+        if self.in_maintenance():
+            self._staff_touch = time.monotonic()
+            if self.kiosk.maintenance is not None:
+                self.kiosk.maintenance.touch()
         self.shell.touch()
         if self.countdown is not None:
             self._close_countdown()
         return False  # let the touch reach the widgets
 
     def _tick(self, _dt: float) -> None:
+        if self.in_maintenance():
+            access = self.kiosk.maintenance
+            if self.manager.current == "maintenance":
+                idle = access is not None and not access.tick()
+            else:  # an abandoned PIN pad closes too
+                idle = time.monotonic() - self._staff_touch > PIN_PAD_IDLE_S
+            if idle:
+                log.info("maintenance ended by itself (idle)")
+                self.leave_maintenance("idle")
+            return
         phase = self.shell.tick()
         if phase is Phase.ENDED or (phase is None and self.manager.current == "home"):
             log.info("session timed out")

@@ -13,6 +13,8 @@ SCREENS: dict[str, str] = {
     "home": "screens.home:HomeScreen",
     "out_of_service": "screens.out_of_service:OutOfServiceScreen",
     "scan": "screens.scan:ScanScreen",
+    "maintenance_pin": "screens.maintenance:MaintenancePinScreen",
+    "maintenance": "screens.maintenance:MaintenanceScreen",
 }
 
 _loaded_kv: set[str] = set()

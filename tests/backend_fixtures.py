@@ -11,7 +11,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from drivers.camera.emulator import synthetic_face_frames
+from drivers.camera.emulator import face_scene
 from drivers.idcard.sam_emulator import DEMO_CARDS
 from kiosk.backend import models as m
 from kiosk.backend.client import ClientSettings, RegistryClient
@@ -44,7 +44,7 @@ class Registry:
 
 
 def face_jpeg() -> str:
-    ok, data = cv2.imencode(".jpg", synthetic_face_frames(1)[0])
+    ok, data = cv2.imencode(".jpg", face_scene("live", 1)[0])
     assert ok
     return base64.b64encode(np.asarray(data).tobytes()).decode()
 

@@ -17,10 +17,12 @@ os.environ.setdefault("KIVY_HOME", _KIVY_HOME)
 
 import pytest  # noqa: E402
 
+from drivers.base import State  # noqa: E402
 from drivers.idcard.sam_emulator import SamEmulator  # noqa: E402
 from kiosk.config import (  # noqa: E402
     DevicesSection,
     KioskSection,
+    MaintenanceSection,
     MetricsSection,
     SessionSection,
     SiteConfig,
@@ -28,6 +30,7 @@ from kiosk.config import (  # noqa: E402
 )
 from kiosk.core import Kiosk  # noqa: E402
 from tests.backend_fixtures import Registry, start_registry  # noqa: E402
+from tests.ui_driver import UiDriver  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -71,3 +74,43 @@ def sam(tmp_path: Path) -> Iterator[SamEmulator]:
         yield emulator
     finally:
         emulator.stop()
+
+
+UI_PIN = "246810"
+UI_PROFILES = Path(__file__).parent / "data" / "profiles"
+
+
+@pytest.fixture(scope="session")
+def ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiDriver]:
+    """The real Kivy app, headless, on the doc-camera hall profile: one per test run (Kivy
+    has one window per process), shared by every UI test module."""
+    import dataclasses
+    import hashlib
+
+    from screens.app import KioskApp
+
+    tmp = tmp_path_factory.mktemp("ui")
+    config = fast_config(tmp, idle_timeout_s=2.0, warning_s=2.0)
+    config = dataclasses.replace(
+        config,
+        kiosk=dataclasses.replace(
+            config.kiosk, profile="hall-test-doccam", profile_dirs=(str(UI_PROFILES),)
+        ),
+        maintenance=MaintenanceSection(
+            pin_sha256=hashlib.sha256(UI_PIN.encode()).hexdigest(),
+            idle_s=30.0,
+            export_dir=str(tmp / "usb"),
+            long_press_s=0.3,
+        ),
+    )
+    kiosk = Kiosk.from_config(config, runtime_dir=tmp / "run")
+    kiosk.start()
+    kiosk.wait_started()
+    assert kiosk.backend_link.up, kiosk.backend_link.last_error
+    kiosk.device_manager.wait_until(lambda s: all(x.state is State.READY for x in s.values()), 20)
+    driver = UiDriver(KioskApp(kiosk))
+    try:
+        yield driver
+    finally:
+        driver.stop()
+        kiosk.stop()

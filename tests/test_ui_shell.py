@@ -2,45 +2,16 @@
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from drivers.base import Role, State
-from kiosk.core import Kiosk
-from tests.conftest import fast_config
+from drivers.base import Role
 from tests.ui_driver import UiDriver, best_match, is_blank, render_text
 
 pytestmark = pytest.mark.ui
 PROFILES = Path(__file__).parent / "data" / "profiles"
-
-
-@pytest.fixture(scope="module")
-def ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiDriver]:
-    from screens.app import KioskApp
-
-    tmp = tmp_path_factory.mktemp("ui")
-    config = fast_config(tmp, idle_timeout_s=2.0, warning_s=2.0)
-    config = dataclasses.replace(
-        config,
-        kiosk=dataclasses.replace(
-            config.kiosk, profile="hall-test-doccam", profile_dirs=(str(PROFILES),)
-        ),
-    )
-    kiosk = Kiosk.from_config(config, runtime_dir=tmp / "run")
-    kiosk.start()
-    kiosk.wait_started()
-    assert kiosk.backend_link.up, kiosk.backend_link.last_error
-    kiosk.device_manager.wait_until(lambda s: all(x.state is State.READY for x in s.values()), 20)
-    driver = UiDriver(KioskApp(kiosk))
-    try:
-        yield driver
-    finally:
-        driver.stop()
-        kiosk.stop()
 
 
 @pytest.fixture

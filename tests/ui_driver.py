@@ -44,6 +44,19 @@ class UiDriver:
         self.taps += 1
         self.frames(3)
 
+    def long_press(self, x: float, y: float, seconds: float) -> None:
+        """Hold a finger at (x, y) for ``seconds`` with frames running, then lift it."""
+        from kivy.tests.common import UnitTestTouch
+
+        touch = UnitTestTouch(x, y)
+        touch.touch_down()
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            self.loop.idle()
+        touch.touch_up()
+        self.taps += 1
+        self.frames(3)
+
     def tap(self, widget: Any) -> None:
         assert not widget.disabled, f"{widget} is disabled"
         x, y = widget.to_window(*widget.center)

@@ -1,27 +1,132 @@
-"""Synthetic camera footage for the ``sim`` profile: a video file the real OpenCV driver plays.
+"""Camera footage for the ``sim`` profile and the tests: video files the real OpenCV driver plays.
 
-The scene is a face-like figure drifting across a lit background, enough to exercise capture,
-preview and the quality gates. Recorded sources and attack scenes come with the identity check.
+The face scenes are built from one real portrait (``data/astronaut.jpg``: NASA's public-domain
+portrait of Eileen Collins, as shipped in scikit-image's sample data), so the real detectors
+find a real face: a live person (drifts, breathes, blinks, turns the head when asked), a
+printed photo held up to the camera (rigid, never blinks), an empty scene, two people, a person
+too far away and a dark hall.
 """
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
 
+PORTRAIT = Path(__file__).with_name("data") / "astronaut.jpg"
+# where the eyes are in the portrait (x, y, w, h), found once with OpenCV's eye cascade
+PORTRAIT_EYES = ((87, 76, 29, 29), (133, 80, 28, 28))
+SCENES = ("live", "blink", "turn_left", "turn_right", "photo", "empty", "two", "far", "dark")
 
-def synthetic_face_frames(count: int = 60, width: int = 640, height: int = 480) -> list[np.ndarray]:
+
+@cache
+def portrait() -> np.ndarray[Any, Any]:
+    image = cv2.imread(str(PORTRAIT))
+    if image is None:
+        raise FileNotFoundError(PORTRAIT)
+    return np.asarray(image)
+
+
+def closed_eyes(face: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """The portrait with its eyelids shut: skin over each eye and a dark lash line."""
+    out = face.copy()
+    for x, y, w, h in PORTRAIT_EYES:
+        skin = out[y + h + 4 : y + h + 10, x + 4 : x + w - 4].reshape(-1, 3).mean(axis=0)
+        centre = (x + w // 2, y + h // 2)
+        cv2.ellipse(out, centre, (w // 2, h // 3), 0, 0, 360, tuple(float(c) for c in skin), -1)
+        cv2.ellipse(out, (centre[0], centre[1] + 2), (w // 2 - 2, 3), 0, 0, 180, (40, 35, 35), 2)
+    return out
+
+
+def turned(face: np.ndarray[Any, Any], direction: str, amount: float) -> np.ndarray[Any, Any]:
+    """The portrait as if the head turned (a yaw seen by the camera: the far side of the face
+    narrows and the features slide towards it). ``direction`` is the person's left or right."""
+    h, w = face.shape[:2]
+    squeeze = amount * 0.35 * w
+    # the person's left is the camera's right: the image's right half narrows
+    src = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
+    if direction == "left":
+        dst = [
+            [squeeze * 0.2, 0],
+            [w - squeeze, h * amount * 0.05],
+            [w - squeeze, h * (1 - amount * 0.05)],
+            [squeeze * 0.2, h],
+        ]
+    else:
+        dst = [
+            [squeeze, h * amount * 0.05],
+            [w - squeeze * 0.2, 0],
+            [w - squeeze * 0.2, h],
+            [squeeze, h * (1 - amount * 0.05)],
+        ]
+    matrix = cv2.getPerspectiveTransform(src, np.array(dst, np.float32))
+    return np.asarray(cv2.warpPerspective(face, matrix, (w, h), borderMode=cv2.BORDER_REPLICATE))
+
+
+def background(width: int, height: int) -> np.ndarray[Any, Any]:
+    """A lit hall wall: a soft vertical gradient with a little sensor noise."""
+    ramp = np.linspace(205, 160, height, dtype=np.float32)[:, None, None]
+    wall = np.broadcast_to(ramp * np.array([0.92, 0.95, 1.0], np.float32), (height, width, 3))
+    noise = np.random.default_rng(height).normal(0, 2.0, (height, width, 1)).astype(np.float32)
+    return np.asarray(np.clip(wall + noise, 0, 255).astype(np.uint8))
+
+
+def place(
+    frame: np.ndarray[Any, Any], item: np.ndarray[Any, Any], cx: float, cy: float, scale: float
+) -> None:
+    """Paste ``item`` scaled by ``scale`` centred at (cx, cy), clipped to the frame."""
+    resized = cv2.resize(item, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    ih, iw = resized.shape[:2]
+    fh, fw = frame.shape[:2]
+    x0, y0 = int(cx - iw / 2), int(cy - ih / 2)
+    fx0, fy0, fx1, fy1 = max(0, x0), max(0, y0), min(fw, x0 + iw), min(fh, y0 + ih)
+    if fx1 > fx0 and fy1 > fy0:
+        frame[fy0:fy1, fx0:fx1] = resized[fy0 - y0 : fy1 - y0, fx0 - x0 : fx1 - x0]
+
+
+def face_scene(
+    scene: str = "live", count: int = 90, width: int = 640, height: int = 480
+) -> list[np.ndarray[Any, Any]]:
+    """``count`` frames of one scene (see ``SCENES``)."""
+    if scene not in SCENES:
+        raise ValueError(f"unknown scene {scene!r}; one of {', '.join(SCENES)}")
+    face = portrait()
+    shut = closed_eyes(face)
+    base = background(width, height)
+    scale = height / face.shape[0] * 0.92
     frames = []
     for i in range(count):
-        frame = np.full((height, width, 3), (180, 170, 160), np.uint8)
-        cx = width // 2 + int(40 * np.sin(i / 10))
-        cy = height // 2 + int(10 * np.cos(i / 15))
-        cv2.ellipse(frame, (cx, cy), (80, 105), 0, 0, 360, (140, 170, 210), -1)
-        for dx in (-30, 30):
-            cv2.circle(frame, (cx + dx, cy - 25), 9, (40, 40, 40), -1)
-        cv2.ellipse(frame, (cx, cy + 45), (28, 10), 0, 0, 180, (60, 60, 150), 3)
+        frame = base.copy()
+        cx = width / 2 + 14 * np.sin(i / 11)
+        cy = height / 2 + 8 + 4 * np.cos(i / 17)
+        s = scale * (1 + 0.015 * np.sin(i / 7))
+        item = face
+        if scene in ("live", "blink") and i % 30 in (14, 15, 16):
+            item = shut  # a live person blinks about every two seconds
+        if scene in ("turn_left", "turn_right"):
+            phase = i % 40
+            amount = min(1.0, phase / 10) if phase < 25 else max(0.0, (35 - phase) / 10)
+            item = turned(face, scene.removeprefix("turn_"), amount)
+        if scene == "photo":  # a print held up: a white border, flat, only the hand trembles
+            item = cv2.copyMakeBorder(
+                face, 18, 18, 18, 18, cv2.BORDER_CONSTANT, value=(235, 235, 235)
+            )
+            cx, cy, s = width / 2 + 3 * np.sin(i / 5), height / 2 + 2 * np.cos(i / 6), scale * 0.85
+        if scene == "empty":
+            frames.append(frame)
+            continue
+        if scene == "two":
+            place(frame, item, width * 0.28, cy, s * 0.7)
+            place(frame, item, width * 0.72, cy, s * 0.7)
+        elif scene == "far":
+            place(frame, item, cx, cy, s * 0.45)
+        else:
+            place(frame, item, cx, cy, s)
+        if scene == "dark":
+            frame = (frame.astype(np.float32) * 0.16).astype(np.uint8)
         frames.append(frame)
     return frames
 
@@ -39,12 +144,15 @@ def write_footage(path: Path, frames: list[np.ndarray], fps: float) -> dict[str,
 
 
 class CameraEmulator:
-    def __init__(self, path: Path, fps: float = 15.0) -> None:
+    """A live person in front of the kiosk (the ``live`` scene in a loop)."""
+
+    def __init__(self, path: Path, fps: float = 15.0, scene: str = "live") -> None:
         self.path = path
         self.fps = fps
+        self.scene = scene
 
     def start(self) -> dict[str, object]:
-        return write_footage(self.path, synthetic_face_frames(), self.fps)
+        return write_footage(self.path, face_scene(self.scene), self.fps)
 
     def stop(self) -> None:
         self.path.unlink(missing_ok=True)
