@@ -1,7 +1,17 @@
-"""OpenCV capture (device index or path, video file, image sequence) for the face camera."""
+"""OpenCV capture (device index or path, video file, image sequence) for the face camera.
+
+``grab`` reads one frame (self-tests, snapshots); ``stream`` delivers frames at the profile's
+rate to a callback until stopped, on the thread that calls it (the device's worker thread, via
+the device manager), and reopens the camera by itself when it drops for a moment (a USB
+camera re-enumerating, a network stream hiccup). Only when it stays away does ``stream``
+raise, and the supervisor takes over.
+"""
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +40,7 @@ class OpenCvCameraSettings:
     height: int = 480
     fps: float = 30.0
     loop: bool = False  # for files: start again at the end (demo and tests)
+    reconnect_s: float = 5.0  # a stream tries to reopen a dropped camera for this long
 
 
 class OpenCvCamera:
@@ -114,3 +125,47 @@ class OpenCvCamera:
         if not ok or frame is None:
             raise DeviceUnavailable("camera delivered no frame")
         return np.asarray(frame)
+
+    def stream(
+        self,
+        on_frame: Callable[[np.ndarray[Any, Any]], None],
+        stop: threading.Event,
+        max_frames: int | None = None,
+    ) -> int:
+        """Deliver frames to ``on_frame`` until ``stop`` is set (or ``max_frames``). Files and
+        image sequences are paced at the configured fps; a live camera paces itself. Returns
+        the number of frames delivered."""
+        period = 1.0 / self.settings.fps if self.settings.fps > 0 else 0.0
+        paced = not self.settings.source.isdigit()
+        delivered = 0
+        next_at = time.monotonic()
+        while not stop.is_set() and (max_frames is None or delivered < max_frames):
+            try:
+                frame = self.grab()
+            except DeviceUnavailable:
+                self._reconnect(stop)
+                continue
+            on_frame(frame)
+            delivered += 1
+            if paced:
+                next_at += period
+                delay = next_at - time.monotonic()
+                if delay > 0:
+                    stop.wait(delay)
+                else:
+                    next_at = time.monotonic()  # running late: do not try to catch up
+        return delivered
+
+    def _reconnect(self, stop: threading.Event) -> None:
+        deadline = time.monotonic() + self.settings.reconnect_s
+        pause = 0.05
+        while not stop.is_set():
+            try:
+                self.open()
+                return
+            except DeviceUnavailable as err:
+                if time.monotonic() >= deadline:
+                    self._status = Status(State.OFFLINE, frozenset({Detail.NO_FRAME}), str(err))
+                    raise
+            stop.wait(pause)
+            pause = min(pause * 2, 0.5)

@@ -1,4 +1,10 @@
-"""A synthetic ID photo (102×126, JPEG) per demo card, for readers that decode on board."""
+"""An ID photo (102×126, JPEG) per demo card, for readers that decode on board and for the
+sandbox registry's photos on record.
+
+The first demo card's photo is the real portrait the camera emulator shows (so the sim kiosk's
+face check matches); the others are drawn faces no face detector takes for a person, so a
+different card at the same camera is a mismatch.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +14,15 @@ from typing import Any
 import cv2
 import numpy as np
 
+PORTRAIT_CARD = "11010519491231002X"  # DEMO_CARDS[0]
+
 
 def demo_face(number: str) -> np.ndarray[Any, Any]:
+    if number == PORTRAIT_CARD:
+        from drivers.camera.emulator import portrait
+
+        head = portrait()[10:260, 15:235]  # head and shoulders, as an ID photo is framed
+        return np.asarray(cv2.resize(head, (102, 126), interpolation=cv2.INTER_AREA))
     seed = hashlib.sha256(number.encode()).digest()
     image = np.full((126, 102, 3), (235, 235, 240), np.uint8)
     skin = (150 + seed[0] % 40, 170 + seed[1] % 30, 200 + seed[2] % 40)

@@ -45,7 +45,7 @@ class HaarDetector:
 
     name = "haar"
 
-    def __init__(self, min_face_px: int = 60, downscale: float = 2.0) -> None:
+    def __init__(self, min_face_px: int = 40, downscale: float = 2.0) -> None:
         path = Path(cv2.data.haarcascades) / "haarcascade_frontalface_default.xml"  # type: ignore[attr-defined]
         self._cascade = cv2.CascadeClassifier(str(path))
         if self._cascade.empty():

@@ -1,0 +1,355 @@
+"""The face check (人证比对) as a state machine fed with camera frames, and the runner that
+feeds it from the camera and calls the verifiers.
+
+ALIGN (quality gates until a few good frames in a row) → CHALLENGE (a random liveness
+challenge, with a time limit) → VERIFYING (every configured verifier must match) → PASSED, or
+FAILED with a reason; FAILED may be retried until the attempts run out (GAVE_UP: ask staff).
+Each attempt leaves an evidence record in the audit chain. ``wipe`` zeroes every frame the
+check holds; the session calls it when the visit ends.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import cv2
+import numpy as np
+
+from drivers.base import Role
+from drivers.idcard.identity import IdentityDocument
+from kiosk.audit import AuditLog
+from kiosk.identity.evidence import Evidence, card_hash
+from kiosk.identity.faces import Face, FaceDetector
+from kiosk.identity.liveness import CHALLENGE_TEXT, Challenge, LivenessCheck, choose_challenge
+from kiosk.identity.quality import GUIDANCE_TEXT, Guidance, QualitySettings, assess
+from kiosk.identity.verifier import (
+    Decision,
+    LivenessSummary,
+    Verifier,
+    VerifierResult,
+    face_jpeg,
+    wipe,
+)
+
+log = logging.getLogger(__name__)
+Frame = np.ndarray[Any, Any]
+
+
+class Phase(StrEnum):
+    ALIGN = "align"
+    CHALLENGE = "challenge"
+    VERIFYING = "verifying"
+    PASSED = "passed"
+    FAILED = "failed"
+    GAVE_UP = "gave_up"
+
+
+FAILURE_TEXT: dict[str, tuple[str, str]] = {
+    "liveness_failed": ("未检测到指定动作，请重试", "The movement was not seen: please try again"),
+    "no_match": ("人脸与证件不一致", "The face does not match the card"),
+    "retry": ("照片不够清晰，请重试", "The picture was not clear enough: please try again"),
+    "unavailable": (
+        "核验服务暂时无法连接，请到人工窗口办理",
+        "The check service cannot be reached: please go to a counter",
+    ),
+    "gave_up": (
+        "多次核验未通过，请到人工窗口由工作人员协助办理",
+        "The check did not succeed: please ask the staff at a counter",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class FaceCheckSettings:
+    challenges: tuple[Challenge, ...] = tuple(Challenge)
+    challenge_timeout_s: float = 10.0
+    align_frames: int = 5
+    max_attempts: int = 3
+    quality: QualitySettings = field(default_factory=QualitySettings)
+
+
+@dataclass(frozen=True)
+class FaceView:
+    """What the face screen shows now (copied out under the lock)."""
+
+    phase: Phase
+    guidance: Guidance
+    face: Face | None
+    frame_size: tuple[int, int]
+    challenge: Challenge | None
+    progress: float
+    attempt: int
+    attempts_left: int
+    failure: str = ""
+
+    @property
+    def prompt(self) -> tuple[str, str]:
+        if self.phase is Phase.CHALLENGE and self.challenge is not None:
+            return CHALLENGE_TEXT[self.challenge]
+        if self.phase is Phase.VERIFYING:
+            return ("正在核验，请稍候", "Checking, one moment")
+        if self.phase is Phase.PASSED:
+            return ("核验通过", "Identity confirmed")
+        if self.phase in (Phase.FAILED, Phase.GAVE_UP):
+            return FAILURE_TEXT[self.failure or "gave_up"]
+        return GUIDANCE_TEXT[self.guidance]
+
+
+class FaceCheck:
+    def __init__(
+        self,
+        document: IdentityDocument,
+        detector: FaceDetector,
+        verifiers: list[Verifier],
+        audit: AuditLog,
+        *,
+        kiosk_id: str,
+        key: bytes,
+        settings: FaceCheckSettings | None = None,
+        session: str = "",
+        rng: random.Random | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.settings = settings or FaceCheckSettings()
+        self.document: IdentityDocument | None = document
+        self.detector = detector
+        self.verifiers = verifiers
+        self.audit = audit
+        self.kiosk_id = kiosk_id
+        self.session = session
+        self._card_hash = card_hash(key, document.number)
+        self._rng = rng
+        self._clock = clock
+        self._lock = threading.Lock()
+        self.phase = Phase.ALIGN
+        self.guidance = Guidance.NO_FACE
+        self.face: Face | None = None
+        self.frame_size = (0, 0)
+        self.attempt = 1
+        self.failure = ""
+        self.result: VerifierResult | None = None
+        self.challenge: Challenge | None = None
+        self.liveness: LivenessCheck | None = None
+        self.best: Frame | None = None  # the best good frame of this attempt
+        self.best_face: Face | None = None
+        self._best_score = -1e9
+        self._good = 0
+        self._challenge_until = 0.0
+
+    # -- frames ---------------------------------------------------------------------------
+
+    def feed(self, frame: Frame) -> Phase:
+        """One camera frame (camera thread). Returns the phase after it."""
+        faces = self.detector.detect(frame)
+        quality = assess(frame, faces, self.settings.quality)
+        with self._lock:
+            self.frame_size = (int(frame.shape[1]), int(frame.shape[0]))
+            self.guidance = quality.guidance
+            self.face = (
+                quality.face
+                if quality.face is not None
+                else (faces[0] if len(faces) == 1 else None)
+            )
+            if self.phase is Phase.ALIGN:
+                self._align(frame, quality)
+            elif self.phase is Phase.CHALLENGE:
+                self._challenge(frame, quality, len(faces))
+            return self.phase
+
+    def _keep_best(self, frame: Frame, quality: Any) -> None:
+        if quality.ok and quality.score > self._best_score:
+            if self.best is not None:
+                self.best[:] = 0
+            self.best, self.best_face, self._best_score = frame.copy(), quality.face, quality.score
+
+    def _align(self, frame: Frame, quality: Any) -> None:
+        self._good = self._good + 1 if quality.ok else 0
+        self._keep_best(frame, quality)
+        if self._good >= self.settings.align_frames:
+            self.challenge = choose_challenge(self.settings.challenges, self._rng)
+            self.liveness = LivenessCheck(self.challenge)
+            self._challenge_until = self._clock() + self.settings.challenge_timeout_s
+            self.phase = Phase.CHALLENGE
+
+    def _challenge(self, frame: Frame, quality: Any, faces: int) -> None:
+        assert self.liveness is not None
+        if faces > 1:  # someone else stepped in: start the attempt again
+            self._reset_attempt()
+            return
+        if quality.face is not None and quality.guidance not in (
+            Guidance.NO_FACE,
+            Guidance.MANY_FACES,
+        ):
+            self._keep_best(frame, quality)
+            if self.liveness.feed(frame, quality.face):
+                self.phase = Phase.VERIFYING
+                return
+        if self._clock() > self._challenge_until:
+            self._end_attempt("liveness_failed", None)
+
+    def _reset_attempt(self) -> None:
+        self.phase, self._good, self.liveness, self.challenge = Phase.ALIGN, 0, None, None
+
+    # -- verifying ------------------------------------------------------------------------
+
+    def verify(self) -> Phase:
+        """Ask every verifier (network: not on the UI thread). All must match."""
+        with self._lock:
+            if self.phase is not Phase.VERIFYING or self.best is None or self.best_face is None:
+                return self.phase
+            frame, face, document = self.best, self.best_face, self.document
+            liveness = self.liveness
+        assert document is not None and liveness is not None
+        summary = LivenessSummary(liveness.challenge.value, True, 1.0)
+        results: list[VerifierResult] = []
+        for verifier in self.verifiers:
+            result = verifier.verify(document, frame, face, summary)
+            results.append(result)
+            if result.decision is not Decision.MATCH:
+                break
+        jpeg = face_jpeg(frame, face)
+        frame_hash = hashlib.sha256(jpeg).hexdigest()
+        wipe(jpeg)
+        final = results[-1] if results else VerifierResult(Decision.UNAVAILABLE, 0.0, "none")
+        with self._lock:
+            self.result = final
+            scores = ",".join(f"{r.verifier}:{r.score:.3f}" for r in results)
+            if final.decision is Decision.MATCH:
+                self._evidence("match", frame_hash, scores, final.verification_id)
+                self.phase = Phase.PASSED
+            else:
+                self._end_attempt(final.decision.value, (frame_hash, scores))
+            return self.phase
+
+    def _end_attempt(self, decision: str, verified: tuple[str, str] | None) -> None:
+        frame_hash, scores = verified or ("", "")
+        self._evidence(decision, frame_hash, scores, "")
+        self.failure = decision
+        # no service, or no attempts left: the person is sent to the counter, not round again
+        last = decision == "unavailable" or self.attempt >= self.settings.max_attempts
+        self.phase = Phase.GAVE_UP if last else Phase.FAILED
+        if self.best is not None:
+            self.best[:] = 0
+        self.best, self.best_face, self._best_score = None, None, -1e9
+
+    def _evidence(self, decision: str, frame_hash: str, scores: str, verification_id: str) -> None:
+        liveness = self.liveness
+        Evidence(
+            kiosk=self.kiosk_id,
+            attempt=self.attempt,
+            card_hash=self._card_hash,
+            frame_sha256=frame_hash,
+            challenge=self.challenge.value if self.challenge else "",
+            liveness_passed=bool(liveness and liveness.passed),
+            verifiers=scores,
+            decision=decision,
+            verification_id=verification_id,
+            at=time.time(),
+        ).record(self.audit, self.session)
+
+    # -- the person's choices -------------------------------------------------------------
+
+    def retry(self) -> bool:
+        with self._lock:
+            if self.phase is not Phase.FAILED:
+                return False
+            self.attempt += 1
+            self.failure, self.result = "", None
+            self._reset_attempt()
+            return True
+
+    def view(self) -> FaceView:
+        with self._lock:
+            return FaceView(
+                self.phase,
+                self.guidance,
+                self.face,
+                self.frame_size,
+                self.challenge,
+                self.liveness.progress if self.liveness is not None else 0.0,
+                self.attempt,
+                max(0, self.settings.max_attempts - self.attempt),
+                self.failure
+                if self.phase is not Phase.GAVE_UP or self.failure == "unavailable"
+                else "gave_up",
+            )
+
+    def wipe(self) -> None:
+        """Zero every frame held and forget the card (the visit ended)."""
+        with self._lock:
+            if self.best is not None:
+                self.best[:] = 0
+            self.best = self.best_face = self.face = None
+            self.document = None
+            self.liveness = None
+
+
+class FaceCheckRunner:
+    """Feeds a FaceCheck from the camera (on the camera's worker thread) and runs the
+    verification on a thread of its own; keeps the latest frame for the preview."""
+
+    def __init__(self, check: FaceCheck, devices: Any) -> None:
+        self.check = check
+        self.devices = devices
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self.preview: Frame | None = None
+        self.error: str = ""
+        self._stream: Any = None
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._stream = self.devices.submit(Role.CAMERA, self._stream_job)
+        self._stream.add_done_callback(self._stream_done)
+
+    def _stream_job(self, camera: Any) -> int:
+        return int(camera.stream(self._on_frame, self._stop))
+
+    def _stream_done(self, future: Any) -> None:
+        error = future.exception()
+        if error is not None and not self._stop.is_set():
+            self.error = str(error)
+            log.warning("face camera stopped", extra={"error": str(error)})
+
+    def _on_frame(self, frame: Frame) -> None:
+        small = cv2.resize(frame, (frame.shape[1] // 2, frame.shape[0] // 2))
+        with self._lock:
+            if self.preview is not None:
+                self.preview[:] = 0
+            self.preview = small
+        phase = self.check.feed(frame)
+        if phase is Phase.VERIFYING:
+            self._stop.set()  # frames are not needed while the verifiers decide
+            threading.Thread(target=self.check.verify, name="face-verify", daemon=True).start()
+
+    def latest(self) -> Frame | None:
+        with self._lock:
+            return None if self.preview is None else self.preview.copy()
+
+    def retry(self) -> None:
+        if self.check.retry():
+            self.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._stream is not None:
+            try:
+                self._stream.result(5)
+            except Exception:  # the camera's failure was reported already
+                pass
+
+    def wipe(self) -> None:
+        self.stop()
+        with self._lock:
+            if self.preview is not None:
+                self.preview[:] = 0
+            self.preview = None
+        self.check.wipe()
