@@ -88,6 +88,12 @@ class IdentitySection:
 
     detector: str = "auto"  # auto (YuNet when its model is installed, else Haar) | haar | yunet
     yunet_model: str = ""  # path of OpenCV's face_detection_yunet_*.onnx
+    # a local comparison before the registry's (refuses a wrong face without the network):
+    sface_model: str = ""  # path of OpenCV's face_recognition_sface_*.onnx (needs YuNet too)
+    sface_threshold: float = 0.363  # cosine similarity; OpenCV's published operating point
+    challenges: tuple[str, ...] = ("blink", "turn_left", "turn_right")
+    challenge_timeout_s: float = 10.0
+    max_attempts: int = 3  # then the person is sent to the counter
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,10 @@ TEXTS: dict[str, tuple[str, str]] = {
         "You will be signed out in {seconds} s and your data cleared",
     ),
     "idle.continue": ("继续办理", "Continue"),
+    "face.counter": (
+        "请到人工窗口，工作人员将为您核验身份",
+        "Please go to a counter: the staff will check your identity",
+    ),
     "oos.title": ("设备维护中，暂停服务", "Out of service for maintenance"),
     "oos.body": (
         "请到人工窗口办理，给您带来不便，敬请谅解",

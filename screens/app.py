@@ -68,6 +68,7 @@ class KioskApp(App):  # type: ignore[misc]
         self._subscriptions: list[Subscription] = []
         self.countdown: Any = None
         self.scanned: Any = None
+        self.face_result: Any = None
         self.notice: Any = None
         self.exit_code = 0
         self._staff_touch = 0.0
@@ -113,6 +114,9 @@ class KioskApp(App):  # type: ignore[misc]
     def on_stop(self) -> None:
         notify("STOPPING=1")
         self._ticker.cancel()
+        for name in ("scan", "face"):  # cameras off, frames wiped
+            if self.manager.has_screen(name):
+                self.manager.get_screen(name).stop()
         self._refresh_trigger.cancel()
         self._stopped = True
         for subscription in self._subscriptions:
@@ -146,6 +150,9 @@ class KioskApp(App):  # type: ignore[misc]
         self._close_notice()
         if self.manager.has_screen("scan"):  # stop the camera; no page stays on screen
             self.manager.get_screen("scan").stop()
+        if self.manager.has_screen("face"):  # stop the camera and zero every face frame
+            self.manager.get_screen("face").stop()
+        self.face_result = None
         self.scanned = None  # the person's documents go with the visit
         self.shell.end_session(reason)
         self.theme.language = self.shell.language
@@ -202,6 +209,40 @@ class KioskApp(App):  # type: ignore[misc]
         self.show("scan")
         screen.start(ScanSession(self.kiosk.device_manager))
         return screen
+
+    def open_face_check(self, document: Any) -> Any:
+        """The face check step for the card holder (the journeys bring it up)."""
+        from kiosk.identity.face_check import FaceCheckRunner
+        from kiosk.identity.setup import face_check_for
+
+        session = self.shell.session
+        check = face_check_for(self.kiosk, document, session.id if session else "")
+        screen = self.screens.get("face")
+        self.show("face")
+        screen.start(FaceCheckRunner(check, self.kiosk.device_manager))
+        return screen
+
+    def finish_face_check(self) -> Any:
+        """Leave the face step; the result (passed or not) stays for the journey."""
+        screen = self.screens.get("face")
+        runner = screen.stop()
+        check = runner.check if runner is not None else None
+        self.face_result = (
+            check.result if check is not None and check.phase.value == "passed" else None
+        )
+        self.show("home")
+        return self.face_result
+
+    def face_check_to_counter(self) -> None:
+        """The person chose the counter (or the check sent them there)."""
+        from screens.home import NoticeView
+
+        self.finish_face_check()
+        if self.kiosk.audit is not None:
+            self.kiosk.audit.record("kiosk", "identity.handoff", "counter")
+        self._close_notice()
+        self.notice = NoticeView("face.counter", self.shell.language)
+        self.notice.open()
 
     def finish_scan(self) -> Any:
         screen = self.screens.get("scan")

@@ -15,7 +15,6 @@ from typing import Any
 import numpy as np
 from kivy.app import App
 from kivy.clock import Clock
-from kivy.graphics.texture import Texture
 from kivy.properties import NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.modalview import ModalView
@@ -26,6 +25,7 @@ from kiosk.documents.certificate_overlay import Calibration
 from kiosk.maintenance_console import DeviceRow, MaintenanceConsole, TestRun, help_desk_code
 from kiosk.paper_ledger import LedgerError
 from kiosk.services import ROLE_NAMES
+from screens.textures import to_texture
 from screens.widgets import BilingualButton, BilingualLabel
 
 PIN_LENGTH = 8
@@ -60,14 +60,6 @@ def in_background(work: Callable[[], Any], done: Callable[[Any], None]) -> threa
     thread = threading.Thread(target=run, name="maintenance", daemon=True)
     thread.start()
     return thread
-
-
-def texture_from(image: np.ndarray[Any, Any]) -> Texture:
-    """A BGR image as a Kivy texture (Kivy's origin is bottom-left: flip the rows)."""
-    rgb = np.ascontiguousarray(image[::-1, :, ::-1])
-    texture = Texture.create(size=(rgb.shape[1], rgb.shape[0]), colorfmt="rgb")
-    texture.blit_buffer(rgb.tobytes(), colorfmt="rgb", bufferfmt="ubyte")
-    return texture
 
 
 # -- the PIN ------------------------------------------------------------------------------
@@ -287,7 +279,7 @@ class TestView(ModalView):  # type: ignore[misc]
             return
         self.run = result
         if result.image is not None:
-            self.ids.picture.texture = texture_from(result.image)
+            self.ids.picture.texture = to_texture(result.image)
         colour, zh, en = ("1d7a32", "通过", "PASS") if result.ok else ("b01f1a", "未通过", "FAIL")
         todo = "".join(f"\n→ {a.zh} / {a.en}" for a in result.actions)
         self.verdict = f"[color={colour}][b]{zh} {en}[/b][/color]{todo}"
@@ -406,7 +398,7 @@ class DiagnosisView(ModalView):  # type: ignore[misc]
         buffer = io.BytesIO()
         image.save(buffer, format="PNG")
         rgb = np.asarray(image)[:, :, ::-1]
-        self.ids.qr.texture = texture_from(np.ascontiguousarray(rgb))
+        self.ids.qr.texture = to_texture(np.ascontiguousarray(rgb))
         self.ids.qr.texture.mag_filter = "nearest"
 
     def print_it(self) -> None:

@@ -13,6 +13,7 @@ SCREENS: dict[str, str] = {
     "home": "screens.home:HomeScreen",
     "out_of_service": "screens.out_of_service:OutOfServiceScreen",
     "scan": "screens.scan:ScanScreen",
+    "face": "screens.face:FaceScreen",
     "maintenance_pin": "screens.maintenance:MaintenancePinScreen",
     "maintenance": "screens.maintenance:MaintenanceScreen",
 }

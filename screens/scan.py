@@ -3,25 +3,13 @@ the guidance, the pages so far, retake and done. It reads a ``ScanSession`` on i
 
 from __future__ import annotations
 
-from typing import Any
-
-import numpy as np
 from kivy.clock import Clock
-from kivy.graphics.texture import Texture
 from kivy.properties import NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.image import Image
 from kivy.uix.screenmanager import Screen
 
 from kiosk.documents.scan_session import ScanSession
-
-
-def to_texture(bgr: np.ndarray[Any, Any]) -> Texture:
-    height, width = bgr.shape[:2]
-    texture = Texture.create(size=(width, height), colorfmt="rgb")
-    texture.blit_buffer(
-        np.ascontiguousarray(bgr[::-1, :, ::-1]).tobytes(), colorfmt="rgb", bufferfmt="ubyte"
-    )
-    return texture
+from screens.textures import to_texture
 
 
 class ScanScreen(Screen):  # type: ignore[misc]

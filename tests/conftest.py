@@ -21,6 +21,7 @@ from drivers.base import State  # noqa: E402
 from drivers.idcard.sam_emulator import SamEmulator  # noqa: E402
 from kiosk.config import (  # noqa: E402
     DevicesSection,
+    IdentitySection,
     KioskSection,
     MaintenanceSection,
     MetricsSection,
@@ -102,6 +103,8 @@ def ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiDriver]:
             export_dir=str(tmp / "usb"),
             long_press_s=0.3,
         ),
+        # the emulator's visitor blinks all the time but turns only now and then
+        identity=IdentitySection(challenges=("blink",), challenge_timeout_s=6.0),
     )
     kiosk = Kiosk.from_config(config, runtime_dir=tmp / "run")
     kiosk.start()

@@ -314,3 +314,54 @@ def test_the_runner_checks_the_person_at_the_sim_camera(sim_kiosk: Kiosk, tmp_pa
         runner.wipe()
     assert runner.latest() is None and check.best is None
     assert sim_kiosk.device_manager.statuses()[Role.CAMERA].usable
+
+
+# -- the detector choice ---------------------------------------------------------------------
+
+
+def test_auto_falls_back_to_haar_and_a_missing_yunet_model_is_an_error(tmp_path: Path) -> None:
+    from kiosk.identity.faces import make_detector
+
+    assert make_detector("auto", str(tmp_path / "none.onnx")).name == "haar"
+    assert make_detector("haar").name == "haar"
+    with pytest.raises(FileNotFoundError):
+        make_detector("yunet", str(tmp_path / "none.onnx"))
+
+
+def test_the_camera_profile_chooses_the_detector_for_its_machine(tmp_path: Path) -> None:
+    import dataclasses
+
+    from kiosk.config import IdentitySection
+    from kiosk.identity.setup import detector_for
+    from tests.conftest import fast_config
+
+    (tmp_path / "hall-test-slowpc.toml").write_text(
+        'description = "a slow PC: Haar"\ninherits = "sim"\n\n'
+        '[camera]\ndriver = "opencv"\nemulator = "camera"\nface_detector = "haar"\n'
+    )
+    config = fast_config(tmp_path)
+    config = dataclasses.replace(
+        config,
+        kiosk=dataclasses.replace(config.kiosk, profile_dirs=(str(tmp_path),)),
+        identity=IdentitySection(detector="yunet", yunet_model=str(tmp_path / "missing.onnx")),
+    )
+    with pytest.raises(FileNotFoundError):  # the site asks for YuNet, which is not installed
+        detector_for(Kiosk.from_config(config))
+    assert detector_for(Kiosk.from_config(config, "hall-test-slowpc")).name == "haar"
+
+
+YUNET = Path(__import__("os").environ.get("DENGJI_YUNET_MODEL", "/nonexistent"))
+
+
+@pytest.mark.skipif(
+    not YUNET.is_file(),
+    reason="no YuNet model on this machine (the package registries do not carry it); "
+    "set DENGJI_YUNET_MODEL to face_detection_yunet_2023mar.onnx to run this",
+)
+def test_yunet_finds_the_face_with_landmarks() -> None:
+    from kiosk.identity.faces import YuNetDetector
+
+    detector = YuNetDetector(YUNET)
+    faces = detector.detect(face_scene("live", 1)[0])
+    assert len(faces) == 1 and len(faces[0].landmarks) == 5
+    assert liveness(Challenge.TURN_LEFT, "turn_left").passed

@@ -73,6 +73,9 @@ class UiDriver:
         yield from (root or self.app.root).walk()
 
     def stop(self) -> None:
+        self.app.leave_maintenance("test")
+        self.app.end_session("test")  # close dialogs and cameras before the window goes
+        self.frames(3)
         self.app.stop()
         self.frames(2)
 

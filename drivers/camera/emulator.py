@@ -19,7 +19,18 @@ import numpy as np
 PORTRAIT = Path(__file__).with_name("data") / "astronaut.jpg"
 # where the eyes are in the portrait (x, y, w, h), found once with OpenCV's eye cascade
 PORTRAIT_EYES = ((87, 76, 29, 29), (133, 80, 28, 28))
-SCENES = ("live", "blink", "turn_left", "turn_right", "photo", "empty", "two", "far", "dark")
+SCENES = (
+    "visitor",
+    "live",
+    "blink",
+    "turn_left",
+    "turn_right",
+    "photo",
+    "empty",
+    "two",
+    "far",
+    "dark",
+)
 
 
 @cache
@@ -94,13 +105,21 @@ def face_scene(
         cy = height / 2 + 8 + 4 * np.cos(i / 17)
         s = scale * (1 + 0.015 * np.sin(i / 7))
         item = face
-        if scene in ("live", "blink") and i % 30 in (14, 15, 16):
-            item = shut  # a live person blinks about every two seconds
+        turn = ""
         if scene in ("turn_left", "turn_right"):
             # facing the camera, then turning over ~0.7 s, holding, and turning back
-            phase = i % 48
+            phase, turn = i % 48, scene.removeprefix("turn_")
+        if scene == "visitor":  # does whatever is asked: faces, turns left, then right
+            cycle = i % 126
+            phase, turn = (
+                (cycle - 30) % 48,
+                ("" if cycle < 30 else "left" if cycle < 78 else "right"),
+            )
+        if turn:
             amount = float(np.clip(min((phase - 10) / 10, (44 - phase) / 10), 0.0, 1.0))
-            item = turned(face, scene.removeprefix("turn_"), amount)
+            item = turned(face, turn, amount)
+        if scene in ("visitor", "live", "blink") and i % 30 in (14, 15, 16):
+            item = closed_eyes(item) if turn else shut  # blinks about every two seconds
         if scene == "photo":  # a print held up: a white border, flat, only the hand trembles
             item = cv2.copyMakeBorder(
                 face, 18, 18, 18, 18, cv2.BORDER_CONSTANT, value=(235, 235, 235)
@@ -135,15 +154,15 @@ def write_footage(path: Path, frames: list[np.ndarray], fps: float) -> dict[str,
 
 
 class CameraEmulator:
-    """A live person in front of the kiosk (the ``live`` scene in a loop)."""
+    """A cooperative visitor in front of the kiosk (the ``visitor`` scene in a loop)."""
 
-    def __init__(self, path: Path, fps: float = 15.0, scene: str = "live") -> None:
+    def __init__(self, path: Path, fps: float = 15.0, scene: str = "visitor") -> None:
         self.path = path
         self.fps = fps
         self.scene = scene
 
     def start(self) -> dict[str, object]:
-        return write_footage(self.path, face_scene(self.scene), self.fps)
+        return write_footage(self.path, face_scene(self.scene, 126), self.fps)
 
     def stop(self) -> None:
         self.path.unlink(missing_ok=True)

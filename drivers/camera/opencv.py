@@ -41,6 +41,9 @@ class OpenCvCameraSettings:
     fps: float = 30.0
     loop: bool = False  # for files: start again at the end (demo and tests)
     reconnect_s: float = 5.0  # a stream tries to reopen a dropped camera for this long
+    # the face detector this machine should run (its CPU decides): "" = the site's choice
+    face_detector: str = ""  # haar | yunet | auto
+    face_model: str = ""  # the YuNet model file for this machine
 
 
 class OpenCvCamera:

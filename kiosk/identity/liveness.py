@@ -101,6 +101,7 @@ class LivenessCheck:
     _closed: int = 0
     _blinked: bool = False
     _baseline: list[float] = field(default_factory=list)
+    _recent: list[float] = field(default_factory=list)
     _turned: int = 0
     best_turn: float = 0.0
 
@@ -111,8 +112,7 @@ class LivenessCheck:
             return 1.0
         if self.challenge is Challenge.BLINK:
             return 0.6 if self._blinked else min(0.3, self._open / 10)
-        wanted = self.turn_threshold * self.frames_needed
-        return min(0.9, 0.2 + 0.7 * max(0.0, self._signed(self.best_turn)) / wanted)
+        return min(0.9, 0.2 + 0.7 * self.best_turn / self.turn_threshold)
 
     def _signed(self, value: float) -> float:
         return value if self.challenge is Challenge.TURN_LEFT else -value
@@ -141,15 +141,21 @@ class LivenessCheck:
                 self._open, self._blinked = 0, False
 
     def _feed_turn(self, value: float | None) -> None:
+        """Against the person's own frontal baseline (the first frames of the challenge: they
+        were facing the screen to pass the quality gates); values are the median of the last
+        three, so one bad frame is no turn. A turn the other way, and back, is no turn."""
         if value is None:
             return
-        if len(self._baseline) < 5:
-            self._baseline.append(value)
+        self._recent = [*self._recent[-2:], value]
+        if len(self._recent) < 3:
             return
-        delta = value - statistics.median(self._baseline)
-        if self._signed(delta) > self._signed(self.best_turn):
-            self.best_turn = delta
-        if self._signed(delta) >= self.turn_threshold:
+        smooth = self._signed(statistics.median(self._recent))
+        if len(self._baseline) < 5:
+            self._baseline.append(smooth)
+            return
+        delta = smooth - statistics.median(self._baseline)
+        self.best_turn = max(self.best_turn, delta)
+        if delta >= self.turn_threshold:
             self._turned += 1
             if self._turned >= self.frames_needed:
                 self.passed = True
