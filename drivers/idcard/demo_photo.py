@@ -33,8 +33,13 @@ def demo_face(number: str) -> np.ndarray[Any, Any]:
     return image
 
 
-def demo_face_jpeg(number: str) -> bytes:
-    ok, data = cv2.imencode(".jpg", demo_face(number), [cv2.IMWRITE_JPEG_QUALITY, 85])
-    if not ok:
-        raise RuntimeError("JPEG encoding failed")
+def demo_face_jpeg(number: str, max_bytes: int = 3000) -> bytes:
+    """The photo as an on-board-decoding reader sends it: a small JPEG (the whole answer
+    frame, text included, must stay under the protocol's 4 KiB)."""
+    for quality in (85, 75, 65, 55, 45):
+        ok, data = cv2.imencode(".jpg", demo_face(number), [cv2.IMWRITE_JPEG_QUALITY, quality])
+        if not ok:
+            raise RuntimeError("JPEG encoding failed")
+        if len(data) <= max_bytes:
+            break
     return bytes(data)
