@@ -94,6 +94,9 @@ class IdentitySection:
     challenges: tuple[str, ...] = ("blink", "turn_left", "turn_right")
     challenge_timeout_s: float = 10.0
     max_attempts: int = 3  # then the person is sent to the counter
+    min_face_ratio: float = 0.18  # the face's width as a share of the frame ("come closer")
+    min_brightness: float = 70.0  # mean grey level of the face ("too dark")
+    min_sharpness: float = 25.0  # Laplacian variance at 128 px ("hold still")
 
 
 @dataclass(frozen=True)

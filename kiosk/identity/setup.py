@@ -13,6 +13,7 @@ from kiosk.identity.evidence import evidence_key
 from kiosk.identity.face_check import FaceCheck, FaceCheckSettings
 from kiosk.identity.faces import FaceDetector, make_detector
 from kiosk.identity.liveness import Challenge
+from kiosk.identity.quality import QualitySettings
 from kiosk.identity.verifier import BackendVerifier, SFaceVerifier, Verifier
 
 
@@ -54,6 +55,11 @@ def face_check_for(kiosk: Kiosk, document: IdentityDocument, session: str = "") 
             challenges=tuple(Challenge(c) for c in identity.challenges),
             challenge_timeout_s=identity.challenge_timeout_s,
             max_attempts=identity.max_attempts,
+            quality=QualitySettings(
+                min_face_ratio=identity.min_face_ratio,
+                min_brightness=identity.min_brightness,
+                min_sharpness=identity.min_sharpness,
+            ),
         ),
         session=session,
     )
