@@ -36,6 +36,49 @@ def cmd_run(args: argparse.Namespace) -> int:
         kiosk.stop()
 
 
+JOURNEYS = (
+    "queue-ticket",
+    "query-certificate",
+    "property-proof",
+)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """A scripted journey on the sim profile and the embedded sandbox, headless."""
+    import dataclasses
+    import tempfile
+
+    from kiosk.config import MetricsSection
+    from kiosk.core import Kiosk
+    from kiosk.ui import run_demo
+
+    if args.list or not args.journey:
+        print("\n".join(JOURNEYS))
+        return 0 if args.list else 2
+    config = _config(args)
+    data = Path(tempfile.mkdtemp(prefix="dengji-demo-"))  # a fresh kiosk, a fresh registry
+    config = dataclasses.replace(
+        config,
+        kiosk=dataclasses.replace(config.kiosk, data_dir=str(data), profile="sim"),
+        backend=dataclasses.replace(config.backend, url="embedded"),
+        metrics=MetricsSection(port=0),
+    )
+    kiosk = Kiosk.from_config(config)
+    kiosk.start()
+    try:
+        kiosk.wait_started(timeout=15.0)
+        summary = run_demo(kiosk, args.journey, args.out)
+    finally:
+        kiosk.stop()
+    screens = len(summary["screens"])  # type: ignore[arg-type]
+    print(
+        f"{summary['journey']}: {'ok' if summary['ok'] else 'FAILED'}, {summary['taps']} taps, "
+        f"{screens} screens, outputs: {', '.join(summary['outputs']) or 'none'}"  # type: ignore[arg-type]
+        + (f" ({summary['error']})" if "error" in summary else "")
+    )
+    return 0 if summary["ok"] else 1
+
+
 def cmd_diag(args: argparse.Namespace) -> int:
     from kiosk.core import Kiosk
     from kiosk.diagnostics import diagnose
@@ -214,6 +257,11 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--db", help="audit database (default: the data folder's)")
     verify.set_defaults(func=cmd_audit_verify)
 
+    demo = sub.add_parser("demo", help="walk a citizen journey headless, with screenshots")
+    demo.add_argument("--journey", choices=JOURNEYS, help="the journey to walk")
+    demo.add_argument("--out", default="demo-out", help="folder for screenshots and outputs")
+    demo.add_argument("--list", action="store_true", help="list the journeys")
+    demo.set_defaults(func=cmd_demo)
     bench = sub.add_parser("bench", help="measure the speed targets")
     bench.add_argument(
         "names",

@@ -22,13 +22,14 @@ class Shell:
         self.language = self.default_language
         self.large_text = False
         self.session: Session | None = None
+        self.timing = kiosk.config.session  # the idle timeouts of the next visit
 
     # -- session --------------------------------------------------------------------------
 
     def begin_session(self) -> Session:
         if self.session is not None:
             self.session.end("replaced")
-        self.session = Session(self.kiosk.config.session, self.kiosk.bus, self._clock)
+        self.session = Session(self.timing, self.kiosk.bus, self._clock)
         if self.kiosk.audit is not None:  # so a visit cut short by a crash is closed at start
             self.kiosk.audit.record("kiosk", "session.start", "started", session=self.session.id)
         self.kiosk.bus.publish("session:started", self.session.id)

@@ -37,3 +37,16 @@ def run_ui(kiosk: Kiosk, exit_after: float | None = None, screenshot: str | None
     app = KioskApp(kiosk, exit_after=exit_after, screenshot=screenshot)
     app.run()
     return int(app.exit_code)  # RESTART_EXIT when staff asked for a restart (systemd restarts)
+
+
+def run_demo(kiosk: Kiosk, journey: str, out: str) -> dict[str, object]:
+    """Walk one scripted journey on the real app, headless (``kiosk demo``)."""
+    os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
+    os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+    prepare_environment(kiosk)
+    from pathlib import Path
+
+    from screens.app import KioskApp
+    from screens.demo import run_journey
+
+    return run_journey(KioskApp(kiosk), journey, Path(out))

@@ -69,6 +69,10 @@ class KioskApp(App):  # type: ignore[misc]
         self.countdown: Any = None
         self.scanned: Any = None
         self.face_result: Any = None
+        self.flow: Any = None
+        from kiosk.flows.spec import load_flows
+
+        self.flows = load_flows()
         self.notice: Any = None
         self.exit_code = 0
         self._staff_touch = 0.0
@@ -153,6 +157,15 @@ class KioskApp(App):  # type: ignore[misc]
         if self.manager.has_screen("face"):  # stop the camera and zero every face frame
             self.manager.get_screen("face").stop()
         self.face_result = None
+        flow, self.flow = self.flow, None
+        if flow is not None:  # an unpaid order is closed; the journey forgets the person
+            journey = flow.journey
+            if journey.ctx.order is not None:
+                import threading
+
+                threading.Thread(target=journey.cancel_order, daemon=True).start()
+            journey.end(reason)
+            journey.wipe()
         self.scanned = None  # the person's documents go with the visit
         self.shell.end_session(reason)
         self.theme.language = self.shell.language
@@ -192,14 +205,26 @@ class KioskApp(App):  # type: ignore[misc]
         self.shell.touch()
         self._close_countdown()
 
-    def open_service(self, name: str) -> None:
-        """The guided flows arrive with the journeys; until then the tile says so."""
+    def open_service(self, name: str) -> Any:
+        """Start the journey of a service; a service without one yet says so."""
+        from kiosk.flows.journey import Journey
+        from screens.flow import FlowController
         from screens.home import NoticeView
 
-        self._close_notice()
-        self.notice = NoticeView("home.coming", self.shell.language)
-        self.notice.open()
         log.info("service chosen", extra={"service": name})
+        self._close_notice()
+        spec = self.flows.get(name)
+        if spec is None:
+            self.notice = NoticeView("home.coming", self.shell.language)
+            self.notice.open()
+            return None
+        session = self.shell.session
+        journey = Journey(spec, self.kiosk, session.id if session else "")
+        if session is not None:
+            session.data["journey"] = journey  # wiped with the visit
+        self.flow = FlowController(self, journey)
+        self.flow.start()
+        return self.flow
 
     def open_scan(self) -> Any:
         """The scan step (the journeys bring it up; maintenance and tests may too)."""
@@ -230,7 +255,10 @@ class KioskApp(App):  # type: ignore[misc]
         self.face_result = (
             check.result if check is not None and check.phase.value == "passed" else None
         )
-        self.show("home")
+        if self.flow is not None:
+            self.flow.face_finished(self.face_result)
+        else:
+            self.show("home")
         return self.face_result
 
     def face_check_to_counter(self) -> None:
@@ -309,6 +337,9 @@ class KioskApp(App):  # type: ignore[misc]
                 log.info("maintenance ended by itself (idle)")
                 self.leave_maintenance("idle")
             return
+        flow = self.flow
+        if flow is not None and (flow.busy or self.manager.current == "step_pay"):
+            self.shell.touch()  # the kiosk is working, or the person is paying by phone
         phase = self.shell.tick()
         if phase is Phase.ENDED or (phase is None and self.manager.current == "home"):
             log.info("session timed out")

@@ -14,6 +14,11 @@ SCREENS: dict[str, str] = {
     "out_of_service": "screens.out_of_service:OutOfServiceScreen",
     "scan": "screens.scan:ScanScreen",
     "face": "screens.face:FaceScreen",
+    "step_card": "screens.steps:CardScreen",
+    "step_consent": "screens.steps:ConsentScreen",
+    "step_work": "screens.steps:WorkScreen",
+    "step_pay": "screens.steps:PayScreen",
+    "step_done": "screens.steps:DoneScreen",
     "maintenance_pin": "screens.maintenance:MaintenancePinScreen",
     "maintenance": "screens.maintenance:MaintenanceScreen",
 }

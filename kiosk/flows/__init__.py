@@ -1,0 +1,1 @@
+"""Guided citizen journeys: flows declared as data, steps without Kivy."""

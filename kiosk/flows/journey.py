@@ -1,0 +1,237 @@
+"""One run of a flow for one person: the current step, what the steps found out, and the
+work each step does, without Kivy.
+
+The work calls block (the card reader, the registry, a printer): the screens run them on a
+worker thread and show the result on the UI thread. Every write to the registry carries a key
+derived from the journey, so a retried step never makes a second ticket, query or charge.
+``wipe`` forgets everything personal when the visit ends.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from drivers.base import Role
+from drivers.idcard.identity import IdentityDocument
+from kiosk.backend import models as m
+from kiosk.backend.client import RegistryClient
+from kiosk.core import Kiosk
+from kiosk.documents.receipts import payment_receipt, queue_ticket
+from kiosk.flows.spec import FlowSpec, StepKind, StepSpec
+from kiosk.identity.documents import check_document
+from kiosk.messages import UserMessage
+from kiosk.printing import PrintOutcome
+
+log = logging.getLogger(__name__)
+
+BACKEND_DOWN = UserMessage(
+    "backend_down",
+    "登记系统暂时无法连接，请到人工窗口办理",
+    "The registry cannot be reached: please go to a counter",
+    False,
+)
+
+
+class StepFailed(Exception):
+    """A step cannot go on; the message says why and what to do."""
+
+    def __init__(self, message: UserMessage) -> None:
+        super().__init__(message.en)
+        self.message = message
+
+
+@dataclass
+class JourneyContext:
+    """What the steps found out. Personal: held in memory for the visit only."""
+
+    document: IdentityDocument | None = None
+    elder: bool = False
+    verification_id: str = ""
+    consent: bool = False
+    query: m.QueryResult | None = None
+    order: m.Order | None = None
+    ticket: m.Ticket | None = None
+    outputs: list[str] = field(default_factory=list)  # what the person takes away
+
+
+class Journey:
+    def __init__(self, flow: FlowSpec, kiosk: Kiosk, session: str = "") -> None:
+        self.flow = flow
+        self.kiosk = kiosk
+        self.session = session
+        self.id = uuid.uuid4().hex[:16]
+        self.index = 0
+        self.ctx = JourneyContext()
+        self.finished = False
+        self.ended = ""
+        self._audit("journey.start", "started")
+
+    # -- where we are ---------------------------------------------------------------------
+
+    @property
+    def step(self) -> StepSpec:
+        return self.flow.steps[self.index]
+
+    def advance(self) -> StepSpec:
+        """The current step is done: on to the next (skipping those with nothing to do)."""
+        self._audit("journey.step", "done", step=self.step.kind.value)
+        while self.index < len(self.flow.steps) - 1:
+            self.index += 1
+            if not self._nothing_to_do(self.step):
+                break
+        if self.step.kind is StepKind.DONE:
+            self.finished = True
+        return self.step
+
+    def _nothing_to_do(self, step: StepSpec) -> bool:
+        if step.kind is StepKind.PAY:
+            query = self.ctx.query
+            return query is None or query.fee_fen == 0 or query.paid
+        return False
+
+    def end(self, reason: str) -> None:
+        if not self.ended:
+            self.ended = reason
+            self._audit("journey.end", reason, step=self.step.kind.value)
+
+    def wipe(self) -> None:
+        self.ctx = JourneyContext()
+
+    def key(self, what: str) -> str:
+        """The idempotency key of this journey's ``what``: a retry sends the same key."""
+        return f"{self.id}-{what}"
+
+    def _audit(self, action: str, outcome: str, **fields: Any) -> None:
+        if self.kiosk.audit is not None:
+            self.kiosk.audit.record(
+                "kiosk",
+                action,
+                outcome,
+                flow=self.flow.name,
+                journey=self.id,
+                session=self.session,
+                **fields,
+            )
+
+    @property
+    def client(self) -> RegistryClient:
+        link = self.kiosk.backend
+        if link is None or link.client is None or not link.up:
+            raise StepFailed(BACKEND_DOWN)
+        return link.client
+
+    # -- the work of each step ------------------------------------------------------------
+
+    def read_card(self, timeout_s: float = 60.0) -> IdentityDocument:
+        """Wait for a card on the reader and read it (worker thread)."""
+        devices = self.kiosk.device_manager
+        deadline = time.monotonic() + timeout_s
+        while not devices.submit(Role.IDCARD, lambda d: d.card_present()).result(10):  # type: ignore[attr-defined]
+            if time.monotonic() > deadline:
+                raise TimeoutError("no card placed")
+            time.sleep(0.2)
+        document: IdentityDocument = devices.submit(
+            Role.IDCARD,
+            lambda d: d.read_identity(),  # type: ignore[attr-defined]
+        ).result(20)
+        today = dt.date.today()
+        check_document(document, today)  # expired or invalid: DocumentRefused with the reason
+        self.ctx.document = document
+        born = document.birth_date
+        age = (today - born).days // 365 if born else 0
+        self.ctx.elder = age >= self.kiosk.config.session.elder_age
+        self._audit("journey.card", "read", card=document.card_type.value)
+        return document
+
+    def verified(self, verification_id: str) -> None:
+        self.ctx.verification_id = verification_id
+
+    def give_consent(self) -> None:
+        self.ctx.consent = True
+        self._audit(
+            "consent.given",
+            "agreed",
+            purpose=self.step.param("purpose_en"),
+            scope=self.flow.name,
+        )
+
+    def run_query(self) -> m.QueryResult:
+        kind = m.QueryKind(self.step.param("kind_of", "own"))
+        result = self.client.create_query(
+            m.CreateQuery(self.ctx.verification_id, kind, self.step.param("purpose_en", kind)),
+            key=self.key("query"),
+        )
+        self.ctx.query = result
+        return result
+
+    def create_order(self, channel: m.Channel = m.Channel.WECHAT) -> m.Order:
+        query = self.ctx.query
+        assert query is not None
+        # the business reference is the query: paying for it twice is impossible by design
+        order = self.client.create_order(
+            m.CreateOrder(f"query-{query.query_id}", m.OrderKind.QUERY, query.query_id, channel)
+        )
+        self.ctx.order = order
+        self._audit("payment.order", "created", order=order.order_id, amount=order.amount_fen)
+        return order
+
+    def order_status(self) -> m.OrderStatus:
+        order = self.ctx.order
+        assert order is not None
+        order = self.client.get_order(order.order_id)
+        self.ctx.order = order
+        return order.status
+
+    def cancel_order(self) -> None:
+        """The person left before paying: close the order so it cannot be paid later."""
+        order = self.ctx.order
+        if order is not None and order.status is m.OrderStatus.NOTPAY:
+            try:
+                self.client.cancel_order(order.order_id)
+                self._audit("payment.order", "cancelled", order=order.order_id)
+            except Exception as err:  # the registry closes unpaid orders at expiry anyway
+                log.warning("order not cancelled", extra={"error": str(err)})
+
+    def take_ticket(self) -> m.Ticket:
+        ticket = self.client.create_ticket(
+            self.step.param("service", "counter"), key=self.key("ticket")
+        )
+        self.ctx.ticket = ticket
+        return ticket
+
+    def print_step(self) -> PrintOutcome:
+        document = self.step.param("document")
+        printing = self.kiosk.print_service
+        columns = 48
+        if document == "ticket":
+            ticket = self.ctx.ticket
+            assert ticket is not None
+            outcome = printing.receipt(
+                f"ticket-{ticket.ticket_number}", queue_ticket(ticket, columns), kind="ticket"
+            )
+            label = f"queue ticket {ticket.ticket_number}"
+        elif document == "payment_receipt":
+            order = self.ctx.order
+            assert order is not None
+            receipt = self.client.order_receipt(order.order_id)
+            outcome = printing.receipt(
+                f"receipt-{order.order_id}", payment_receipt(receipt, columns), kind="payment"
+            )
+            label = "payment receipt"
+        else:
+            query = self.ctx.query
+            assert query is not None
+            pdf = self.client.query_certificate(query.query_id)
+            # the action id is the query: a reprint after a failure is the same document
+            outcome = printing.document(
+                f"query-{query.query_id}", pdf, f"query {query.query_id}", kind="query_certificate"
+            )
+            label = "query certificate"
+        if outcome.ok:
+            self.ctx.outputs.append(label)
+        return outcome

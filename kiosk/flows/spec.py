@@ -1,0 +1,129 @@
+"""Flows as data: each citizen journey is a list of step kinds with their parameters, read from
+``flows.toml`` and checked when the kiosk starts (an unknown kind or parameter stops it with the
+file and the key). What a flow needs — devices, the registry — follows from its steps, so the
+home screen can say why a flow is not available now.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from drivers.base import Role
+from kiosk.strict import StrictConfigError
+
+FLOWS_FILE = Path(__file__).with_name("flows.toml")
+
+
+class StepKind(StrEnum):
+    ID_AUTH = "id_auth"  # the card on the reader
+    FACE_CHECK = "face_check"  # the person is the card holder
+    CONSENT = "consent"  # what will be queried and why, agreed
+    CHOOSE = "choose"  # one item from the person's list (cases, properties)
+    QUERY = "query"  # the registry answers the query
+    PAY = "pay"  # a fee, by QR
+    PRINT = "print"  # a document on a printer
+    TICKET = "ticket"  # a queue number
+    DONE = "done"  # what to take, what happens next
+
+
+# the parameters each kind accepts, with their types
+PARAMS: dict[StepKind, dict[str, type]] = {
+    StepKind.ID_AUTH: {},
+    StepKind.FACE_CHECK: {},
+    StepKind.CONSENT: {"purpose_zh": str, "purpose_en": str},
+    StepKind.CHOOSE: {"items": str},  # "cases" (open cases with a fee due)
+    StepKind.QUERY: {"kind_of": str},  # own | ownership
+    StepKind.PAY: {"for": str},  # query | case
+    StepKind.PRINT: {"document": str},  # query_certificate | ticket | payment_receipt
+    StepKind.TICKET: {"service": str},
+    StepKind.DONE: {"next_zh": str, "next_en": str},
+}
+NEEDS: dict[StepKind, frozenset[Role]] = {
+    StepKind.ID_AUTH: frozenset({Role.IDCARD}),
+    StepKind.FACE_CHECK: frozenset({Role.CAMERA}),
+}
+PRINTERS = {
+    "query_certificate": Role.CERTIFICATE,
+    "ticket": Role.RECEIPT,
+    "payment_receipt": Role.RECEIPT,
+}
+OFFLINE_KINDS = {StepKind.ID_AUTH, StepKind.DONE, StepKind.CONSENT}
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    kind: StepKind
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def param(self, name: str, default: Any = "") -> Any:
+        return self.params.get(name, default)
+
+
+@dataclass(frozen=True)
+class FlowSpec:
+    name: str  # also the home screen's service name
+    journey: str  # the name `kiosk demo --journey` uses
+    title_zh: str
+    title_en: str
+    steps: tuple[StepSpec, ...]
+
+    @property
+    def needs(self) -> frozenset[Role]:
+        roles: set[Role] = set()
+        for step in self.steps:
+            roles |= NEEDS.get(step.kind, frozenset())
+            if step.kind is StepKind.PRINT:
+                roles.add(PRINTERS[step.param("document")])
+        return frozenset(roles)
+
+    @property
+    def needs_backend(self) -> bool:
+        return any(step.kind not in OFFLINE_KINDS for step in self.steps)
+
+
+def load_flows(path: Path = FLOWS_FILE) -> dict[str, FlowSpec]:
+    source = str(path)
+    data = tomllib.loads(path.read_text())
+    flows: dict[str, FlowSpec] = {}
+    for name, table in data.items():
+        where = f"{name}"
+        unknown = set(table) - {"journey", "title_zh", "title_en", "steps"}
+        if unknown:
+            raise StrictConfigError(source, f"{where}.{sorted(unknown)[0]}", "unknown key")
+        steps = []
+        for index, raw in enumerate(table.get("steps", [])):
+            at = f"{where}.steps[{index}]"
+            try:
+                kind = StepKind(raw.get("kind", ""))
+            except ValueError:
+                raise StrictConfigError(source, f"{at}.kind", "unknown step kind") from None
+            params = {k: v for k, v in raw.items() if k != "kind"}
+            for key, value in params.items():
+                expected = PARAMS[kind].get(key)
+                if expected is None:
+                    raise StrictConfigError(source, f"{at}.{key}", f"not a {kind} parameter")
+                if not isinstance(value, expected):
+                    raise StrictConfigError(source, f"{at}.{key}", f"must be {expected.__name__}")
+            if kind is StepKind.PRINT and params.get("document") not in PRINTERS:
+                raise StrictConfigError(source, f"{at}.document", "unknown document")
+            steps.append(StepSpec(kind, params))
+        if not steps or steps[-1].kind is not StepKind.DONE:
+            raise StrictConfigError(source, f"{where}.steps", "a flow ends with a done step")
+        kinds = [s.kind for s in steps]
+        if (
+            StepKind.FACE_CHECK in kinds
+            and StepKind.ID_AUTH not in kinds[: kinds.index(StepKind.FACE_CHECK)]
+        ):
+            raise StrictConfigError(source, f"{where}.steps", "face_check needs id_auth before it")
+        flows[name] = FlowSpec(
+            name,
+            str(table["journey"]),
+            str(table["title_zh"]),
+            str(table["title_en"]),
+            tuple(steps),
+        )
+    return flows

@@ -1,0 +1,177 @@
+"""Scripted journeys: the real app, headless, driven with touches from the home screen to the
+end, writing a screenshot of every screen, the printed receipts (PNG) and documents (PDF), and
+``summary.json``. ``kiosk demo --journey NAME --out DIR``; ``kiosk demo --list``."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from drivers.base import Role
+from screens.headless import HeadlessDriver
+
+
+@dataclass
+class Recorder:
+    """Walks the app with a driver; a screenshot each time a new screen comes up."""
+
+    driver: HeadlessDriver
+    out: Path
+    screens: list[str] = field(default_factory=list)
+    card_taps: int = 0  # taps before the card was read (not counted against the target)
+    _last: str = ""
+    _seen: list[str] = field(default_factory=list)  # screens since the last wait
+
+    def __post_init__(self) -> None:
+        self.driver.on_frame = self._frame
+
+    def _frame(self) -> None:
+        """Every frame: a screen that just came up is photographed once it has drawn."""
+        current = self.driver.app.manager.current
+        if current != self._last:
+            self._last = current
+            self._seen.append(current)
+            self.shoot()
+
+    def shoot(self, label: str = "") -> None:
+        name = label or self.driver.app.manager.current
+        self.screens.append(name)
+        self.driver.save(self.out / f"{len(self.screens):02d}-{name}.png")
+
+    def until(self, screen: str, timeout: float = 60.0) -> None:
+        """Wait until ``screen`` is up or has come and gone since the last wait."""
+        app = self.driver.app
+        if not self.driver.wait(lambda: screen in self._seen, timeout):
+            raise RuntimeError(f"expected the {screen} screen, still on {app.manager.current}")
+        self._seen = self._seen[self._seen.index(screen) + 1 :]
+
+    def tap_id(self, screen: str, widget: str) -> None:
+        self.driver.tap(self.driver.app.manager.get_screen(screen).ids[widget])
+
+    def tap_service(self, name: str) -> None:
+        tiles = self.driver.app.manager.get_screen("home").ids.services.children
+        self.driver.tap(next(t for t in tiles if t.service_name == name))
+
+
+def _start(rec: Recorder) -> None:
+    driver = rec.driver
+    driver.tap_at(driver.window.width / 2, driver.window.height / 2)
+    rec.until("home")
+
+
+def _finish(rec: Recorder) -> None:
+    rec.until("step_done")
+    rec.tap_id("step_done", "finish")
+    rec.until("attract")
+
+
+def queue_ticket(rec: Recorder) -> None:
+    _start(rec)
+    rec.tap_service("queue_ticket")
+    _finish(rec)
+
+
+def _query(rec: Recorder, service: str) -> None:
+    _start(rec)
+    rec.tap_service(service)
+    rec.until("step_card")
+    rec.card_taps = rec.driver.taps
+    rec.until("face", 30)
+    app = rec.driver.app
+    face = app.manager.get_screen("face")
+    for _attempt in range(3):  # the random challenge may come at the wrong moment of the loop
+        rec.driver.wait(
+            lambda: (
+                face.phase in ("challenge", "passed", "failed", "gave_up")
+                or app.manager.current != "face"
+            ),
+            40,
+        )
+        if face.phase == "challenge":
+            rec.shoot("face-challenge")
+        rec.driver.wait(
+            lambda: face.phase in ("passed", "failed", "gave_up") or app.manager.current != "face",
+            40,
+        )
+        if face.phase != "failed":
+            break
+        rec.shoot("face-retry")
+        rec.driver.tap(face.ids.retry)
+    rec.until("step_consent", 20)
+    rec.tap_id("step_consent", "agree")
+    journey = app.flow.journey
+    rec.driver.wait(lambda: app.manager.current in ("step_pay", "step_done", "step_work"), 30)
+    if rec.driver.wait(lambda: app.manager.current == "step_pay", 20):
+        rec.driver.wait(lambda: journey.ctx.order is not None, 20)
+        rec.driver.frames(5)
+        rec.shoot()
+        # the person pays with a phone: the sandbox's payment simulator stands in for it
+        app.kiosk.backend.client.sandbox_pay(journey.ctx.order.order_id)
+    _finish(rec)
+
+
+def query_certificate(rec: Recorder) -> None:
+    _query(rec, "query_certificate")
+
+
+def property_proof(rec: Recorder) -> None:
+    _query(rec, "property_proof")
+
+
+JOURNEYS: dict[str, Callable[[Recorder], None]] = {
+    "queue-ticket": queue_ticket,
+    "query-certificate": query_certificate,
+    "property-proof": property_proof,
+}
+
+
+def collect_outputs(kiosk: Any, out: Path) -> list[str]:
+    """The receipts the printer emulator received (as PNG) and the PDFs the queue printed."""
+    from drivers.receipt.escpos_decoder import render
+
+    outputs: list[str] = []
+    harness = kiosk.harness
+    printer = harness.emulators.get(Role.RECEIPT) if harness else None
+    if printer is not None:
+        printed = [r for r in printer.receipts() if r.lines or r.qr_codes or r.images]
+        for index, receipt in enumerate(printed, 1):
+            path = render(receipt, out / f"receipt-{index}.png")
+            outputs.append(path.name)
+    queue = harness.emulators.get(Role.CERTIFICATE) if harness else None
+    if queue is not None:
+        for index, pdf in enumerate(sorted(queue.out.glob("*.pdf")), 1):
+            target = out / f"document-{index}.pdf"
+            shutil.copy2(pdf, target)
+            outputs.append(target.name)
+    return outputs
+
+
+def run_journey(app: Any, name: str, out: Path) -> dict[str, Any]:
+    out.mkdir(parents=True, exist_ok=True)
+    driver = HeadlessDriver(app)
+    recorder = Recorder(driver, out)
+    ok, error = True, ""
+    try:
+        JOURNEYS[name](recorder)
+    except Exception as err:  # the summary says what went wrong; the screenshots show where
+        ok, error = False, str(err)
+        recorder.shoot("error")
+    finally:
+        outputs = collect_outputs(app.kiosk, out)
+        driver.stop()
+    summary: dict[str, Any] = {
+        "journey": name,
+        "taps": driver.taps,
+        "taps_after_card": driver.taps - recorder.card_taps if recorder.card_taps else None,
+        "screens": recorder.screens,
+        "outputs": outputs,
+        "ok": ok,
+    }
+    if error:
+        summary["error"] = error
+    (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2))
+    return summary

@@ -1,0 +1,142 @@
+"""Runs a journey on the screens: shows the screen of each step kind, runs the step's work
+on a worker thread, and brings the result back on the UI thread. Any failure ends on a
+screen that says what happened and offers a way on (try again, the counter, finish)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from kivy.clock import Clock
+
+from kiosk.flows.journey import Journey, StepFailed
+from kiosk.flows.spec import StepKind
+from kiosk.identity.documents import DocumentRefused
+from kiosk.messages import UserMessage, message_for
+
+log = logging.getLogger(__name__)
+
+WORK_TEXT: dict[StepKind, tuple[str, str]] = {
+    StepKind.TICKET: ("正在取号…", "Getting your number…"),
+    StepKind.QUERY: ("正在查询，请稍候…", "Looking up the records…"),
+    StepKind.PRINT: ("正在打印，请稍候…", "Printing, one moment…"),
+}
+
+
+class FlowController:
+    def __init__(self, app: Any, journey: Journey) -> None:
+        self.app = app
+        self.journey = journey
+        self.busy = False
+        self.screens_seen: list[str] = []
+
+    # -- steps ----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.show_step()
+
+    def show_step(self) -> None:
+        step = self.journey.step
+        kind = step.kind
+        log.info("journey step", extra={"flow": self.journey.flow.name, "step": kind.value})
+        if kind is StepKind.ID_AUTH:
+            self._show("step_card").begin(self)
+        elif kind is StepKind.FACE_CHECK:
+            document = self.journey.ctx.document
+            self.app.open_face_check(document)
+            self.screens_seen.append("face")
+        elif kind is StepKind.CONSENT:
+            self._show("step_consent").begin(self, step)
+        elif kind is StepKind.PAY:
+            self._show("step_pay").begin(self)
+        elif kind is StepKind.DONE:
+            self._show("step_done").begin(self)
+            self.journey.end("finished")
+        else:
+            work = {
+                StepKind.TICKET: self.journey.take_ticket,
+                StepKind.QUERY: self.journey.run_query,
+                StepKind.PRINT: self._print,
+            }[kind]
+            screen = self._show("step_work")
+            screen.begin(self, *WORK_TEXT[kind])
+            self.run(work, lambda _result: self.next())
+
+    def _show(self, name: str) -> Any:
+        self.screens_seen.append(name)
+        screen = self.app.screens.get(name)
+        self.app.show(name)
+        return screen
+
+    def _print(self) -> Any:
+        outcome = self.journey.print_step()
+        if not outcome.ok:
+            raise StepFailed(outcome.message or message_for(RuntimeError("print failed")))
+        return outcome
+
+    def next(self) -> None:
+        self.journey.advance()
+        self.show_step()
+
+    def face_finished(self, result: Any) -> None:
+        if result is None:  # the person left the face check (back, or the counter)
+            self.fail(
+                UserMessage(
+                    "face_not_done",
+                    "未完成人脸核验，请到人工窗口办理",
+                    "The face check was not completed: please go to a counter",
+                    False,
+                )
+            )
+            return
+        self.journey.verified(result.verification_id)
+        self.next()
+
+    # -- background work ------------------------------------------------------------------
+
+    def run(self, work: Callable[[], Any], done: Callable[[Any], None]) -> None:
+        """``work`` on a worker thread; ``done`` (or the failure screen) on the UI thread."""
+        self.busy = True
+
+        def target() -> None:
+            try:
+                result = work()
+            except Exception as err:
+                error = err
+                Clock.schedule_once(lambda _dt: self._failed(error), 0)
+                return
+            Clock.schedule_once(lambda _dt: self._done(done, result), 0)
+
+        threading.Thread(target=target, name="journey-step", daemon=True).start()
+
+    def _done(self, done: Callable[[Any], None], result: Any) -> None:
+        self.busy = False
+        if self.app.flow is self:  # the visit may have ended meanwhile
+            done(result)
+
+    def _failed(self, error: Exception) -> None:
+        self.busy = False
+        if self.app.flow is not self:
+            return
+        if isinstance(error, StepFailed):
+            message = error.message
+        elif isinstance(error, DocumentRefused):
+            problem = error.problem
+            message = UserMessage(problem.code, problem.zh, problem.en, False)
+        else:
+            message = message_for(error)
+        log.warning("journey step failed", extra={"code": message.code})
+        self.fail(message)
+
+    def fail(self, message: UserMessage) -> None:
+        self.journey.end(f"failed:{message.code}")
+        self._show("step_work").show_failure(self, message)
+
+    def retry(self) -> None:
+        self.journey.ended = ""
+        self.show_step()
+
+    def cancel(self) -> None:
+        self.app.end_session("cancel")

@@ -1,0 +1,81 @@
+"""Drives the real Kivy app without a screen: frames, taps on widgets, waits, screenshots.
+
+Used by ``kiosk demo`` and by the UI tests (which add image checks on top)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+
+class HeadlessDriver:
+    def __init__(self, app: Any) -> None:
+        from kivy.base import EventLoop
+
+        self.app = app
+        self.loop = EventLoop
+        app._run_prepare()
+        self.window = EventLoop.window
+        self.taps = 0
+        self.on_frame: Callable[[], None] | None = None  # e.g. a recorder's screenshots
+        self.frames(5)
+
+    def frames(self, count: int = 3) -> None:
+        for _ in range(count):
+            self.loop.idle()
+            if self.on_frame is not None:
+                self.on_frame()
+
+    def wait(self, predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.frames(1)
+            if predicate():
+                return True
+        return predicate()
+
+    def tap_at(self, x: float, y: float) -> None:
+        from kivy.tests.common import UnitTestTouch
+
+        touch = UnitTestTouch(x, y)
+        touch.touch_down()
+        self.frames(1)
+        touch.touch_up()
+        self.taps += 1
+        self.frames(3)
+
+    def long_press(self, x: float, y: float, seconds: float) -> None:
+        """Hold a finger at (x, y) for ``seconds`` with frames running, then lift it."""
+        from kivy.tests.common import UnitTestTouch
+
+        touch = UnitTestTouch(x, y)
+        touch.touch_down()
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            self.frames(1)
+        touch.touch_up()
+        self.taps += 1
+        self.frames(3)
+
+    def tap(self, widget: Any) -> None:
+        assert not widget.disabled, f"{widget} is disabled"
+        x, y = widget.to_window(*widget.center)
+        self.tap_at(x, y)
+
+    def save(self, path: Path) -> Path:
+        for _ in range(3):  # let the screen draw (without re-entering on_frame)
+            self.loop.idle()
+        self.app.save_screenshot(str(path))
+        return path
+
+    def walk(self, root: Any | None = None) -> Iterator[Any]:
+        yield from (root or self.app.root).walk()
+
+    def stop(self) -> None:
+        self.app.leave_maintenance("test")
+        self.app.end_session("test")  # close dialogs and cameras before the window goes
+        self.frames(3)
+        self.app.stop()
+        self.frames(2)

@@ -1,0 +1,188 @@
+"""The step screens of a journey: place the card, consent, work in progress (or what went
+wrong and what to do), pay by QR, done. Each is driven by a ``FlowController``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from typing import Any
+
+import numpy as np
+from kivy.clock import Clock
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
+from kivy.uix.screenmanager import Screen
+
+from kiosk.backend import models as m
+from kiosk.documents.receipts import yuan
+from kiosk.flows.spec import StepSpec
+from kiosk.messages import UserMessage
+from screens.textures import to_texture
+
+POLL_S = 1.0
+
+
+class StepScreen(Screen):  # type: ignore[misc]
+    title_zh = StringProperty("")
+    title_en = StringProperty("")
+
+    def _begin(self, flow: Any) -> None:
+        self.flow = flow
+        spec = flow.journey.flow
+        self.title_zh, self.title_en = spec.title_zh, spec.title_en
+
+    def cancel(self) -> None:
+        self.flow.cancel()
+
+
+class CardScreen(StepScreen):
+    """Place the ID card: an animation shows where; the read starts by itself."""
+
+    phase = NumericProperty(0.0)  # 0..1 for the card's slide
+    message_zh = StringProperty("")
+    message_en = StringProperty("")
+
+    def begin(self, flow: Any) -> None:
+        self._begin(flow)
+        self.message_zh = self.message_en = ""
+        self._anim = Clock.schedule_interval(self._animate, 1 / 30)
+        flow.run(flow.journey.read_card, self._read)
+
+    def _animate(self, dt_: float) -> None:
+        self.phase = (self.phase + dt_ / 2.0) % 1.0
+
+    def _read(self, _document: Any) -> None:
+        self._anim.cancel()
+        self.flow.next()
+
+    def on_leave(self, *_args: Any) -> None:
+        anim = getattr(self, "_anim", None)
+        if anim is not None:
+            anim.cancel()
+
+
+class ConsentScreen(StepScreen):
+    """What will be looked up, and why; agree, or leave (nothing is queried)."""
+
+    purpose_zh = StringProperty("")
+    purpose_en = StringProperty("")
+
+    def begin(self, flow: Any, step: StepSpec) -> None:
+        self._begin(flow)
+        self.purpose_zh = str(step.param("purpose_zh"))
+        self.purpose_en = str(step.param("purpose_en"))
+
+    def agree(self) -> None:
+        self.flow.journey.give_consent()
+        self.flow.next()
+
+
+class WorkScreen(StepScreen):
+    """A step the kiosk does by itself (ticket, query, print), or what went wrong."""
+
+    lead_zh = StringProperty("")
+    lead_en = StringProperty("")
+    failed = BooleanProperty(False)
+    can_retry = BooleanProperty(False)
+
+    def begin(self, flow: Any, zh: str, en: str) -> None:
+        self._begin(flow)
+        self.failed = self.can_retry = False
+        self.lead_zh, self.lead_en = zh, en
+
+    def show_failure(self, flow: Any, message: UserMessage) -> None:
+        self._begin(flow)
+        self.failed, self.can_retry = True, message.retry
+        self.lead_zh, self.lead_en = message.zh, message.en
+
+    def retry(self) -> None:
+        self.flow.retry()
+
+
+class PayScreen(StepScreen):
+    """The order's QR, large, with the amount, the payee and the time left."""
+
+    amount = StringProperty("")
+    payee = StringProperty("")
+    seconds_left = NumericProperty(0)
+    status = StringProperty("")
+
+    def begin(self, flow: Any) -> None:
+        self._begin(flow)
+        self.status = "creating"
+        self.ids.qr.texture = None
+        flow.run(flow.journey.create_order, self._show_order)
+
+    def _show_order(self, order: m.Order) -> None:
+        import qrcode
+
+        self.amount = yuan(order.amount_fen)
+        self.payee = order.payee
+        self._expires = dt.datetime.fromisoformat(order.expires_at.replace("Z", "+00:00"))
+        image = np.asarray(qrcode.make(order.qr_payload, border=2).convert("RGB"))[:, :, ::-1]
+        self.ids.qr.texture = to_texture(np.ascontiguousarray(image))
+        self.ids.qr.texture.mag_filter = "nearest"
+        self.status = "waiting"
+        self._tick(0)
+        self._poll = Clock.schedule_interval(self._tick, POLL_S)
+
+    def _tick(self, _dt: float) -> None:
+        now = dt.datetime.now(dt.UTC)
+        self.seconds_left = max(0, int((self._expires - now).total_seconds()))
+        if self.status != "waiting" or getattr(self, "_asking", False):
+            return
+        self._asking = True
+
+        def ask() -> None:
+            try:
+                status = self.flow.journey.order_status()
+            except Exception:  # a missed poll: the next one asks again
+                status = None
+            Clock.schedule_once(lambda _dt: self._answer(status), 0)
+
+        threading.Thread(target=ask, daemon=True).start()
+
+    def _answer(self, status: m.OrderStatus | None) -> None:
+        self._asking = False
+        if self.status != "waiting" or self.flow.app.flow is not self.flow:
+            return
+        if status is m.OrderStatus.SUCCESS:
+            self._stop("paid")
+            self.flow.journey._audit("payment.order", "paid")
+            self.flow.next()
+        elif status is m.OrderStatus.CLOSED or (status and self.seconds_left == 0):
+            self._stop("expired")
+
+    def _stop(self, status: str) -> None:
+        self.status = status
+        poll = getattr(self, "_poll", None)
+        if poll is not None:
+            poll.cancel()
+
+    def new_order(self) -> None:
+        """After an expiry: the same business reference, so never a second charge."""
+        self.begin(self.flow)
+
+    def on_leave(self, *_args: Any) -> None:
+        if self.status == "waiting":
+            self._stop("left")
+
+
+class DoneScreen(StepScreen):
+    next_zh = StringProperty("")
+    next_en = StringProperty("")
+    outputs = StringProperty("")
+
+    def begin(self, flow: Any) -> None:
+        self._begin(flow)
+        step = flow.journey.step
+        self.next_zh, self.next_en = str(step.param("next_zh")), str(step.param("next_en"))
+        ctx = flow.journey.ctx
+        taken = []
+        if ctx.ticket is not None:
+            taken.append(f"排队号 Queue number: {ctx.ticket.ticket_number}")
+        if ctx.query is not None:
+            taken.append(f"查验码 Check code: {ctx.query.verification_code}")
+        self.outputs = "\n".join(taken)
+
+    def finish(self) -> None:
+        self.flow.app.end_session("finished")

@@ -1,0 +1,184 @@
+"""Citizen journeys in the real Kivy app, headless, on the emulators and the sandbox: what the
+registry recorded and what came out of the printers, and the unhappy paths."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from drivers.base import Role
+from drivers.idcard.sam_emulator import DEMO_CARDS
+from kiosk.config import SessionSection
+from kiosk.flows.spec import load_flows
+from kiosk.strict import StrictConfigError
+from tests.ui_driver import UiDriver
+
+pytestmark = pytest.mark.ui
+
+
+@pytest.fixture
+def home(ui: UiDriver) -> Iterator[UiDriver]:
+    """A visit on the home screen, with a citizen's idle timeouts (the shared app's are
+    seconds, for the idle tests)."""
+    ui.app.leave_maintenance("test")
+    ui.app.end_session("test")
+    ui.frames(3)
+    shell = ui.app.shell
+    quick, shell.timing = shell.timing, SessionSection(idle_timeout_s=60.0, warning_s=10.0)
+    ui.tap_at(ui.window.width / 2, ui.window.height / 2)
+    assert ui.app.manager.current == "home"
+    try:
+        yield ui
+    finally:
+        ui.app.end_session("test")
+        shell.timing = quick
+
+
+def registry(ui: UiDriver) -> sqlite3.Connection:
+    sandbox = ui.app.kiosk.backend.sandbox
+    assert sandbox is not None
+    return sqlite3.connect(sandbox.db_path)
+
+
+def tap_service(ui: UiDriver, name: str) -> None:
+    tiles = ui.app.manager.get_screen("home").ids.services.children
+    ui.tap(next(t for t in tiles if t.service_name == name))
+
+
+def on(ui: UiDriver, screen: str, timeout: float = 30) -> Any:
+    assert ui.wait(lambda: ui.app.manager.current == screen, timeout), ui.app.manager.current
+    ui.frames(3)  # the screen is drawn (a finger cannot be faster than that)
+    return ui.app.manager.get_screen(screen)
+
+
+def pdf_text(path: Path) -> str:
+    return subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+
+
+def pages(path: Path) -> int:
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True)
+    return int(next(x for x in info.stdout.splitlines() if x.startswith("Pages:")).split()[1])
+
+
+def test_queue_ticket_prints_the_number_the_registry_issued(home: UiDriver) -> None:
+    ui = home
+    printer = ui.app.kiosk.harness.emulators[Role.RECEIPT]
+    printer.clear()
+    taps = ui.taps
+    tap_service(ui, "queue_ticket")
+    done = on(ui, "step_done")
+    ticket = ui.app.flow.journey.ctx.ticket
+    assert ticket is not None and ticket.ticket_number in done.outputs
+    with registry(ui) as db:
+        issued = db.execute(
+            "SELECT COUNT(*) FROM tickets WHERE ticket_number LIKE ?",
+            (ticket.ticket_number + "-%",),
+        ).fetchone()[0]
+    assert issued == 1
+    (receipt,) = [r for r in printer.receipts() if r.lines]
+    assert ticket.ticket_number in receipt.text and receipt.cuts == 1
+    ui.tap(done.ids.finish)
+    assert ui.app.manager.current == "attract" and ui.app.shell.session is None
+    assert ui.taps - taps == 2
+
+
+def test_query_certificate_end_to_end(home: UiDriver, tmp_path: Path) -> None:
+    ui = home
+    kiosk = ui.app.kiosk
+    queue = kiosk.harness.emulators[Role.CERTIFICATE]
+    before = set(queue.out.glob("*.pdf"))
+    tap_service(ui, "query_certificate")
+    taps_at_card = ui.taps
+    face = on(ui, "face")
+    assert ui.wait(lambda: ui.app.manager.current == "step_consent", 40), face.prompt_en
+    consent = on(ui, "step_consent")
+    assert "查询您本人名下的不动产登记信息" in consent.purpose_zh
+    ui.tap(consent.ids.agree)
+    done = on(ui, "step_done", 60)
+    journey = ui.app.flow.journey
+    query = journey.ctx.query
+    assert query is not None and query.verification_code in done.outputs
+    with registry(ui) as db:
+        rows = db.execute(
+            "SELECT id_number, kind FROM queries WHERE query_id = ?", (query.query_id,)
+        ).fetchall()
+    assert rows == [(DEMO_CARDS[0].number, "own")]
+    assert ui.wait(lambda: len(set(queue.out.glob("*.pdf")) - before) == 1, 30)
+    (pdf,) = set(queue.out.glob("*.pdf")) - before
+    # what the registry issued is what went to the printer (the queue's PDF has no text layer)
+    issued = tmp_path / "issued.pdf"
+    issued.write_bytes(kiosk.backend.client.query_certificate(query.query_id))
+    text = pdf_text(issued)
+    assert "不动产登记信息查询结果证明" in text and query.verification_code in text
+    assert "张**" in text and DEMO_CARDS[0].number not in text  # masked on the paper too
+    assert pages(pdf) == pages(issued)
+    audit = kiosk.audit_log
+    consent_record = audit.records("consent.given")[-1]
+    assert consent_record.fields["journey"] == journey.id
+    assert consent_record.fields["scope"] == "query_certificate"
+    ui.tap(done.ids.finish)
+    taps_after_card = ui.taps - taps_at_card
+    assert taps_after_card <= 6, taps_after_card
+    assert ui.app.flow is None and journey.ctx.document is None  # wiped with the visit
+    assert audit.records("journey.end")[-1].outcome == "finished"
+
+
+def test_declining_consent_queries_nothing(home: UiDriver) -> None:
+    ui = home
+    with registry(ui) as db:
+        queries = db.execute("SELECT COUNT(*) FROM queries").fetchone()[0]
+    tap_service(ui, "property_proof")
+    consent = on(ui, "step_consent", 40)
+    ui.tap(consent.ids.decline)
+    assert ui.app.manager.current == "attract" and ui.app.shell.session is None
+    with registry(ui) as db:
+        assert db.execute("SELECT COUNT(*) FROM queries").fetchone()[0] == queries
+    outcomes = [r.outcome for r in ui.app.kiosk.audit_log.records("journey.end")]
+    assert outcomes[-1] == "cancel"
+
+
+def test_the_registry_down_at_the_query_says_so_and_offers_a_way_out(home: UiDriver) -> None:
+    ui = home
+    link = ui.app.kiosk.backend
+    tap_service(ui, "query_certificate")
+    consent = on(ui, "step_consent", 40)
+    link.up = False  # the heartbeat will find it again; until then the link is down
+    try:
+        ui.tap(consent.ids.agree)
+        work = on(ui, "step_work")
+        assert ui.wait(lambda: work.failed, 10)
+        assert work.lead_zh == "登记系统暂时无法连接，请到人工窗口办理"
+        assert work.lead_en == "The registry cannot be reached: please go to a counter"
+        ui.tap(work.ids.finish)
+        assert ui.app.shell.session is None  # the visit ended; the home screen says why
+        assert ui.app.manager.current == "out_of_service"  # nothing works without the registry
+    finally:
+        link.up = True
+    audit = ui.app.kiosk.audit_log
+    assert audit.records("journey.end")[-1].outcome == "failed:backend_down"
+    assert audit.records("session.purge")[-1].fields["reason"] == "cancel"
+
+
+def test_flows_are_checked_when_they_are_loaded(tmp_path: Path) -> None:
+    flows = load_flows()
+    assert {"queue_ticket", "query_certificate", "property_proof"} <= set(flows)
+    assert flows["query_certificate"].needs == {Role.IDCARD, Role.CAMERA, Role.CERTIFICATE}
+    bad = tmp_path / "flows.toml"
+    bad.write_text(
+        '[x]\njourney = "x"\ntitle_zh = "x"\ntitle_en = "x"\nsteps = [{ kind = "fly" }]\n'
+    )
+    with pytest.raises(StrictConfigError, match=r"x.steps\[0\].kind"):
+        load_flows(bad)
+    bad.write_text(
+        '[x]\njourney = "x"\ntitle_zh = "x"\ntitle_en = "x"\n'
+        'steps = [{ kind = "face_check" }, { kind = "done" }]\n'
+    )
+    with pytest.raises(StrictConfigError, match="face_check needs id_auth"):
+        load_flows(bad)
