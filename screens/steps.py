@@ -115,6 +115,10 @@ class PayScreen(StepScreen):
     def _show_order(self, order: m.Order) -> None:
         import qrcode
 
+        if order.status is m.OrderStatus.SUCCESS:  # paid already (found again): go on
+            self.status = "paid"
+            self.flow.next()
+            return
         self.amount = yuan(order.amount_fen)
         self.payee = order.payee
         self._expires = dt.datetime.fromisoformat(order.expires_at.replace("Z", "+00:00"))
@@ -151,6 +155,7 @@ class PayScreen(StepScreen):
             self.flow.next()
         elif status is m.OrderStatus.CLOSED or (status and self.seconds_left == 0):
             self._stop("expired")
+            self.flow.journey._audit("payment.order", "expired")
 
     def _stop(self, status: str) -> None:
         self.status = status

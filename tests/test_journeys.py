@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ import pytest
 
 from drivers.base import Role
 from drivers.idcard.sam_emulator import DEMO_CARDS
+from kiosk.backend import models as m
 from kiosk.config import SessionSection
 from kiosk.flows.spec import load_flows
 from kiosk.strict import StrictConfigError
@@ -182,3 +184,96 @@ def test_flows_are_checked_when_they_are_loaded(tmp_path: Path) -> None:
     )
     with pytest.raises(StrictConfigError, match="face_check needs id_auth"):
         load_flows(bad)
+
+
+@pytest.fixture
+def query_fee(home: UiDriver) -> Iterator[int]:
+    """This site charges for the own-records query (the default is free)."""
+    sandbox = home.app.kiosk.backend.sandbox
+    sandbox.set_setting("query_fee_own", 2000)
+    try:
+        yield 2000
+    finally:
+        sandbox.set_setting("query_fee_own", 0)
+
+
+def orders_for(ui: UiDriver, query_id: str) -> list[tuple[str, str]]:
+    with registry(ui) as db:
+        return db.execute(
+            "SELECT order_id, status FROM orders WHERE target = ? ORDER BY created", (query_id,)
+        ).fetchall()
+
+
+def to_payment(ui: UiDriver) -> Any:
+    tap_service(ui, "query_certificate")
+    consent = on(ui, "step_consent", 40)
+    ui.tap(consent.ids.agree)
+    pay = on(ui, "step_pay")
+    assert ui.wait(lambda: pay.status == "waiting", 20), pay.status
+    return pay
+
+
+def test_a_fee_is_paid_once_by_qr_and_the_receipt_printed(
+    home: UiDriver, query_fee: int, tmp_path: Path
+) -> None:
+    ui = home
+    printer = ui.app.kiosk.harness.emulators[Role.RECEIPT]
+    printer.clear()
+    pay = to_payment(ui)
+    assert pay.amount == "¥20.00" and pay.payee and pay.seconds_left > 60
+    assert pay.ids.qr.texture is not None
+    ui.screenshot(tmp_path / "pay.png")
+    journey = ui.app.flow.journey
+    order = journey.ctx.order
+    client = ui.app.kiosk.backend.client
+    client.sandbox_pay(order.order_id)  # the person pays with a phone
+    done = on(ui, "step_done", 60)
+    assert orders_for(ui, journey.ctx.query.query_id) == [(order.order_id, "SUCCESS")]
+    receipts = [r for r in printer.receipts() if r.lines]
+    assert any("缴费凭证" in r.text and "20.00" in r.text for r in receipts)
+    query_id = journey.ctx.query.query_id
+    ui.tap(done.ids.finish)
+    # the same business reference again (a retry, a second kiosk): the same paid order
+    again = client.create_order(
+        m.CreateOrder(f"query-{query_id}", m.OrderKind.QUERY, query_id, m.Channel.WECHAT)
+    )
+    assert again.order_id == order.order_id  # the stored answer of the first request
+    assert client.get_order(order.order_id).status is m.OrderStatus.SUCCESS
+    assert len(orders_for(ui, query_id)) == 1
+
+
+def test_an_expired_qr_offers_a_new_one_and_only_one_is_paid(
+    home: UiDriver, query_fee: int
+) -> None:
+    ui = home
+    pay = to_payment(ui)
+    journey = ui.app.flow.journey
+    first = journey.ctx.order
+    client = ui.app.kiosk.backend.client
+    client.cancel_order(first.order_id)  # the registry closed it (as at expiry)
+    assert ui.wait(lambda: pay.status == "expired", 10)
+    assert not pay.ids.new_order.disabled
+    ui.tap(pay.ids.new_order)
+    assert ui.wait(
+        lambda: pay.status == "waiting" and journey.ctx.order.order_id != first.order_id, 20
+    )
+    client.sandbox_pay(journey.ctx.order.order_id)
+    on(ui, "step_done", 60)
+    statuses = [s for _, s in orders_for(ui, journey.ctx.query.query_id)]
+    assert statuses == ["CLOSED", "SUCCESS"]
+
+
+def test_leaving_the_payment_closes_the_order(home: UiDriver, query_fee: int) -> None:
+    ui = home
+    pay = to_payment(ui)
+    journey = ui.app.flow.journey
+    order = journey.ctx.order
+    ui.tap(pay.ids.cancel)
+    assert ui.app.shell.session is None and journey.ctx.order is None  # wiped
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if ui.app.kiosk.backend.client.get_order(order.order_id).status.value == "CLOSED":
+            break
+        time.sleep(0.1)
+    assert ui.app.kiosk.backend.client.get_order(order.order_id).status.value == "CLOSED"
+    assert ui.app.kiosk.audit_log.records("payment.order")[-1].outcome == "cancelled"

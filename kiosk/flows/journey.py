@@ -69,6 +69,7 @@ class Journey:
         self.ctx = JourneyContext()
         self.finished = False
         self.ended = ""
+        self._order_round = 0
         self._audit("journey.start", "started")
 
     # -- where we are ---------------------------------------------------------------------
@@ -92,6 +93,14 @@ class Journey:
         if step.kind is StepKind.PAY:
             query = self.ctx.query
             return query is None or query.fee_fen == 0 or query.paid
+        if step.kind is StepKind.PRINT and step.param("document") == "payment_receipt":
+            if self.ctx.order is None:
+                return True  # nothing was paid here: no receipt
+            printer = self.kiosk.device_manager.statuses()[Role.RECEIPT]
+            if not printer.usable:  # the e-receipt stays with the registry (电子票据)
+                self._audit("print.payment", "skipped_printer_down")
+                return True
+        return False
         return False
 
     def end(self, reason: str) -> None:
@@ -170,11 +179,23 @@ class Journey:
         return result
 
     def create_order(self, channel: m.Channel = m.Channel.WECHAT) -> m.Order:
+        """The order for the query's fee. The reference is the query (and the round): sending
+        it again finds the same order, never a second one. A new round — after an order
+        expired or was closed — is made only once the registry says the last one was not paid;
+        the registry itself refuses a second order while one is open or paid."""
         query = self.ctx.query
         assert query is not None
-        # the business reference is the query: paying for it twice is impossible by design
+        previous = self.ctx.order
+        if previous is not None:
+            if self.order_status() is m.OrderStatus.SUCCESS:
+                return self.ctx.order or previous  # paid at the last moment: no second charge
+            self.cancel_order()
+            self._order_round += 1
+        reference = f"query-{query.query_id}" + (
+            f"-{self._order_round}" if self._order_round else ""
+        )
         order = self.client.create_order(
-            m.CreateOrder(f"query-{query.query_id}", m.OrderKind.QUERY, query.query_id, channel)
+            m.CreateOrder(reference, m.OrderKind.QUERY, query.query_id, channel)
         )
         self.ctx.order = order
         self._audit("payment.order", "created", order=order.order_id, amount=order.amount_fen)

@@ -51,6 +51,8 @@ PRINTERS = {
     "ticket": Role.RECEIPT,
     "payment_receipt": Role.RECEIPT,
 }
+# printed when the printer can; the registry keeps the electronic original anyway
+OPTIONAL_PRINTS = {"payment_receipt"}
 OFFLINE_KINDS = {StepKind.ID_AUTH, StepKind.DONE, StepKind.CONSENT}
 
 
@@ -76,7 +78,7 @@ class FlowSpec:
         roles: set[Role] = set()
         for step in self.steps:
             roles |= NEEDS.get(step.kind, frozenset())
-            if step.kind is StepKind.PRINT:
+            if step.kind is StepKind.PRINT and step.param("document") not in OPTIONAL_PRINTS:
                 roles.add(PRINTERS[step.param("document")])
         return frozenset(roles)
 
