@@ -44,6 +44,7 @@ class Session:
         self.end_reason = ""
         self.elder = False
         self.data: dict[str, Any] = {}
+        self.wiped: list[str] = []
 
     @property
     def idle_timeout_s(self) -> float:
@@ -90,6 +91,7 @@ class Session:
         if self.phase is Phase.ENDED:
             return
         wiped = sorted(self.data)
+        self.wiped = wiped  # for the purge record, whoever ended the visit
         self.data.clear()
         REDACTOR.forget_names()
         self.phase = Phase.ENDED

@@ -38,8 +38,8 @@ class Shell:
     def end_session(self, reason: str) -> None:
         """End the visit: wipe it, and give the next person the default language and text."""
         if self.session is not None:
-            wiped = sorted(self.session.data)
-            self.session.end(reason)
+            self.session.end(reason)  # no-op when it ended by itself (idle)
+            wiped = self.session.wiped
             if self.kiosk.audit is not None:  # what was wiped, and when: for the evidence chain
                 self.kiosk.audit.record(
                     "kiosk",

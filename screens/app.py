@@ -160,12 +160,13 @@ class KioskApp(App):  # type: ignore[misc]
         flow, self.flow = self.flow, None
         if flow is not None:  # an unpaid order is closed; the journey forgets the person
             journey = flow.journey
-            if journey.ctx.order is not None:
+            journey.end(reason)
+            order = journey.ctx.order
+            journey.wipe()
+            if order is not None:
                 import threading
 
-                threading.Thread(target=journey.cancel_order, daemon=True).start()
-            journey.end(reason)
-            journey.wipe()
+                threading.Thread(target=journey.cancel_order, args=(order,), daemon=True).start()
         self.scanned = None  # the person's documents go with the visit
         self.shell.end_session(reason)
         self.theme.language = self.shell.language
@@ -265,6 +266,13 @@ class KioskApp(App):  # type: ignore[misc]
         """The person chose the counter (or the check sent them there)."""
         from screens.home import NoticeView
 
+        if self.flow is not None:  # in a journey: the counter gets a hand-off slip
+            flow = self.flow
+            self.flow = None  # finish the face step without the journey reacting twice
+            self.finish_face_check()
+            self.flow = flow
+            flow.face_finished(None, to_counter=True)
+            return
         self.finish_face_check()
         if self.kiosk.audit is not None:
             self.kiosk.audit.record("kiosk", "identity.handoff", "counter")
@@ -284,6 +292,15 @@ class KioskApp(App):  # type: ignore[misc]
     def toggle_language(self) -> None:
         self.theme.language = self.shell.toggle_language()
         self.refresh()
+
+    def enable_elder_mode(self) -> None:
+        """Larger text and more time for an older person (offered when the card says so)."""
+        if not self.shell.large_text:
+            self.toggle_large_text()
+        if self.shell.session is not None:
+            self.shell.session.elder = True
+        if self.kiosk.audit is not None:
+            self.kiosk.audit.record("kiosk", "elder_mode", "on")
 
     def toggle_large_text(self) -> None:
         large = self.shell.toggle_large_text()
@@ -338,7 +355,11 @@ class KioskApp(App):  # type: ignore[misc]
                 self.leave_maintenance("idle")
             return
         flow = self.flow
-        if flow is not None and (flow.busy or self.manager.current == "step_pay"):
+        paying = (
+            self.manager.current == "step_pay"
+            and self.manager.get_screen("step_pay").status == "waiting"
+        )
+        if flow is not None and (flow.busy or paying):
             self.shell.touch()  # the kiosk is working, or the person is paying by phone
         phase = self.shell.tick()
         if phase is Phase.ENDED or (phase is None and self.manager.current == "home"):

@@ -80,8 +80,16 @@ def _query(rec: Recorder, service: str) -> None:
     rec.tap_service(service)
     rec.until("step_card")
     rec.card_taps = rec.driver.taps
-    rec.until("face", 30)
     app = rec.driver.app
+    # the demo card's holder was born in 1949: the senior mode is offered; the demo says no
+    rec.driver.wait(lambda: app.notice is not None or app.manager.current != "step_card", 30)
+    if app.notice is not None and type(app.notice).__name__ == "ElderOffer":
+        rec.driver.frames(5)
+        rec.shoot("senior-offer")
+        rec.driver.tap(app.notice.ids.no)
+    rec.until("step_face_intro", 30)
+    rec.tap_id("step_face_intro", "start")
+    rec.until("face", 30)
     face = app.manager.get_screen("face")
     for _attempt in range(3):  # the random challenge may come at the wrong moment of the loop
         rec.driver.wait(

@@ -18,6 +18,12 @@ from kiosk.messages import UserMessage, message_for
 
 log = logging.getLogger(__name__)
 
+FACE_HANDOFF = UserMessage(
+    "face_check_declined",
+    "未通过或未使用人脸核验",
+    "The face check was not passed or not used",
+    False,
+)
 WORK_TEXT: dict[StepKind, tuple[str, str]] = {
     StepKind.TICKET: ("正在取号…", "Getting your number…"),
     StepKind.QUERY: ("正在查询，请稍候…", "Looking up the records…"),
@@ -44,9 +50,8 @@ class FlowController:
         if kind is StepKind.ID_AUTH:
             self._show("step_card").begin(self)
         elif kind is StepKind.FACE_CHECK:
-            document = self.journey.ctx.document
-            self.app.open_face_check(document)
-            self.screens_seen.append("face")
+            # first why the face is used, that it is not kept, and the way without it
+            self._show("step_face_intro").begin(self)
         elif kind is StepKind.CONSENT:
             self._show("step_consent").begin(self, step)
         elif kind is StepKind.PAY:
@@ -76,12 +81,19 @@ class FlowController:
             raise StepFailed(outcome.message or message_for(RuntimeError("print failed")))
         return outcome
 
+    def start_face_check(self) -> None:
+        self.screens_seen.append("face")
+        self.app.open_face_check(self.journey.ctx.document)
+
     def next(self) -> None:
         self.journey.advance()
         self.show_step()
 
-    def face_finished(self, result: Any) -> None:
-        if result is None:  # the person left the face check (back, or the counter)
+    def face_finished(self, result: Any, to_counter: bool = False) -> None:
+        if result is None and to_counter:
+            self.handoff(FACE_HANDOFF)
+            return
+        if result is None:  # the person left the face check
             self.fail(
                 UserMessage(
                     "face_not_done",
@@ -133,6 +145,17 @@ class FlowController:
     def fail(self, message: UserMessage) -> None:
         self.journey.end(f"failed:{message.code}")
         self._show("step_work").show_failure(self, message)
+
+    def handoff(self, message: UserMessage) -> None:
+        """Print the hand-off slip so the counter continues this journey."""
+        self.journey.end(f"handoff:{message.code}")
+        screen = self._show("step_work")
+        screen.begin(self, "正在打印接续单…", "Printing your hand-off slip…")
+
+        def printed(reference: str) -> None:
+            screen.show_handoff(self, reference)
+
+        self.run(lambda: self.journey.handoff(message), printed)
 
     def retry(self) -> None:
         self.journey.ended = ""

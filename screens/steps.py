@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 from kivy.clock import Clock
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
+from kivy.uix.modalview import ModalView
 from kivy.uix.screenmanager import Screen
 
 from kiosk.backend import models as m
@@ -52,12 +53,50 @@ class CardScreen(StepScreen):
 
     def _read(self, _document: Any) -> None:
         self._anim.cancel()
+        app = self.flow.app
+        if self.flow.journey.ctx.elder and not app.shell.large_text:
+            offer = ElderOffer(self.flow)
+            app.notice = offer
+            offer.open()
+            return
         self.flow.next()
 
     def on_leave(self, *_args: Any) -> None:
         anim = getattr(self, "_anim", None)
         if anim is not None:
             anim.cancel()
+
+
+class ElderOffer(ModalView):  # type: ignore[misc]
+    """Offered at once to a card holder at or above the configured age."""
+
+    def __init__(self, flow: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.flow = flow
+
+    def choose(self, elder: bool) -> None:
+        self.dismiss(animation=False)
+        self.flow.app.notice = None
+        if elder:
+            self.flow.app.enable_elder_mode()
+        self.flow.journey._audit("elder_mode.offer", "accepted" if elder else "declined")
+        self.flow.next()
+
+
+class FaceIntroScreen(StepScreen):
+    """Why the face is checked, that the image is not kept, and the way without it (the
+    face-recognition rules require an alternative): the counter, with a hand-off slip."""
+
+    def begin(self, flow: Any) -> None:
+        self._begin(flow)
+
+    def start(self) -> None:
+        self.flow.start_face_check()
+
+    def use_counter(self) -> None:
+        from screens.flow import FACE_HANDOFF
+
+        self.flow.handoff(FACE_HANDOFF)
 
 
 class ConsentScreen(StepScreen):
@@ -86,16 +125,28 @@ class WorkScreen(StepScreen):
 
     def begin(self, flow: Any, zh: str, en: str) -> None:
         self._begin(flow)
-        self.failed = self.can_retry = False
+        self.failed = self.can_retry = self.handoff_done = False
         self.lead_zh, self.lead_en = zh, en
 
     def show_failure(self, flow: Any, message: UserMessage) -> None:
         self._begin(flow)
-        self.failed, self.can_retry = True, message.retry
+        self._message = message
+        self.failed, self.can_retry, self.handoff_done = True, message.retry, False
         self.lead_zh, self.lead_en = message.zh, message.en
+
+    handoff_done = BooleanProperty(False)
+
+    def show_handoff(self, flow: Any, reference: str) -> None:
+        self._begin(flow)
+        self.failed, self.can_retry, self.handoff_done = False, False, True
+        self.lead_zh = f"请持接续单到人工窗口办理（编号 {reference}）"
+        self.lead_en = f"Please take the slip to a counter (reference {reference})"
 
     def retry(self) -> None:
         self.flow.retry()
+
+    def to_counter(self) -> None:
+        self.flow.handoff(self._message)
 
 
 class PayScreen(StepScreen):

@@ -58,6 +58,24 @@ def on(ui: UiDriver, screen: str, timeout: float = 30) -> Any:
     return ui.app.manager.get_screen(screen)
 
 
+def elder_offer(ui: UiDriver) -> Any:
+    assert ui.wait(lambda: any(type(w).__name__ == "ElderOffer" for w in ui.window.children), 20)
+    ui.frames(3)
+    return next(w for w in ui.window.children if type(w).__name__ == "ElderOffer")
+
+
+def through_identity(ui: UiDriver, senior: bool = False) -> Any:
+    """Card (the demo card's holder was born in 1949: the senior mode is offered), the face
+    check's notice, the face check; returns the consent screen."""
+    offer = elder_offer(ui)
+    ui.tap(offer.ids.yes if senior else offer.ids.no)
+    intro = on(ui, "step_face_intro", 20)
+    ui.tap(intro.ids.start)
+    face = on(ui, "face")
+    assert ui.wait(lambda: ui.app.manager.current == "step_consent", 40), face.prompt_en
+    return on(ui, "step_consent")
+
+
 def pdf_text(path: Path) -> str:
     return subprocess.run(
         ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
@@ -98,9 +116,7 @@ def test_query_certificate_end_to_end(home: UiDriver, tmp_path: Path) -> None:
     before = set(queue.out.glob("*.pdf"))
     tap_service(ui, "query_certificate")
     taps_at_card = ui.taps
-    face = on(ui, "face")
-    assert ui.wait(lambda: ui.app.manager.current == "step_consent", 40), face.prompt_en
-    consent = on(ui, "step_consent")
+    consent = through_identity(ui)
     assert "查询您本人名下的不动产登记信息" in consent.purpose_zh
     ui.tap(consent.ids.agree)
     done = on(ui, "step_done", 60)
@@ -137,7 +153,7 @@ def test_declining_consent_queries_nothing(home: UiDriver) -> None:
     with registry(ui) as db:
         queries = db.execute("SELECT COUNT(*) FROM queries").fetchone()[0]
     tap_service(ui, "property_proof")
-    consent = on(ui, "step_consent", 40)
+    consent = through_identity(ui)
     ui.tap(consent.ids.decline)
     assert ui.app.manager.current == "attract" and ui.app.shell.session is None
     with registry(ui) as db:
@@ -150,7 +166,7 @@ def test_the_registry_down_at_the_query_says_so_and_offers_a_way_out(home: UiDri
     ui = home
     link = ui.app.kiosk.backend
     tap_service(ui, "query_certificate")
-    consent = on(ui, "step_consent", 40)
+    consent = through_identity(ui)
     link.up = False  # the heartbeat will find it again; until then the link is down
     try:
         ui.tap(consent.ids.agree)
@@ -206,7 +222,7 @@ def orders_for(ui: UiDriver, query_id: str) -> list[tuple[str, str]]:
 
 def to_payment(ui: UiDriver) -> Any:
     tap_service(ui, "query_certificate")
-    consent = on(ui, "step_consent", 40)
+    consent = through_identity(ui)
     ui.tap(consent.ids.agree)
     pay = on(ui, "step_pay")
     assert ui.wait(lambda: pay.status == "waiting", 20), pay.status
@@ -277,3 +293,74 @@ def test_leaving_the_payment_closes_the_order(home: UiDriver, query_fee: int) ->
         time.sleep(0.1)
     assert ui.app.kiosk.backend.client.get_order(order.order_id).status.value == "CLOSED"
     assert ui.app.kiosk.audit_log.records("payment.order")[-1].outcome == "cancelled"
+
+
+def test_the_senior_mode_is_offered_to_an_older_card_holder(home: UiDriver) -> None:
+    ui = home
+    tap_service(ui, "query_certificate")
+    offer = elder_offer(ui)
+    assert ui.app.flow.journey.ctx.elder  # born 1949
+    ui.tap(offer.ids.yes)
+    on(ui, "step_face_intro", 20)
+    session = ui.app.shell.session
+    assert ui.app.shell.large_text and ui.app.theme.scale > 1.0
+    assert session.elder and session.idle_timeout_s == 2 * ui.app.shell.timing.idle_timeout_s
+    assert ui.app.kiosk.audit_log.records("elder_mode.offer")[-1].outcome == "accepted"
+
+
+def test_the_face_notice_offers_the_counter_and_prints_a_hand_off_slip(home: UiDriver) -> None:
+    ui = home
+    printer = ui.app.kiosk.harness.emulators[Role.RECEIPT]
+    printer.clear()
+    tap_service(ui, "query_certificate")
+    ui.tap(elder_offer(ui).ids.no)
+    intro = on(ui, "step_face_intro", 20)
+    assert "不会保存" in intro.ids.why.lead
+    ui.tap(intro.ids.counter)
+    work = on(ui, "step_work")
+    assert ui.wait(lambda: work.handoff_done, 20), work.lead_en
+    reference = ui.app.flow.journey.ctx.outputs[-1].split()[-1]
+    assert reference.startswith("H") and reference in work.lead_zh
+    (slip,) = [r for r in printer.receipts() if r.lines]
+    text = slip.text
+    assert "人工窗口接续单" in text and reference in text
+    assert "已读取身份证 ID card read" in text and "人脸核验通过" not in text
+    assert "排队号 Queue number" in text  # the counter's number came with it
+    assert slip.qr_codes == [f"HANDOFF:{reference}"]
+    assert DEMO_CARDS[0].number not in text and DEMO_CARDS[0].name not in text
+    record = ui.app.kiosk.audit_log.records("journey.handoff")[-1]
+    assert record.fields["reference"] == reference and record.outcome == "printed"
+    ui.tap(work.ids.finish)
+    assert ui.app.shell.session is None
+
+
+@pytest.mark.parametrize("screen", ["step_face_intro", "step_consent", "step_pay", "step_done"])
+def test_walking_away_at_any_step_wipes_the_visit(
+    home: UiDriver, query_fee: int, screen: str
+) -> None:
+    ui = home
+    tap_service(ui, "query_certificate")
+    journey = ui.app.flow.journey
+    ui.tap(elder_offer(ui).ids.no)
+    if screen != "step_face_intro":
+        intro = on(ui, "step_face_intro", 20)
+        ui.tap(intro.ids.start)
+        consent = on(ui, "step_consent", 40)
+        if screen != "step_consent":
+            ui.tap(consent.ids.agree)
+            on(ui, "step_pay")
+            if screen == "step_done":
+                assert ui.wait(lambda: journey.ctx.order is not None, 20)
+                ui.app.kiosk.backend.client.sandbox_pay(journey.ctx.order.order_id)
+    on(ui, screen, 60)
+    if screen == "step_pay":  # nobody is idle while a QR can still be paid: until it closes
+        assert ui.wait(lambda: journey.ctx.order is not None, 20)
+        ui.app.kiosk.backend.client.cancel_order(journey.ctx.order.order_id)
+        pay = ui.app.manager.get_screen("step_pay")
+        assert ui.wait(lambda: pay.status == "expired", 10)
+    ui.app.shell.session._timing = SessionSection(idle_timeout_s=0.5, warning_s=0.5)
+    assert ui.wait(lambda: ui.app.manager.current == "attract", 10), ui.app.manager.current
+    assert ui.app.shell.session is None and ui.app.flow is None
+    assert journey.ctx.document is None and journey.ctx.query is None  # wiped
+    purge = ui.app.kiosk.audit_log.records("session.purge")[-1]
+    assert purge.fields["reason"] == "idle" and "journey" in purge.fields["wiped"]

@@ -135,3 +135,36 @@ def _local(iso: str) -> str:
     except ValueError:
         return iso
     return (moment + dt.timedelta(hours=8)).strftime("%Y-%m-%d %H:%M")
+
+
+def handoff_slip(
+    reference: str,
+    service_zh: str,
+    service_en: str,
+    done: list[tuple[str, str]],
+    reason_zh: str,
+    reason_en: str,
+    chars_per_line: int,
+    *,
+    ticket_number: str = "",
+    centre: str = CENTRE,
+) -> list[Op]:
+    """人工接续单: the counter continues where the kiosk stopped, instead of starting over.
+    Nothing personal is printed: the counter finds the visit by its reference."""
+    layout = Layout(chars_per_line)
+    layout.text(centre, "center", bold=True)
+    layout.text("人工窗口接续单", "center", double=True).text("Counter hand-off", "center")
+    layout.rule()
+    layout.pair("接续编号", "Reference", reference)
+    if ticket_number:
+        layout.pair("排队号", "Queue number", ticket_number)
+    layout.pair("业务", "Service", f"{service_zh} {service_en}")
+    layout.text("已在自助终端完成 Done at the kiosk:")
+    for zh, en in done or [("（无）", "(nothing)")]:
+        layout.text(f"  √ {zh} {en}")
+    layout.text(f"未能完成原因 Why it stopped: {reason_zh} / {reason_en}")
+    layout.rule()
+    layout.text("请持此单到人工窗口，工作人员将接续办理", "center")
+    layout.text("Show this slip at a counter to continue", "center")
+    layout.qr(f"HANDOFF:{reference}")
+    return layout.end()

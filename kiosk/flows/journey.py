@@ -21,7 +21,7 @@ from drivers.idcard.identity import IdentityDocument
 from kiosk.backend import models as m
 from kiosk.backend.client import RegistryClient
 from kiosk.core import Kiosk
-from kiosk.documents.receipts import payment_receipt, queue_ticket
+from kiosk.documents.receipts import handoff_slip, payment_receipt, queue_ticket
 from kiosk.flows.spec import FlowSpec, StepKind, StepSpec
 from kiosk.identity.documents import check_document
 from kiosk.messages import UserMessage
@@ -205,18 +205,63 @@ class Journey:
         order = self.ctx.order
         assert order is not None
         order = self.client.get_order(order.order_id)
-        self.ctx.order = order
+        if not self.ended:  # a late answer does not bring a wiped visit back
+            self.ctx.order = order
         return order.status
 
-    def cancel_order(self) -> None:
+    def cancel_order(self, order: m.Order | None = None) -> None:
         """The person left before paying: close the order so it cannot be paid later."""
-        order = self.ctx.order
+        order = order or self.ctx.order
         if order is not None and order.status is m.OrderStatus.NOTPAY:
             try:
                 self.client.cancel_order(order.order_id)
                 self._audit("payment.order", "cancelled", order=order.order_id)
             except Exception as err:  # the registry closes unpaid orders at expiry anyway
                 log.warning("order not cancelled", extra={"error": str(err)})
+
+    def handoff(self, reason: UserMessage) -> str:
+        """The journey cannot finish here: print a slip so the counter continues it. A queue
+        number for the counter is added when the registry answers. Returns the reference."""
+        reference = f"H{self.id[:8].upper()}"
+        ticket = ""
+        try:
+            ticket = self.client.create_ticket("counter", key=self.key("handoff")).ticket_number
+        except Exception:  # the slip works without a number: the counter takes it as it is
+            ticket = ""
+        names = {
+            StepKind.ID_AUTH: ("已读取身份证", "ID card read"),
+            StepKind.FACE_CHECK: ("人脸核验通过", "face check passed"),
+            StepKind.CONSENT: ("已授权查询", "consent given"),
+            StepKind.QUERY: ("已查询", "records looked up"),
+            StepKind.PAY: ("已缴费", "fee paid"),
+        }
+        done = [names[s.kind] for s in self.flow.steps[: self.index] if s.kind in names]
+        if StepKind.FACE_CHECK in [s.kind for s in self.flow.steps[: self.index]] and not (
+            self.ctx.verification_id
+        ):
+            done = [d for d in done if d != names[StepKind.FACE_CHECK]]
+        ops = handoff_slip(
+            reference,
+            self.flow.title_zh,
+            self.flow.title_en,
+            done,
+            reason.zh,
+            reason.en,
+            48,
+            ticket_number=ticket,
+        )
+        outcome = self.kiosk.print_service.receipt(f"handoff-{self.id}", ops, kind="handoff")
+        self._audit(
+            "journey.handoff",
+            "printed" if outcome.ok else "not_printed",
+            reference=reference,
+            reason=reason.code,
+            done=",".join(en for _, en in done),
+        )
+        if not outcome.ok:
+            raise StepFailed(outcome.message or reason)
+        self.ctx.outputs.append(f"hand-off slip {reference}")
+        return reference
 
     def take_ticket(self) -> m.Ticket:
         ticket = self.client.create_ticket(
