@@ -40,6 +40,7 @@ JOURNEYS = (
     "queue-ticket",
     "query-certificate",
     "property-proof",
+    "pay-fee",
 )
 
 

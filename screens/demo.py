@@ -78,6 +78,27 @@ def queue_ticket(rec: Recorder) -> None:
 def _query(rec: Recorder, service: str) -> None:
     _start(rec)
     rec.tap_service(service)
+    _identity(rec)
+    rec.until("step_consent", 20)
+    rec.tap_id("step_consent", "agree")
+    app = rec.driver.app
+    rec.driver.wait(lambda: app.manager.current in ("step_pay", "step_done", "step_work"), 30)
+    _pay_by_phone(rec)
+    _finish(rec)
+
+
+def _pay_by_phone(rec: Recorder) -> None:
+    app = rec.driver.app
+    journey = app.flow.journey
+    if rec.driver.wait(lambda: app.manager.current == "step_pay", 20):
+        rec.driver.wait(lambda: journey.ctx.order is not None, 20)
+        rec.driver.frames(5)
+        rec.shoot()
+        # the person pays with a phone: the sandbox's payment simulator stands in for it
+        app.kiosk.backend.client.sandbox_pay(journey.ctx.order.order_id)
+
+
+def _identity(rec: Recorder) -> None:
     rec.until("step_card")
     rec.card_taps = rec.driver.taps
     app = rec.driver.app
@@ -109,17 +130,6 @@ def _query(rec: Recorder, service: str) -> None:
             break
         rec.shoot("face-retry")
         rec.driver.tap(face.ids.retry)
-    rec.until("step_consent", 20)
-    rec.tap_id("step_consent", "agree")
-    journey = app.flow.journey
-    rec.driver.wait(lambda: app.manager.current in ("step_pay", "step_done", "step_work"), 30)
-    if rec.driver.wait(lambda: app.manager.current == "step_pay", 20):
-        rec.driver.wait(lambda: journey.ctx.order is not None, 20)
-        rec.driver.frames(5)
-        rec.shoot()
-        # the person pays with a phone: the sandbox's payment simulator stands in for it
-        app.kiosk.backend.client.sandbox_pay(journey.ctx.order.order_id)
-    _finish(rec)
 
 
 def query_certificate(rec: Recorder) -> None:
@@ -130,10 +140,26 @@ def property_proof(rec: Recorder) -> None:
     _query(rec, "property_proof")
 
 
+def pay_fee(rec: Recorder) -> None:
+    _start(rec)
+    rec.tap_service("pay_fee")
+    _identity(rec)
+    rec.until("step_choose", 30)
+    app = rec.driver.app
+    screen = app.manager.get_screen("step_choose")
+    rec.driver.wait(lambda: not screen.loading, 20)
+    rec.driver.frames(5)
+    rec.shoot("step_choose-cases")
+    rec.driver.tap(screen.ids.cases.children[-1])  # the first case listed
+    _pay_by_phone(rec)
+    _finish(rec)
+
+
 JOURNEYS: dict[str, Callable[[Recorder], None]] = {
     "queue-ticket": queue_ticket,
     "query-certificate": query_certificate,
     "property-proof": property_proof,
+    "pay-fee": pay_fee,
 }
 
 

@@ -54,6 +54,8 @@ class FlowController:
             self._show("step_face_intro").begin(self)
         elif kind is StepKind.CONSENT:
             self._show("step_consent").begin(self, step)
+        elif kind is StepKind.CHOOSE:
+            self._show("step_choose").begin(self)
         elif kind is StepKind.PAY:
             self._show("step_pay").begin(self)
         elif kind is StepKind.DONE:
@@ -139,7 +141,10 @@ class FlowController:
             message = UserMessage(problem.code, problem.zh, problem.en, False)
         else:
             message = message_for(error)
-        log.warning("journey step failed", extra={"code": message.code})
+        log.warning(
+            "journey step failed",
+            extra={"code": message.code, "error": f"{type(error).__name__}: {error}"},
+        )
         self.fail(message)
 
     def fail(self, message: UserMessage) -> None:

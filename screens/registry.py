@@ -18,6 +18,7 @@ SCREENS: dict[str, str] = {
     "step_consent": "screens.steps:ConsentScreen",
     "step_face_intro": "screens.steps:FaceIntroScreen",
     "step_work": "screens.steps:WorkScreen",
+    "step_choose": "screens.steps:ChooseScreen",
     "step_pay": "screens.steps:PayScreen",
     "step_done": "screens.steps:DoneScreen",
     "maintenance_pin": "screens.maintenance:MaintenancePinScreen",

@@ -149,6 +149,46 @@ class WorkScreen(StepScreen):
         self.flow.handoff(self._message)
 
 
+class ChooseScreen(StepScreen):
+    """One of the person's cases with a fee due (case number, business, amount)."""
+
+    empty = BooleanProperty(False)
+    loading = BooleanProperty(True)
+
+    def begin(self, flow: Any) -> None:
+        self._begin(flow)
+        self.loading, self.empty = True, False
+        self.ids.cases.clear_widgets()
+        flow.run(flow.journey.due_cases, self._show_cases)
+
+    def _show_cases(self, cases: list[m.Case]) -> None:
+        from kiosk.documents.receipts import BUSINESS_NAMES
+        from screens.widgets import BilingualButton
+
+        self.loading, self.empty = False, not cases
+        box = self.ids.cases
+        box.clear_widgets()
+        english = self.flow.app.theme.language == "en"
+        for case in cases:
+            zh, en = BUSINESS_NAMES.get(case.type, (case.type.value, case.type.value))
+            lead = f"{case.case_number}  {en if english else zh}  {yuan(case.fee_fen)}"
+            button = BilingualButton(
+                lead=lead,
+                second=zh if english else en,
+                lead_mm=6.5,
+                second_mm=4.5,
+                size_hint_y=None,
+                height=self.flow.app.theme.mm(22),
+            )
+            button.case_number = case.case_number
+            button.bind(on_release=lambda _b, case=case: self.choose(case))
+            box.add_widget(button)
+
+    def choose(self, case: m.Case) -> None:
+        self.flow.journey.choose_case(case)
+        self.flow.next()
+
+
 class PayScreen(StepScreen):
     """The order's QR, large, with the amount, the payee and the time left."""
 
@@ -238,6 +278,10 @@ class DoneScreen(StepScreen):
             taken.append(f"排队号 Queue number: {ctx.ticket.ticket_number}")
         if ctx.query is not None:
             taken.append(f"查验码 Check code: {ctx.query.verification_code}")
+        if ctx.case is not None and ctx.order is not None:
+            taken.append(
+                f"业务编号 Case: {ctx.case.case_number}  已缴 Paid: {yuan(ctx.order.amount_fen)}"
+            )
         self.outputs = "\n".join(taken)
 
     def finish(self) -> None:

@@ -364,3 +364,38 @@ def test_walking_away_at_any_step_wipes_the_visit(
     assert journey.ctx.document is None and journey.ctx.query is None  # wiped
     purge = ui.app.kiosk.audit_log.records("session.purge")[-1]
     assert purge.fields["reason"] == "idle" and "journey" in purge.fields["wiped"]
+
+
+def test_pay_fee_for_an_open_case(home: UiDriver) -> None:
+    ui = home
+    printer = ui.app.kiosk.harness.emulators[Role.RECEIPT]
+    printer.clear()
+    tap_service(ui, "pay_fee")
+    ui.tap(elder_offer(ui).ids.no)
+    intro = on(ui, "step_face_intro", 20)
+    ui.tap(intro.ids.start)
+    choose = on(ui, "step_choose", 40)
+    assert ui.wait(lambda: not choose.loading, 20)
+    ui.frames(3)
+    buttons = {b.case_number: b for b in choose.ids.cases.children}
+    assert "YW20261101000001" in buttons and "YW20261101000002" not in buttons  # due / done
+    assert "¥80.00" in buttons["YW20261101000001"].lead
+    ui.tap(buttons["YW20261101000001"])
+    pay = on(ui, "step_pay")
+    assert ui.wait(lambda: pay.status == "waiting", 20)
+    assert pay.amount == "¥80.00"
+    journey = ui.app.flow.journey
+    ui.app.kiosk.backend.client.sandbox_pay(journey.ctx.order.order_id)
+    done = on(ui, "step_done", 60)
+    assert "YW20261101000001" in done.outputs and "¥80.00" in done.outputs
+    with registry(ui) as db:
+        paid = db.execute(
+            "SELECT paid FROM cases WHERE case_number = 'YW20261101000001'"
+        ).fetchone()[0]
+        orders = db.execute(
+            "SELECT status FROM orders WHERE target = 'YW20261101000001'"
+        ).fetchall()
+    assert paid == 1 and orders == [("SUCCESS",)]
+    receipts = [r for r in printer.receipts() if r.lines]
+    assert any("缴费凭证" in r.text and "¥80.00" in r.text for r in receipts)
+    ui.tap(done.ids.finish)

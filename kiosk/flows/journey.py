@@ -56,6 +56,8 @@ class JourneyContext:
     query: m.QueryResult | None = None
     order: m.Order | None = None
     ticket: m.Ticket | None = None
+    cases: list[m.Case] = field(default_factory=list)  # fees due, to choose from
+    case: m.Case | None = None  # the one chosen
     outputs: list[str] = field(default_factory=list)  # what the person takes away
 
 
@@ -90,6 +92,9 @@ class Journey:
         return self.step
 
     def _nothing_to_do(self, step: StepSpec) -> bool:
+        if step.kind is StepKind.PAY and step.param("for") == "case":
+            case = self.ctx.case
+            return case is None or case.fee_fen == 0 or case.paid
         if step.kind is StepKind.PAY:
             query = self.ctx.query
             return query is None or query.fee_fen == 0 or query.paid
@@ -169,6 +174,20 @@ class Journey:
             scope=self.flow.name,
         )
 
+    def due_cases(self) -> list[m.Case]:
+        """The person's cases with a fee to pay."""
+        cases = self.client.list_cases(self.ctx.verification_id).cases
+        self.ctx.cases = [
+            c
+            for c in cases
+            if c.status is m.CaseStatus.AWAITING_PAYMENT and c.fee_fen > 0 and not c.paid
+        ]
+        return self.ctx.cases
+
+    def choose_case(self, case: m.Case) -> None:
+        self.ctx.case = case
+        self._audit("journey.choose", "case", case=case.case_number)
+
     def run_query(self) -> m.QueryResult:
         kind = m.QueryKind(self.step.param("kind_of", "own"))
         result = self.client.create_query(
@@ -179,23 +198,25 @@ class Journey:
         return result
 
     def create_order(self, channel: m.Channel = m.Channel.WECHAT) -> m.Order:
-        """The order for the query's fee. The reference is the query (and the round): sending
-        it again finds the same order, never a second one. A new round — after an order
-        expired or was closed — is made only once the registry says the last one was not paid;
-        the registry itself refuses a second order while one is open or paid."""
-        query = self.ctx.query
-        assert query is not None
+        """The order for the fee (a query's or a case's). The reference is the target (and the
+        round): sending it again finds the same order, never a second one. A new round — after
+        an order expired or was closed — is made only once the registry says the last one was
+        not paid; the registry itself refuses a second order while one is open or paid."""
+        if self.step.param("for") == "case":
+            assert self.ctx.case is not None
+            kind, target = m.OrderKind.CASE, self.ctx.case.case_number
+        else:
+            assert self.ctx.query is not None
+            kind, target = m.OrderKind.QUERY, self.ctx.query.query_id
         previous = self.ctx.order
         if previous is not None:
             if self.order_status() is m.OrderStatus.SUCCESS:
                 return self.ctx.order or previous  # paid at the last moment: no second charge
             self.cancel_order()
             self._order_round += 1
-        reference = f"query-{query.query_id}" + (
-            f"-{self._order_round}" if self._order_round else ""
-        )
+        suffix = f"-{self._order_round}" if self._order_round else ""
         order = self.client.create_order(
-            m.CreateOrder(reference, m.OrderKind.QUERY, query.query_id, channel)
+            m.CreateOrder(f"{kind.value}-{target}{suffix}", kind, target, channel)
         )
         self.ctx.order = order
         self._audit("payment.order", "created", order=order.order_id, amount=order.amount_fen)
