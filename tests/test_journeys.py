@@ -399,3 +399,29 @@ def test_pay_fee_for_an_open_case(home: UiDriver) -> None:
     receipts = [r for r in printer.receipts() if r.lines]
     assert any("缴费凭证" in r.text and "¥80.00" in r.text for r in receipts)
     ui.tap(done.ids.finish)
+
+
+def test_a_printer_out_of_paper_after_payment_reprints_without_a_second_charge(
+    home: UiDriver, query_fee: int
+) -> None:
+    ui = home
+    queue = ui.app.kiosk.harness.emulators[Role.CERTIFICATE]
+    before = set(queue.out.glob("*.pdf"))
+    pay = to_payment(ui)
+    journey = ui.app.flow.journey
+    queue.set_fault("media-empty-error")
+    try:
+        ui.app.kiosk.backend.client.sandbox_pay(journey.ctx.order.order_id)
+        work = on(ui, "step_work", 60)
+        assert ui.wait(lambda: work.failed, 90), work.lead_en
+        assert "纸" in work.lead_zh and work.can_retry
+        assert ui.app.manager.get_screen("step_pay").status != "waiting"
+    finally:
+        queue.clear_fault()
+    ui.tap(work.ids.retry)
+    done = on(ui, "step_done", 90)
+    assert ui.wait(lambda: len(set(queue.out.glob("*.pdf")) - before) == 1, 30)
+    statuses = [s for _, s in orders_for(ui, journey.ctx.query.query_id)]
+    assert statuses == ["SUCCESS"]  # printed on the second try, paid once
+    assert pay.status == "paid"
+    ui.tap(done.ids.finish)
