@@ -41,6 +41,7 @@ JOURNEYS = (
     "query-certificate",
     "property-proof",
     "pay-fee",
+    "print-certificate",
 )
 
 

@@ -155,11 +155,29 @@ def pay_fee(rec: Recorder) -> None:
     _finish(rec)
 
 
+def print_certificate(rec: Recorder) -> None:
+    app = rec.driver.app
+    ledger = app.kiosk.print_service.ledger
+    if ledger is not None and ledger.next_serial() is None:  # staff loaded paper this morning
+        ledger.load_batch("A0000001", "A0000050", "demo")
+    _start(rec)
+    rec.tap_service("print_certificate")
+    _identity(rec)
+    rec.until("step_choose", 30)
+    screen = app.manager.get_screen("step_choose")
+    rec.driver.wait(lambda: not screen.loading, 20)
+    rec.driver.frames(5)
+    rec.shoot("step_choose-ready")
+    rec.driver.tap(screen.ids.cases.children[-1])
+    _finish(rec)
+
+
 JOURNEYS: dict[str, Callable[[Recorder], None]] = {
     "queue-ticket": queue_ticket,
     "query-certificate": query_certificate,
     "property-proof": property_proof,
     "pay-fee": pay_fee,
+    "print-certificate": print_certificate,
 }
 
 

@@ -154,12 +154,36 @@ class ChooseScreen(StepScreen):
 
     empty = BooleanProperty(False)
     loading = BooleanProperty(True)
+    ready = BooleanProperty(False)  # registered cases to print, not fees to pay
+    texts_zh = StringProperty("")
+    texts_en = StringProperty("")
+
+    def on_loading(self, *_args: Any) -> None:
+        self._texts()
+
+    def on_empty(self, *_args: Any) -> None:
+        self._texts()
+
+    def _texts(self) -> None:
+        if self.loading:
+            self.texts_zh, self.texts_en = "正在查找您的业务…", "Looking for your cases…"
+        elif self.empty and self.ready:
+            self.texts_zh, self.texts_en = "暂无可打印的证书证明", "Nothing is ready to print yet"
+        elif self.empty:
+            self.texts_zh, self.texts_en = "您没有待缴费的业务", "You have no fees to pay"
+        elif self.ready:
+            self.texts_zh, self.texts_en = "请选择要打印的证书证明", "Choose what to print"
+        else:
+            self.texts_zh, self.texts_en = "请选择要缴费的业务", "Choose the case to pay"
 
     def begin(self, flow: Any) -> None:
         self._begin(flow)
         self.loading, self.empty = True, False
+        self.ready = flow.journey.step.param("items") == "ready"
+        self._texts()
         self.ids.cases.clear_widgets()
-        flow.run(flow.journey.due_cases, self._show_cases)
+        work = flow.journey.ready_cases if self.ready else flow.journey.due_cases
+        flow.run(work, self._show_cases)
 
     def _show_cases(self, cases: list[m.Case]) -> None:
         from kiosk.documents.receipts import BUSINESS_NAMES
@@ -171,7 +195,8 @@ class ChooseScreen(StepScreen):
         english = self.flow.app.theme.language == "en"
         for case in cases:
             zh, en = BUSINESS_NAMES.get(case.type, (case.type.value, case.type.value))
-            lead = f"{case.case_number}  {en if english else zh}  {yuan(case.fee_fen)}"
+            what = "" if self.ready else f"  {yuan(case.fee_fen)}"
+            lead = f"{case.case_number}  {en if english else zh}{what}"
             button = BilingualButton(
                 lead=lead,
                 second=zh if english else en,
@@ -278,6 +303,8 @@ class DoneScreen(StepScreen):
             taken.append(f"排队号 Queue number: {ctx.ticket.ticket_number}")
         if ctx.query is not None:
             taken.append(f"查验码 Check code: {ctx.query.verification_code}")
+        if ctx.sheet:
+            taken.append(f"证书纸编号 Sheet number: {ctx.sheet}")
         if ctx.case is not None and ctx.order is not None:
             taken.append(
                 f"业务编号 Case: {ctx.case.case_number}  已缴 Paid: {yuan(ctx.order.amount_fen)}"

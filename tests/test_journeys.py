@@ -425,3 +425,40 @@ def test_a_printer_out_of_paper_after_payment_reprints_without_a_second_charge(
     assert statuses == ["SUCCESS"]  # printed on the second try, paid once
     assert pay.status == "paid"
     ui.tap(done.ids.finish)
+
+
+def test_print_my_certificate_on_the_next_numbered_sheet(home: UiDriver) -> None:
+    ui = home
+    kiosk = ui.app.kiosk
+    ledger = kiosk.print_service.ledger
+    if ledger.next_serial() is None:
+        ledger.load_batch("D0000001", "D0000005", "test")
+    sheet = ledger.next_serial()
+    queue = kiosk.harness.emulators[Role.CERTIFICATE]
+    before = set(queue.out.glob("*.pdf"))
+    tap_service(ui, "print_certificate")
+    ui.tap(elder_offer(ui).ids.no)
+    ui.tap(on(ui, "step_face_intro", 20).ids.start)
+    choose = on(ui, "step_choose", 40)
+    assert ui.wait(lambda: not choose.loading, 20)
+    ui.frames(3)
+    assert choose.texts_zh == "请选择要打印的证书证明"
+    buttons = {b.case_number: b for b in choose.ids.cases.children}
+    assert set(buttons) == {"YW20261101000002"}  # registered; the unpaid one is not ready
+    ui.tap(buttons["YW20261101000002"])
+    done = on(ui, "step_done", 90)
+    assert f"证书纸编号 Sheet number: {sheet}" in done.outputs
+    assert ledger.states()[sheet] == "printed" and ledger.next_serial() != sheet
+    assert ui.wait(lambda: len(set(queue.out.glob("*.pdf")) - before) == 1, 30)
+
+    def reported() -> list[tuple[str, str]]:
+        with registry(ui) as db:
+            return db.execute(
+                "SELECT case_number, outcome FROM paper WHERE paper_serial = ?", (sheet,)
+            ).fetchall()
+
+    deadline = time.monotonic() + 30  # the report goes through the outbox
+    while time.monotonic() < deadline and not reported():
+        ui.frames(2)
+    assert reported() == [("YW20261101000002", "printed")]
+    ui.tap(done.ids.finish)

@@ -58,6 +58,7 @@ class JourneyContext:
     ticket: m.Ticket | None = None
     cases: list[m.Case] = field(default_factory=list)  # fees due, to choose from
     case: m.Case | None = None  # the one chosen
+    sheet: str = ""  # the numbered certificate paper printed on
     outputs: list[str] = field(default_factory=list)  # what the person takes away
 
 
@@ -182,6 +183,12 @@ class Journey:
             for c in cases
             if c.status is m.CaseStatus.AWAITING_PAYMENT and c.fee_fen > 0 and not c.paid
         ]
+        return self.ctx.cases
+
+    def ready_cases(self) -> list[m.Case]:
+        """The person's registered cases: a certificate or proof to print."""
+        cases = self.client.list_cases(self.ctx.verification_id).cases
+        self.ctx.cases = [c for c in cases if c.status is m.CaseStatus.REGISTERED]
         return self.ctx.cases
 
     def choose_case(self, case: m.Case) -> None:
@@ -310,6 +317,14 @@ class Journey:
                 f"receipt-{order.order_id}", payment_receipt(receipt, columns), kind="payment"
             )
             label = "payment receipt"
+        elif document == "certificate":
+            case = self.ctx.case
+            assert case is not None
+            data = self.client.certificate_data(case.case_number)
+            # on the next numbered sheet of the ledger; the sheet is reported to the registry
+            outcome = printing.certificate(f"certificate-{case.case_number}", data)
+            label = f"certificate {data.certificate_number} on sheet {outcome.paper_serial}"
+            self.ctx.sheet = outcome.paper_serial
         else:
             query = self.ctx.query
             assert query is not None

@@ -35,7 +35,7 @@ PARAMS: dict[StepKind, dict[str, type]] = {
     StepKind.ID_AUTH: {},
     StepKind.FACE_CHECK: {},
     StepKind.CONSENT: {"purpose_zh": str, "purpose_en": str},
-    StepKind.CHOOSE: {"items": str},  # "cases" (open cases with a fee due)
+    StepKind.CHOOSE: {"items": str},  # "cases" (a fee due) | "ready" (registered: to print)
     StepKind.QUERY: {"kind_of": str},  # own | ownership
     StepKind.PAY: {"for": str},  # query | case
     StepKind.PRINT: {"document": str},  # query_certificate | ticket | payment_receipt
@@ -48,6 +48,7 @@ NEEDS: dict[StepKind, frozenset[Role]] = {
 }
 PRINTERS = {
     "query_certificate": Role.CERTIFICATE,
+    "certificate": Role.CERTIFICATE,
     "ticket": Role.RECEIPT,
     "payment_receipt": Role.RECEIPT,
 }
