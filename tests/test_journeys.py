@@ -462,3 +462,20 @@ def test_print_my_certificate_on_the_next_numbered_sheet(home: UiDriver) -> None
         ui.frames(2)
     assert reported() == [("YW20261101000002", "printed")]
     ui.tap(done.ids.finish)
+
+
+def test_a_card_lifted_during_the_read_asks_to_place_it_again(home: UiDriver) -> None:
+    from drivers.idcard.sam_emulator import Fault
+
+    ui = home
+    reader = ui.app.kiosk.harness.emulators[Role.IDCARD]
+    reader.inject(Fault.READ_ERROR)  # the card leaves the field mid-read
+    tap_service(ui, "query_certificate")
+    work = on(ui, "step_work", 30)
+    assert ui.wait(lambda: work.failed, 20)
+    assert work.can_retry, work.lead_en
+    assert "身份证" in work.lead_zh and "card" in work.lead_en.lower()
+    assert ui.app.flow.journey.ctx.document is None
+    ui.tap(work.ids.retry)  # placed again: this time the read goes through
+    assert elder_offer(ui) is not None
+    assert ui.app.flow.journey.ctx.document is not None
