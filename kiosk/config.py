@@ -64,6 +64,7 @@ class UiSection:
     min_touch_mm: float = 15.0
     large_text_scale: float = 1.35
     font: str = ""  # a CJK font file; "" finds WenQuanYi Micro Hei
+    voice: bool = False  # Mandarin voice prompts for everyone (always on in the senior mode)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from drivers.base import Role
 from kiosk.core import Kiosk
 from kiosk.services import ServiceAvailability, availability
 from kiosk.session import Phase, Session
+from kiosk.voice import VoicePrompts
 
 
 class Shell:
@@ -23,6 +24,7 @@ class Shell:
         self.large_text = False
         self.session: Session | None = None
         self.timing = kiosk.config.session  # the idle timeouts of the next visit
+        self.voice = VoicePrompts(kiosk.config.data_dir / "voice", kiosk.config.ui.voice)
 
     # -- session --------------------------------------------------------------------------
 
@@ -52,6 +54,7 @@ class Shell:
             self.session = None
         self.language = self.default_language
         self.large_text = False
+        self.voice.reset()
 
     def touch(self) -> None:
         if self.session is not None:

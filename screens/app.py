@@ -15,6 +15,7 @@ from typing import Any
 from kivy.app import App
 from kivy.clock import Clock
 from kivy.config import Config
+from kivy.properties import BooleanProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk.core import Kiosk
@@ -51,6 +52,7 @@ def open_window(width: int, height: int, fullscreen: bool) -> Any:
 
 class KioskApp(App):  # type: ignore[misc]
     title = "Dengji Kiosk"
+    voice_on = BooleanProperty(False)  # for the mute button's label
 
     def __init__(
         self,
@@ -75,6 +77,7 @@ class KioskApp(App):  # type: ignore[misc]
         self.flows = load_flows()
         self.notice: Any = None
         self.exit_code = 0
+        self._sound: Any = None
         self._staff_touch = 0.0
         self._stopped = False
         ui = kiosk.config.ui
@@ -171,6 +174,7 @@ class KioskApp(App):  # type: ignore[misc]
         self.shell.end_session(reason)
         self.theme.language = self.shell.language
         self.theme.scale = 1.0
+        self.voice_on = self.shell.voice.on
 
     # -- maintenance ----------------------------------------------------------------------
 
@@ -299,8 +303,41 @@ class KioskApp(App):  # type: ignore[misc]
             self.toggle_large_text()
         if self.shell.session is not None:
             self.shell.session.elder = True
+        self.shell.voice.senior = True  # spoken prompts, slower
+        self.voice_on = self.shell.voice.on
         if self.kiosk.audit is not None:
             self.kiosk.audit.record("kiosk", "elder_mode", "on")
+
+    def say(self, text: str) -> None:
+        """Speak a step's prompt (when the voice is on); the last one stops first."""
+        path = self.shell.voice.say(text)
+        if self._sound is not None:
+            self._sound.stop()
+            self._sound = None
+        if path is None:
+            return
+        try:
+            from kivy.core.audio import SoundLoader
+
+            self._sound = SoundLoader.load(str(path))
+            if self._sound is not None:
+                self._sound.play()
+        except Exception as err:  # no audio device: the screen still says it
+            log.warning("voice prompt not played", extra={"error": str(err)})
+
+    def enable_voice(self) -> None:
+        """Anyone may turn the voice on for their visit."""
+        voice = self.shell.voice
+        voice.muted, voice.wanted = False, True
+        self.voice_on = voice.on
+        self.say(voice.last)
+
+    def toggle_mute(self) -> None:
+        voice = self.shell.voice
+        voice.muted = not voice.muted
+        if voice.muted and self._sound is not None:
+            self._sound.stop()
+        self.voice_on = voice.on
 
     def toggle_large_text(self) -> None:
         large = self.shell.toggle_large_text()

@@ -24,6 +24,18 @@ FACE_HANDOFF = UserMessage(
     "The face check was not passed or not used",
     False,
 )
+# what the voice says when a step comes up (fixed texts, never personal data)
+PROMPTS: dict[StepKind, str] = {
+    StepKind.ID_AUTH: "请将身份证放在下方感应区",
+    StepKind.FACE_CHECK: "接下来将进行人脸核验，请点击开始",
+    StepKind.CONSENT: "请阅读查询授权，同意请点击同意并继续",
+    StepKind.CHOOSE: "请选择要办理的业务",
+    StepKind.PAY: "请使用手机扫描屏幕上的二维码支付",
+    StepKind.QUERY: "正在查询，请稍候",
+    StepKind.PRINT: "正在打印，请稍候",
+    StepKind.TICKET: "正在取号，请稍候",
+    StepKind.DONE: "办理完成，请取走您的凭证",
+}
 WORK_TEXT: dict[StepKind, tuple[str, str]] = {
     StepKind.TICKET: ("正在取号…", "Getting your number…"),
     StepKind.QUERY: ("正在查询，请稍候…", "Looking up the records…"),
@@ -47,6 +59,7 @@ class FlowController:
         step = self.journey.step
         kind = step.kind
         log.info("journey step", extra={"flow": self.journey.flow.name, "step": kind.value})
+        self.app.say(PROMPTS[kind])
         if kind is StepKind.ID_AUTH:
             self._show("step_card").begin(self)
         elif kind is StepKind.FACE_CHECK:
@@ -149,6 +162,7 @@ class FlowController:
 
     def fail(self, message: UserMessage) -> None:
         self.journey.end(f"failed:{message.code}")
+        self.app.say(message.zh)
         self._show("step_work").show_failure(self, message)
 
     def handoff(self, message: UserMessage) -> None:

@@ -479,3 +479,18 @@ def test_a_card_lifted_during_the_read_asks_to_place_it_again(home: UiDriver) ->
     ui.tap(work.ids.retry)  # placed again: this time the read goes through
     assert elder_offer(ui) is not None
     assert ui.app.flow.journey.ctx.document is not None
+
+
+def test_the_senior_mode_speaks_each_step_and_can_be_muted(home: UiDriver) -> None:
+    ui = home
+    tap_service(ui, "query_certificate")
+    ui.tap(elder_offer(ui).ids.yes)
+    intro = on(ui, "step_face_intro", 20)
+    voice = ui.app.shell.voice
+    assert voice.on and voice.last == "接下来将进行人脸核验，请点击开始"
+    assert ui.app.voice_on
+    mute = next(w for w in intro.walk() if getattr(w, "lead", "") == "静音")
+    ui.tap(mute)
+    assert voice.muted and not ui.app.voice_on
+    ui.app.end_session("test")
+    assert not voice.senior and not voice.muted  # the next person starts with the defaults
