@@ -12,7 +12,7 @@ PROMPT = "请将身份证放在下方感应区"
 
 def seconds(path: Path) -> float:
     with wave.open(str(path)) as audio:
-        return audio.getnframes() / audio.getframerate()
+        return float(audio.getnframes()) / float(audio.getframerate())
 
 
 def test_a_prompt_is_spoken_in_mandarin_and_cached(tmp_path: Path) -> None:
