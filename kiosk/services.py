@@ -101,18 +101,22 @@ ROLE_NAMES = {
 
 
 def availability(
-    enabled: tuple[str, ...], statuses: Mapping[Role, Status | None], backend_up: bool = True
+    enabled: tuple[str, ...],
+    statuses: Mapping[Role, Status | None],
+    backend_up: bool = True,
+    needs: Mapping[str, frozenset[Role]] | None = None,
 ) -> list[ServiceAvailability]:
     """Each enabled service, in order, with why it cannot run when a device it needs is down.
 
     ``statuses`` maps each configured role to its status; a role missing from the map is not
-    fitted on this kiosk at all.
+    fitted on this kiosk at all. ``needs`` overrides what a service needs — a service with a
+    journey needs what its steps need (``FlowSpec.needs``).
     """
     out = []
     for name in enabled:
         service = SERVICES[name]
         down = []
-        for role in sorted(service.needs):
+        for role in sorted((needs or {}).get(name, service.needs)):
             status = statuses.get(role)
             if status is None or not status.usable:
                 down.append(role)

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from drivers.base import Role
 from kiosk.core import Kiosk
+from kiosk.flows.spec import load_flows
 from kiosk.services import ServiceAvailability, availability
 from kiosk.session import Phase, Session
 from kiosk.voice import VoicePrompts
@@ -24,6 +25,8 @@ class Shell:
         self.large_text = False
         self.session: Session | None = None
         self.timing = kiosk.config.session  # the idle timeouts of the next visit
+        # a service with a journey needs what the journey's steps need
+        self._flow_needs = {name: flow.needs for name, flow in load_flows().items()}
         self.voice = VoicePrompts(kiosk.config.data_dir / "voice", kiosk.config.ui.voice)
 
     # -- session --------------------------------------------------------------------------
@@ -86,7 +89,9 @@ class Shell:
     def services(self) -> list[ServiceAvailability]:
         statuses = self.kiosk.device_manager.statuses()
         backend_up = self.kiosk.backend is not None and self.kiosk.backend.up
-        return availability(self.kiosk.config.services.enabled, dict(statuses), backend_up)
+        return availability(
+            self.kiosk.config.services.enabled, dict(statuses), backend_up, self._flow_needs
+        )
 
     def devices_down(self) -> list[Role]:
         """Required devices that are down: the kiosk shows its out-of-service screen."""

@@ -31,3 +31,20 @@ def test_paper_out_counts_as_down_and_a_missing_role_too() -> None:
     assert not result["pay_fee"].available
     assert "摄像头" in result["query_certificate"].reason_zh
     assert "certificate printer" in result["query_certificate"].reason_en
+
+
+def test_a_service_with_a_journey_needs_what_its_steps_need() -> None:
+    from kiosk.flows.spec import load_flows
+
+    needs = {name: flow.needs for name, flow in load_flows().items()}
+    statuses = {role: READY for role in Role}
+    statuses[Role.RECEIPT] = Status(State.ERROR, frozenset({Detail.PAPER_OUT}))
+    by_name = {a.service.name: a for a in availability(DEFAULT_SERVICES, statuses, True, needs)}
+    # paying works without the receipt printer (the e-receipt stays with the registry) ...
+    assert by_name["pay_fee"].available
+    # ... a queue ticket does not
+    assert not by_name["queue_ticket"].available
+    statuses[Role.RECEIPT] = READY
+    statuses[Role.CAMERA] = Status(State.OFFLINE)
+    by_name = {a.service.name: a for a in availability(DEFAULT_SERVICES, statuses, True, needs)}
+    assert not by_name["pay_fee"].available and "摄像头" in by_name["pay_fee"].reason_zh
