@@ -73,6 +73,22 @@ class HeadlessDriver:
     def walk(self, root: Any | None = None) -> Iterator[Any]:
         yield from (root or self.app.root).walk()
 
+    def overflowing(self, root: Any | None = None, slack_px: float = 2.0) -> list[str]:
+        """Visible labels (and buttons) whose text does not fit their box: cut off on screen."""
+        from kivy.uix.label import Label
+
+        out = []
+        for widget in (root or self.app.root).walk():
+            if not isinstance(widget, Label) or not widget.text or widget.opacity == 0:
+                continue
+            if widget.width < 2 or widget.height < 2:  # collapsed on purpose
+                continue
+            tw, th = widget.texture_size
+            if th > widget.height + slack_px or tw > widget.width + slack_px:
+                text = widget.text.replace("\n", " ")[:40]
+                out.append(f"{text!r} {tw:.0f}x{th:.0f} in {widget.width:.0f}x{widget.height:.0f}")
+        return out
+
     def stop(self) -> None:
         self.app.leave_maintenance("test")
         self.app.end_session("test")  # close dialogs and cameras before the window goes
