@@ -25,8 +25,7 @@ class Shell:
         self.large_text = False
         self.session: Session | None = None
         self.timing = kiosk.config.session  # the idle timeouts of the next visit
-        # a service with a journey needs what the journey's steps need
-        self._flow_needs = {name: flow.needs for name, flow in load_flows().items()}
+        self.flows = load_flows()  # the journeys, checked once at start
         self.voice = VoicePrompts(kiosk.config.data_dir / "voice", kiosk.config.ui.voice)
 
     # -- session --------------------------------------------------------------------------
@@ -90,7 +89,11 @@ class Shell:
         statuses = self.kiosk.device_manager.statuses()
         backend_up = self.kiosk.backend is not None and self.kiosk.backend.up
         return availability(
-            self.kiosk.config.services.enabled, dict(statuses), backend_up, self._flow_needs
+            self.kiosk.config.services.enabled,
+            dict(statuses),
+            backend_up,
+            # a service with a journey needs what the journey's steps need
+            {name: flow.needs for name, flow in self.flows.items()},
         )
 
     def devices_down(self) -> list[Role]:

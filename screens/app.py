@@ -72,9 +72,6 @@ class KioskApp(App):  # type: ignore[misc]
         self.scanned: Any = None
         self.face_result: Any = None
         self.flow: Any = None
-        from kiosk.flows.spec import load_flows
-
-        self.flows = load_flows()
         self.notice: Any = None
         self.exit_code = 0
         self._sound: Any = None
@@ -218,7 +215,7 @@ class KioskApp(App):  # type: ignore[misc]
 
         log.info("service chosen", extra={"service": name})
         self._close_notice()
-        spec = self.flows.get(name)
+        spec = self.shell.flows.get(name)
         if spec is None:
             self.notice = NoticeView("home.coming", self.shell.language)
             self.notice.open()
@@ -252,7 +249,7 @@ class KioskApp(App):  # type: ignore[misc]
         screen.start(FaceCheckRunner(check, self.kiosk.device_manager))
         return screen
 
-    def finish_face_check(self) -> Any:
+    def finish_face_check(self, to_counter: bool = False) -> Any:
         """Leave the face step; the result (passed or not) stays for the journey."""
         screen = self.screens.get("face")
         runner = screen.stop()
@@ -261,7 +258,7 @@ class KioskApp(App):  # type: ignore[misc]
             check.result if check is not None and check.phase.value == "passed" else None
         )
         if self.flow is not None:
-            self.flow.face_finished(self.face_result)
+            self.flow.face_finished(self.face_result, to_counter)
         else:
             self.show("home")
         return self.face_result
@@ -271,11 +268,7 @@ class KioskApp(App):  # type: ignore[misc]
         from screens.home import NoticeView
 
         if self.flow is not None:  # in a journey: the counter gets a hand-off slip
-            flow = self.flow
-            self.flow = None  # finish the face step without the journey reacting twice
-            self.finish_face_check()
-            self.flow = flow
-            flow.face_finished(None, to_counter=True)
+            self.finish_face_check(to_counter=True)
             return
         self.finish_face_check()
         if self.kiosk.audit is not None:

@@ -5,16 +5,14 @@ screen that says what happened and offers a way on (try again, the counter, fini
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from typing import Any
-
-from kivy.clock import Clock
 
 from kiosk.flows.journey import Journey, StepFailed
 from kiosk.flows.spec import StepKind
 from kiosk.identity.documents import DocumentRefused
 from kiosk.messages import UserMessage, message_for
+from screens.background import in_background
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +46,6 @@ class FlowController:
         self.app = app
         self.journey = journey
         self.busy = False
-        self.screens_seen: list[str] = []
 
     # -- steps ----------------------------------------------------------------------------
 
@@ -85,7 +82,6 @@ class FlowController:
             self.run(work, lambda _result: self.next())
 
     def _show(self, name: str) -> Any:
-        self.screens_seen.append(name)
         screen = self.app.screens.get(name)
         self.app.show(name)
         return screen
@@ -97,7 +93,6 @@ class FlowController:
         return outcome
 
     def start_face_check(self) -> None:
-        self.screens_seen.append("face")
         self.app.open_face_check(self.journey.ctx.document)
 
     def next(self) -> None:
@@ -127,21 +122,15 @@ class FlowController:
         """``work`` on a worker thread; ``done`` (or the failure screen) on the UI thread."""
         self.busy = True
 
-        def target() -> None:
-            try:
-                result = work()
-            except Exception as err:
-                error = err
-                Clock.schedule_once(lambda _dt: self._failed(error), 0)
+        def answer(result: Any) -> None:
+            if isinstance(result, Exception):
+                self._failed(result)
                 return
-            Clock.schedule_once(lambda _dt: self._done(done, result), 0)
+            self.busy = False
+            if self.app.flow is self:  # the visit may have ended meanwhile
+                done(result)
 
-        threading.Thread(target=target, name="journey-step", daemon=True).start()
-
-    def _done(self, done: Callable[[Any], None], result: Any) -> None:
-        self.busy = False
-        if self.app.flow is self:  # the visit may have ended meanwhile
-            done(result)
+        in_background(work, answer, "journey-step")
 
     def _failed(self, error: Exception) -> None:
         self.busy = False

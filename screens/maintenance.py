@@ -8,8 +8,6 @@ calls (device tests, prints, exports) on a worker thread, putting results up on 
 from __future__ import annotations
 
 import io
-import threading
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -25,6 +23,7 @@ from kiosk.documents.certificate_overlay import Calibration
 from kiosk.maintenance_console import DeviceRow, MaintenanceConsole, TestRun, help_desk_code
 from kiosk.paper_ledger import LedgerError
 from kiosk.services import ROLE_NAMES
+from screens.background import in_background
 from screens.textures import to_texture
 from screens.widgets import BilingualButton, BilingualLabel
 
@@ -45,21 +44,6 @@ STATE_COLOURS = {
 
 def app() -> Any:
     return App.get_running_app()
-
-
-def in_background(work: Callable[[], Any], done: Callable[[Any], None]) -> threading.Thread:
-    """Run ``work`` off the UI thread; hand its result (or the exception) to ``done`` on it."""
-
-    def run() -> None:
-        try:
-            result: Any = work()
-        except Exception as err:
-            result = err
-        Clock.schedule_once(lambda _dt: done(result), 0)
-
-    thread = threading.Thread(target=run, name="maintenance", daemon=True)
-    thread.start()
-    return thread
 
 
 # -- the PIN ------------------------------------------------------------------------------
@@ -181,7 +165,7 @@ class MaintenanceScreen(Screen):  # type: ignore[misc]
             view.finish(result)
             self.refresh()
 
-        view.worker = in_background(lambda: console.test_device(role, step), done)
+        in_background(lambda: console.test_device(role, step), done)
         return view
 
     def open_calibration(self) -> CalibrationView:
@@ -218,7 +202,7 @@ class MaintenanceScreen(Screen):  # type: ignore[misc]
             else:
                 view.show(f"已导出到 {result}", f"Exported to {result}")
 
-        view.worker = in_background(self.console.export_logs, done)
+        in_background(self.console.export_logs, done)
         return view
 
     def show_diagnosis(self) -> DiagnosisView:
@@ -244,7 +228,6 @@ class ResultView(ModalView):  # type: ignore[misc]
 
     def __init__(self, zh: str, en: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.worker: threading.Thread | None = None
         self.show(zh, en)
 
     def show(self, zh: str, en: str, ok: bool = True) -> None:
@@ -263,7 +246,6 @@ class TestView(ModalView):  # type: ignore[misc]
         self.verdict = "测试中… / Testing…"
         self.steps: list[SelfTestStep] = []
         self.run: TestRun | None = None
-        self.worker: threading.Thread | None = None
 
     def add_step(self, step: SelfTestStep) -> None:
         self.steps.append(step)
@@ -294,7 +276,6 @@ class CalibrationView(ModalView):  # type: ignore[misc]
         super().__init__(**kwargs)
         self.console = console
         self.dx, self.dy = console.calibration.dx_mm, console.calibration.dy_mm
-        self.worker: threading.Thread | None = None
 
     def nudge(self, axis: str, step: float) -> None:
         value = round(getattr(self, axis) + step, 1)
@@ -311,7 +292,7 @@ class CalibrationView(ModalView):  # type: ignore[misc]
                 else "打印失败，请检查打印机 / Printing failed: check the printer"
             )
 
-        self.worker = in_background(lambda: self.console.print_calibration_page(calibration), done)
+        in_background(lambda: self.console.print_calibration_page(calibration), done)
 
     def save(self) -> None:
         try:
@@ -383,7 +364,7 @@ class DiagnosisView(ModalView):  # type: ignore[misc]
         self.console = console
         self.diagnosis: Any = None
         self.code = ""
-        self.worker = in_background(console.diagnose, self._show)
+        in_background(console.diagnose, self._show)
 
     def _show(self, result: Any) -> None:
         if isinstance(result, Exception):
@@ -414,7 +395,7 @@ class DiagnosisView(ModalView):  # type: ignore[misc]
             )
 
         diagnosis = self.diagnosis
-        self.worker = in_background(lambda: self.console.print_diagnosis(diagnosis), done)
+        in_background(lambda: self.console.print_diagnosis(diagnosis), done)
 
 
 __all__ = ["BilingualLabel", "MaintenancePinScreen", "MaintenanceScreen"]

@@ -79,7 +79,7 @@ class ElderOffer(ModalView):  # type: ignore[misc]
         self.flow.app.notice = None
         if elder:
             self.flow.app.enable_elder_mode()
-        self.flow.journey._audit("elder_mode.offer", "accepted" if elder else "declined")
+        self.flow.journey.audit("elder_mode.offer", "accepted" if elder else "declined")
         self.flow.next()
 
 
@@ -267,11 +267,11 @@ class PayScreen(StepScreen):
             return
         if status is m.OrderStatus.SUCCESS:
             self._stop("paid")
-            self.flow.journey._audit("payment.order", "paid")
+            self.flow.journey.audit("payment.order", "paid")
             self.flow.next()
         elif status is m.OrderStatus.CLOSED or (status and self.seconds_left == 0):
             self._stop("expired")
-            self.flow.journey._audit("payment.order", "expired")
+            self.flow.journey.audit("payment.order", "expired")
 
     def _stop(self, status: str) -> None:
         self.status = status

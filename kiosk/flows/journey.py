@@ -70,10 +70,9 @@ class Journey:
         self.id = uuid.uuid4().hex[:16]
         self.index = 0
         self.ctx = JourneyContext()
-        self.finished = False
         self.ended = ""
         self._order_round = 0
-        self._audit("journey.start", "started")
+        self.audit("journey.start", "started")
 
     # -- where we are ---------------------------------------------------------------------
 
@@ -83,13 +82,11 @@ class Journey:
 
     def advance(self) -> StepSpec:
         """The current step is done: on to the next (skipping those with nothing to do)."""
-        self._audit("journey.step", "done", step=self.step.kind.value)
+        self.audit("journey.step", "done", step=self.step.kind.value)
         while self.index < len(self.flow.steps) - 1:
             self.index += 1
             if not self._nothing_to_do(self.step):
                 break
-        if self.step.kind is StepKind.DONE:
-            self.finished = True
         return self.step
 
     def _nothing_to_do(self, step: StepSpec) -> bool:
@@ -104,7 +101,7 @@ class Journey:
                 return True  # nothing was paid here: no receipt
             printer = self.kiosk.device_manager.statuses()[Role.RECEIPT]
             if not printer.usable:  # the e-receipt stays with the registry (电子票据)
-                self._audit("print.payment", "skipped_printer_down")
+                self.audit("print.payment", "skipped_printer_down")
                 return True
         return False
         return False
@@ -112,7 +109,7 @@ class Journey:
     def end(self, reason: str) -> None:
         if not self.ended:
             self.ended = reason
-            self._audit("journey.end", reason, step=self.step.kind.value)
+            self.audit("journey.end", reason, step=self.step.kind.value)
 
     def wipe(self) -> None:
         self.ctx = JourneyContext()
@@ -121,7 +118,7 @@ class Journey:
         """The idempotency key of this journey's ``what``: a retry sends the same key."""
         return f"{self.id}-{what}"
 
-    def _audit(self, action: str, outcome: str, **fields: Any) -> None:
+    def audit(self, action: str, outcome: str, **fields: Any) -> None:
         if self.kiosk.audit is not None:
             self.kiosk.audit.record(
                 "kiosk",
@@ -160,7 +157,7 @@ class Journey:
         born = document.birth_date
         age = (today - born).days // 365 if born else 0
         self.ctx.elder = age >= self.kiosk.config.session.elder_age
-        self._audit("journey.card", "read", card=document.card_type.value)
+        self.audit("journey.card", "read", card=document.card_type.value)
         return document
 
     def verified(self, verification_id: str) -> None:
@@ -168,7 +165,7 @@ class Journey:
 
     def give_consent(self) -> None:
         self.ctx.consent = True
-        self._audit(
+        self.audit(
             "consent.given",
             "agreed",
             purpose=self.step.param("purpose_en"),
@@ -193,7 +190,7 @@ class Journey:
 
     def choose_case(self, case: m.Case) -> None:
         self.ctx.case = case
-        self._audit("journey.choose", "case", case=case.case_number)
+        self.audit("journey.choose", "case", case=case.case_number)
 
     def run_query(self) -> m.QueryResult:
         kind = m.QueryKind(self.step.param("kind_of", "own"))
@@ -226,7 +223,7 @@ class Journey:
             m.CreateOrder(f"{kind.value}-{target}{suffix}", kind, target, channel)
         )
         self.ctx.order = order
-        self._audit("payment.order", "created", order=order.order_id, amount=order.amount_fen)
+        self.audit("payment.order", "created", order=order.order_id, amount=order.amount_fen)
         return order
 
     def order_status(self) -> m.OrderStatus:
@@ -243,7 +240,7 @@ class Journey:
         if order is not None and order.status is m.OrderStatus.NOTPAY:
             try:
                 self.client.cancel_order(order.order_id)
-                self._audit("payment.order", "cancelled", order=order.order_id)
+                self.audit("payment.order", "cancelled", order=order.order_id)
             except Exception as err:  # the registry closes unpaid orders at expiry anyway
                 log.warning("order not cancelled", extra={"error": str(err)})
 
@@ -279,7 +276,7 @@ class Journey:
             ticket_number=ticket,
         )
         outcome = self.kiosk.print_service.receipt(f"handoff-{self.id}", ops, kind="handoff")
-        self._audit(
+        self.audit(
             "journey.handoff",
             "printed" if outcome.ok else "not_printed",
             reference=reference,

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -53,7 +52,3 @@ class Evidence:
         fields = asdict(self)
         fields.pop("decision")
         audit.record("kiosk", "identity.check", self.decision, session=session, **fields)
-
-
-def now() -> float:
-    return time.time()
