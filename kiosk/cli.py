@@ -40,7 +40,11 @@ JOURNEYS = (
     "queue-ticket",
     "query-certificate",
     "property-proof",
+    "authorized-query",
     "pay-fee",
+    "mortgage-cancellation",
+    "address-change",
+    "name-change",
     "print-certificate",
 )
 

@@ -80,12 +80,35 @@ MESSAGES: dict[str, tuple[str, str, bool]] = {
         "The network is unavailable; please retry later or go to a counter",
         True,
     ),
+    # the registry's refusals, by its error code
+    "not_authorized": (
+        "未找到与该授权码对应的授权，请核对授权码或联系权利人",
+        "No authorization matches this code: please check it or ask the holder",
+        True,
+    ),
+    "expired": (
+        "该授权已过期，请联系权利人重新授权",
+        "The authorization has expired: please ask the holder for a new one",
+        True,
+    ),
+    "not_holder": (
+        "登记簿上您不是该不动产的权利人，请到人工窗口办理",
+        "The register does not list you as a holder of this property: please go to a counter",
+        False,
+    ),
+    "no_active_mortgage": (
+        "该不动产上没有这笔有效抵押，请到人工窗口核实",
+        "There is no such active mortgage on this property: please check at a counter",
+        False,
+    ),
     "registry": (
         "登记中心暂时无法办理，请到人工窗口",
         "The registry cannot take this now; please go to a counter",
         False,
     ),
 }
+
+REFUSALS = {"not_authorized", "expired", "not_holder", "no_active_mortgage"}
 
 
 def message_for(error: Exception) -> UserMessage:
@@ -94,7 +117,7 @@ def message_for(error: Exception) -> UserMessage:
     ):
         code = "network"
     elif isinstance(error, BackendError):
-        code = "registry"
+        code = error.error if error.error in REFUSALS else "registry"
     elif isinstance(error, DeviceError):
         code = error.code if error.code in MESSAGES else "unavailable"
     else:

@@ -228,11 +228,13 @@ class KioskApp(App):  # type: ignore[misc]
         self.flow.start()
         return self.flow
 
-    def open_scan(self) -> Any:
-        """The scan step (the journeys bring it up; maintenance and tests may too)."""
+    def open_scan(self, document_zh: str = "", document_en: str = "") -> Any:
+        """The scan step (the journeys bring it up with what to scan; tests may too)."""
         from kiosk.documents.scan_session import ScanSession
 
         screen = self.screens.get("scan")
+        screen.document_zh, screen.document_en = document_zh, document_en
+        screen.in_flow = self.flow is not None
         self.show("scan")
         screen.start(ScanSession(self.kiosk.device_manager))
         return screen
@@ -280,8 +282,11 @@ class KioskApp(App):  # type: ignore[misc]
     def finish_scan(self) -> Any:
         screen = self.screens.get("scan")
         session = screen.stop()
-        self.show("home")
         self.scanned = session.batch if session is not None else None
+        if self.flow is not None:  # the journey goes on with the pages
+            self.flow.scanned(self.scanned)
+        else:
+            self.show("home")
         return self.scanned
 
     # -- settings -------------------------------------------------------------------------

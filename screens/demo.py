@@ -172,11 +172,128 @@ def print_certificate(rec: Recorder) -> None:
     _finish(rec)
 
 
+def authorized_query(rec: Recorder) -> None:
+    from kiosk.sandbox.seed import DEMO_AUTHORIZATION
+
+    _start(rec)
+    rec.tap_service("authorized_query")
+    _identity(rec)
+    rec.until("step_form", 30)
+    form = rec.driver.app.manager.get_screen("step_form")
+    type_keys(rec, form.ids.keyboard, DEMO_AUTHORIZATION)  # the code the holder gave
+    rec.shoot("step_form-filled")
+    rec.tap_id("step_form", "next")
+    rec.until("step_consent", 20)
+    rec.tap_id("step_consent", "agree")
+    app = rec.driver.app
+    rec.driver.wait(lambda: app.manager.current in ("step_pay", "step_done", "step_work"), 30)
+    _pay_by_phone(rec)
+    _finish(rec)
+
+
+def type_keys(rec: Recorder, keyboard: Any, text: str) -> None:
+    for char in text:
+        rec.driver.tap(keyboard.key_button(char))
+
+
+def type_pinyin(rec: Recorder, keyboard: Any, letters: str, want: str) -> None:
+    """Type the letters, then pick candidates until ``want`` is in the field."""
+    for letter in letters:
+        rec.driver.tap(keyboard.key_button(letter.upper()))
+    while want:
+        for _page in range(10):
+            match = next(
+                (b for b in keyboard.candidate_buttons() if want.startswith(b.candidate.text)),
+                None,
+            )
+            if match is not None:
+                break
+            rec.driver.tap(next(b for b in keyboard.bar.children if b.key == "more"))
+        else:
+            raise RuntimeError(f"no candidate for {want!r}")
+        want = want[len(match.candidate.text) :]
+        rec.driver.tap(match)
+
+
+def sign(rec: Recorder) -> None:
+    rec.until("step_sign", 20)
+    pad = rec.driver.app.manager.get_screen("step_sign").ids.pad
+    x, y = pad.to_window(pad.x, pad.y)
+    w, h = pad.width, pad.height
+    stroke = [(x + w * (0.15 + 0.07 * i), y + h * (0.35 + 0.3 * (i % 2))) for i in range(11)]
+    rec.driver.drag(stroke)  # a finger signature
+    rec.shoot("step_sign-signed")
+    rec.tap_id("step_sign", "confirm")
+
+
+def _scan(rec: Recorder) -> None:
+    rec.until("scan", 20)
+    screen = rec.driver.app.manager.get_screen("scan")
+    if not rec.driver.wait(lambda: screen.pages >= 1, 60):
+        raise RuntimeError("no page was scanned")
+    rec.driver.frames(5)
+    rec.shoot("scan-page")
+    rec.tap_id("scan", "done")
+
+
+def _application(rec: Recorder, service: str, fill: Callable[[Recorder], None] | None) -> None:
+    _start(rec)
+    rec.tap_service(service)
+    _identity(rec)
+    rec.until("step_choose", 30)
+    app = rec.driver.app
+    screen = app.manager.get_screen("step_choose")
+    rec.driver.wait(lambda: not screen.loading, 20)
+    rec.driver.frames(5)
+    rec.shoot("step_choose-list")
+    rec.driver.tap(screen.ids.cases.children[-1])  # the first listed
+    if fill is not None:
+        rec.until("step_form", 20)
+        fill(rec)
+        rec.shoot("step_form-filled")
+        rec.tap_id("step_form", "next")
+    _scan(rec)
+    rec.until("step_review", 20)
+    rec.tap_id("step_review", "confirm")
+    sign(rec)
+    _finish(rec)
+
+
+DEMO_PHONE = "13800138000"
+
+
+def _phone(rec: Recorder) -> None:
+    form = rec.driver.app.manager.get_screen("step_form")
+    rec.driver.tap(form.boxes["phone"])
+    type_keys(rec, form.ids.keyboard, DEMO_PHONE)
+
+
+def mortgage_cancellation(rec: Recorder) -> None:
+    _application(rec, "mortgage_cancellation", None)
+
+
+def address_change(rec: Recorder) -> None:
+    _application(rec, "address_change", _phone)  # the new address is the card's
+
+
+def name_change(rec: Recorder) -> None:
+    def fill(rec: Recorder) -> None:
+        form = rec.driver.app.manager.get_screen("step_form")
+        type_pinyin(rec, form.ids.keyboard, "zhangjianhua", "张建华")  # the former name
+        _phone(rec)
+
+    _application(rec, "name_change", fill)
+
+
 JOURNEYS: dict[str, Callable[[Recorder], None]] = {
     "queue-ticket": queue_ticket,
     "query-certificate": query_certificate,
     "property-proof": property_proof,
+    "authorized-query": authorized_query,
     "pay-fee": pay_fee,
+    "mortgage-cancellation": mortgage_cancellation,
+    "address-change": address_change,
+    "name-change": name_change,
     "print-certificate": print_certificate,
 }
 

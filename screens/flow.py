@@ -32,13 +32,21 @@ PROMPTS: dict[StepKind, str] = {
     StepKind.QUERY: "正在查询，请稍候",
     StepKind.PRINT: "正在打印，请稍候",
     StepKind.TICKET: "正在取号，请稍候",
+    StepKind.FORM: "请核对并填写申请信息",
+    StepKind.SCAN: "请按提示放入要提交的材料",
+    StepKind.REVIEW: "请核对申请内容，确认无误后签名",
+    StepKind.SIGN: "请在屏幕上用手指签名",
+    StepKind.SUBMIT: "正在提交，请稍候",
     StepKind.DONE: "办理完成，请取走您的凭证",
 }
 WORK_TEXT: dict[StepKind, tuple[str, str]] = {
     StepKind.TICKET: ("正在取号…", "Getting your number…"),
     StepKind.QUERY: ("正在查询，请稍候…", "Looking up the records…"),
     StepKind.PRINT: ("正在打印，请稍候…", "Printing, one moment…"),
+    StepKind.SUBMIT: ("正在提交申请…", "Submitting your application…"),
 }
+# a refusal that typing the code again may mend: "try again" goes back to the form
+BACK_TO_FORM = {"not_authorized", "expired"}
 
 
 class FlowController:
@@ -68,6 +76,14 @@ class FlowController:
             self._show("step_choose").begin(self)
         elif kind is StepKind.PAY:
             self._show("step_pay").begin(self)
+        elif kind is StepKind.FORM:
+            self._show("step_form").begin(self)
+        elif kind is StepKind.SCAN:
+            self.app.open_scan(step.param("document_zh"), step.param("document_en"))
+        elif kind is StepKind.REVIEW:
+            self._show("step_review").begin(self)
+        elif kind is StepKind.SIGN:
+            self._show("step_sign").begin(self)
         elif kind is StepKind.DONE:
             self._show("step_done").begin(self)
             self.journey.end("finished")
@@ -76,6 +92,7 @@ class FlowController:
                 StepKind.TICKET: self.journey.take_ticket,
                 StepKind.QUERY: self.journey.run_query,
                 StepKind.PRINT: self._print,
+                StepKind.SUBMIT: self.journey.submit,
             }[kind]
             screen = self._show("step_work")
             screen.begin(self, *WORK_TEXT[kind])
@@ -165,8 +182,14 @@ class FlowController:
 
         self.run(lambda: self.journey.handoff(message), printed)
 
-    def retry(self) -> None:
+    def scanned(self, batch: Any) -> None:
+        self.journey.scanned(batch)
+        self.next()
+
+    def retry(self, message: UserMessage | None = None) -> None:
         self.journey.ended = ""
+        if message is not None and message.code in BACK_TO_FORM:
+            self.journey.back_to(StepKind.FORM)
         self.show_step()
 
     def cancel(self) -> None:

@@ -59,6 +59,20 @@ class HeadlessDriver:
         self.taps += 1
         self.frames(3)
 
+    def drag(self, points: list[tuple[float, float]]) -> None:
+        """One finger stroke through ``points`` (window coordinates): a signature."""
+        from kivy.tests.common import UnitTestTouch
+
+        touch = UnitTestTouch(*points[0])
+        touch.touch_down()
+        self.frames(1)
+        for x, y in points[1:]:
+            touch.touch_move(x, y)
+            self.frames(1)
+        touch.touch_up()
+        self.taps += 1
+        self.frames(3)
+
     def tap(self, widget: Any) -> None:
         assert not widget.disabled, f"{widget} is disabled"
         x, y = widget.to_window(*widget.center)

@@ -21,6 +21,9 @@ SCREENS: dict[str, str] = {
     "step_choose": "screens.steps:ChooseScreen",
     "step_pay": "screens.steps:PayScreen",
     "step_done": "screens.steps:DoneScreen",
+    "step_form": "screens.application_steps:FormScreen",
+    "step_review": "screens.application_steps:ReviewScreen",
+    "step_sign": "screens.application_steps:SignScreen",
     "maintenance_pin": "screens.maintenance:MaintenancePinScreen",
     "maintenance": "screens.maintenance:MaintenanceScreen",
 }

@@ -4,7 +4,7 @@ the guidance, the pages so far, retake and done. It reads a ``ScanSession`` on i
 from __future__ import annotations
 
 from kivy.clock import Clock
-from kivy.properties import NumericProperty, ObjectProperty, StringProperty
+from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.image import Image
 from kivy.uix.screenmanager import Screen
 
@@ -19,6 +19,9 @@ class ScanScreen(Screen):  # type: ignore[misc]
     message_zh = StringProperty("")
     message_en = StringProperty("")
     pages = NumericProperty(0)
+    document_zh = StringProperty("")  # what to scan, in a journey
+    document_en = StringProperty("")
+    in_flow = BooleanProperty(False)  # a journey needs at least one page
 
     def start(self, session: ScanSession) -> None:
         self.session = session
@@ -63,6 +66,11 @@ class ScanScreen(Screen):  # type: ignore[misc]
     def retake_last(self) -> None:
         if self.session is not None and self.pages:
             self.session.retake(self.pages - 1)
+
+    def cancel(self) -> None:
+        from kivy.app import App
+
+        App.get_running_app().end_session("cancel")
 
     def delete_last(self) -> None:
         if self.session is not None and self.pages:

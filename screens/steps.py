@@ -143,18 +143,47 @@ class WorkScreen(StepScreen):
         self.lead_en = f"Please take the slip to a counter (reference {reference})"
 
     def retry(self) -> None:
-        self.flow.retry()
+        self.flow.retry(getattr(self, "_message", None))
 
     def to_counter(self) -> None:
         self.flow.handoff(self._message)
 
 
+CHOOSE_TEXTS: dict[str, dict[str, tuple[str, str]]] = {
+    # items → {state: (zh, en)}
+    "cases": {
+        "empty": ("您没有待缴费的业务", "You have no fees to pay"),
+        "pick": ("请选择要缴费的业务", "Choose the case to pay"),
+    },
+    "ready": {
+        "empty": ("暂无可打印的证书证明", "Nothing is ready to print yet"),
+        "pick": ("请选择要打印的证书证明", "Choose what to print"),
+    },
+    "properties": {
+        "empty": ("您名下没有可办理的不动产", "There is no property in your name to change"),
+        "pick": ("请选择要办理的不动产", "Choose the property"),
+    },
+    "mortgages": {
+        "empty": ("您名下的不动产没有有效的抵押登记", "No active mortgage on your property"),
+        "pick": ("请选择要注销的抵押", "Choose the mortgage to cancel"),
+    },
+}
+LOADING = {
+    "cases": ("正在查找您的业务…", "Looking for your cases…"),
+    "ready": ("正在查找您的业务…", "Looking for your cases…"),
+    "properties": ("正在查询您名下的不动产…", "Looking up your property…"),
+    "mortgages": ("正在查询您名下的抵押登记…", "Looking up your mortgages…"),
+}
+
+
 class ChooseScreen(StepScreen):
-    """One of the person's cases with a fee due (case number, business, amount)."""
+    """One item of the person's list: a case with a fee due, a registered case to print, a
+    property (address, unit code, certificate number), or a mortgage on one."""
 
     empty = BooleanProperty(False)
     loading = BooleanProperty(True)
     ready = BooleanProperty(False)  # registered cases to print, not fees to pay
+    items = StringProperty("cases")
     texts_zh = StringProperty("")
     texts_en = StringProperty("")
 
@@ -166,51 +195,82 @@ class ChooseScreen(StepScreen):
 
     def _texts(self) -> None:
         if self.loading:
-            self.texts_zh, self.texts_en = "正在查找您的业务…", "Looking for your cases…"
-        elif self.empty and self.ready:
-            self.texts_zh, self.texts_en = "暂无可打印的证书证明", "Nothing is ready to print yet"
-        elif self.empty:
-            self.texts_zh, self.texts_en = "您没有待缴费的业务", "You have no fees to pay"
-        elif self.ready:
-            self.texts_zh, self.texts_en = "请选择要打印的证书证明", "Choose what to print"
+            self.texts_zh, self.texts_en = LOADING[self.items]
         else:
-            self.texts_zh, self.texts_en = "请选择要缴费的业务", "Choose the case to pay"
+            state = "empty" if self.empty else "pick"
+            self.texts_zh, self.texts_en = CHOOSE_TEXTS[self.items][state]
 
     def begin(self, flow: Any) -> None:
         self._begin(flow)
+        self.items = str(flow.journey.step.param("items"))
         self.loading, self.empty = True, False
-        self.ready = flow.journey.step.param("items") == "ready"
+        self.ready = self.items == "ready"
         self._texts()
         self.ids.cases.clear_widgets()
-        work = flow.journey.ready_cases if self.ready else flow.journey.due_cases
+        journey = flow.journey
+        if self.items in ("properties", "mortgages"):
+            flow.run(journey.list_properties, self._show_properties)
+            return
+        work = journey.ready_cases if self.ready else journey.due_cases
         flow.run(work, self._show_cases)
+
+    def _add(self, lead: str, second: str, choose: Any, key: str) -> None:
+        from screens.widgets import BilingualButton
+
+        button = BilingualButton(
+            lead=lead,
+            second=second,
+            lead_mm=6.5,
+            second_mm=4.5,
+            size_hint_y=None,
+            height=self.flow.app.theme.mm(22) * self.flow.app.theme.scale,
+        )
+        button.case_number = key
+        button.bind(on_release=lambda _b: choose())
+        self.ids.cases.add_widget(button)
 
     def _show_cases(self, cases: list[m.Case]) -> None:
         from kiosk.documents.receipts import BUSINESS_NAMES
-        from screens.widgets import BilingualButton
 
         self.loading, self.empty = False, not cases
-        box = self.ids.cases
-        box.clear_widgets()
+        self.ids.cases.clear_widgets()
         english = self.flow.app.theme.language == "en"
         for case in cases:
             zh, en = BUSINESS_NAMES.get(case.type, (case.type.value, case.type.value))
             what = "" if self.ready else f"  {yuan(case.fee_fen)}"
             lead = f"{case.case_number}  {en if english else zh}{what}"
-            button = BilingualButton(
-                lead=lead,
-                second=zh if english else en,
-                lead_mm=6.5,
-                second_mm=4.5,
-                size_hint_y=None,
-                height=self.flow.app.theme.mm(22),
+            self._add(
+                lead, zh if english else en, lambda case=case: self.choose(case), case.case_number
             )
-            button.case_number = case.case_number
-            button.bind(on_release=lambda _b, case=case: self.choose(case))
-            box.add_widget(button)
+
+    def _show_properties(self, found: list[m.PropertyRecord]) -> None:
+        self.loading, self.empty = False, not found
+        self.ids.cases.clear_widgets()
+        for record in found:
+            if self.items == "mortgages":
+                for mortgage in record.mortgages:
+                    kind = "最高额抵押" if mortgage.maximum else "抵押"
+                    self._add(
+                        record.address,
+                        f"{kind} {mortgage.creditor} {yuan(mortgage.amount_fen)}"
+                        f"  至 to {mortgage.term_to}",
+                        lambda r=record, g=mortgage: self.choose_property(r, g),
+                        mortgage.mortgage_id,
+                    )
+            else:
+                self._add(
+                    record.address,
+                    f"单元号 Unit {record.unit_code}  证号 No. {record.certificate_number}",
+                    lambda r=record: self.choose_property(r, None),
+                    record.unit_code,
+                )
 
     def choose(self, case: m.Case) -> None:
         self.flow.journey.choose_case(case)
+        self.flow.next()
+
+    def choose_property(self, record: m.PropertyRecord, mortgage: m.Mortgage | None) -> None:
+        self.flow.journey.choose_property(record, mortgage)
         self.flow.next()
 
 
@@ -292,6 +352,8 @@ class DoneScreen(StepScreen):
     next_zh = StringProperty("")
     next_en = StringProperty("")
     outputs = StringProperty("")
+    queued = BooleanProperty(False)  # the application waits in the outbox
+    has_qr = BooleanProperty(False)
 
     def begin(self, flow: Any) -> None:
         self._begin(flow)
@@ -309,7 +371,24 @@ class DoneScreen(StepScreen):
             taken.append(
                 f"业务编号 Case: {ctx.case.case_number}  已缴 Paid: {yuan(ctx.order.amount_fen)}"
             )
+        url = ""
+        self.queued = bool(ctx.queued)
+        if ctx.submitted is not None:
+            taken.append(f"业务编号 Case number: {ctx.submitted.case_number}")
+            url = ctx.submitted.progress_url
+        elif ctx.queued:
+            taken.append(f"本机编号 Reference: {ctx.queued}")
+            taken.append("网络恢复后自动提交，无需重新办理")
+            taken.append("It is sent when the network is back: nothing to do again")
         self.outputs = "\n".join(taken)
+        self.has_qr = bool(url)
+        self.ids.qr.texture = None
+        if url:  # to follow the case on a phone
+            import qrcode
+
+            image = np.asarray(qrcode.make(url, border=2).convert("RGB"))[:, :, ::-1]
+            self.ids.qr.texture = to_texture(np.ascontiguousarray(image))
+            self.ids.qr.texture.mag_filter = "nearest"
 
     def finish(self) -> None:
         self.flow.app.end_session("finished")

@@ -290,6 +290,7 @@ class Case:
     paid: bool
     created_at: str
     attachments: list[str] = field(default_factory=list)
+    progress_url: str = ""  # where the applicant follows the case (a QR on the acknowledgment)
 
 
 @dataclass(frozen=True)

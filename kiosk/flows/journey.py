@@ -10,6 +10,7 @@ derived from the journey, so a retried step never makes a second ticket, query o
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import time
 import uuid
@@ -21,11 +22,15 @@ from drivers.idcard.identity import IdentityDocument
 from kiosk.backend import models as m
 from kiosk.backend.client import RegistryClient
 from kiosk.core import Kiosk
-from kiosk.documents.receipts import handoff_slip, payment_receipt, queue_ticket
+from kiosk.documents.receipts import acknowledgment, handoff_slip, payment_receipt, queue_ticket
+from kiosk.documents.scan import ScanBatch
+from kiosk.flows import forms
 from kiosk.flows.spec import FlowSpec, StepKind, StepSpec
 from kiosk.identity.documents import check_document
-from kiosk.messages import UserMessage
+from kiosk.messages import MESSAGES, REFUSALS, UserMessage
+from kiosk.outbox import ItemState
 from kiosk.printing import PrintOutcome
+from kiosk.redact import mask_name
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +40,21 @@ BACKEND_DOWN = UserMessage(
     "The registry cannot be reached: please go to a counter",
     False,
 )
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _refusal(error: str) -> UserMessage:
+    """The registry's refusal kept by the outbox ("409 not_holder: …") as a message."""
+    words = error.split()
+    code = words[1].rstrip(":") if len(words) > 1 else ""
+    if code in REFUSALS:
+        zh, en, _retry = MESSAGES[code]
+        return UserMessage(code, zh, en, False)
+    zh, en, _retry = MESSAGES["registry"]
+    return UserMessage("registry", zh, en, False)
 
 
 class StepFailed(Exception):
@@ -59,6 +79,14 @@ class JourneyContext:
     cases: list[m.Case] = field(default_factory=list)  # fees due, to choose from
     case: m.Case | None = None  # the one chosen
     sheet: str = ""  # the numbered certificate paper printed on
+    properties: list[m.PropertyRecord] = field(default_factory=list)  # to choose from
+    property: m.PropertyRecord | None = None  # the one chosen
+    mortgage: m.Mortgage | None = None  # the one to cancel
+    form: dict[str, str] = field(default_factory=dict)  # what the person typed or confirmed
+    scan: ScanBatch | None = None  # the supporting documents
+    signature: bytearray = field(default_factory=bytearray)  # JPEG, zeroed at the end
+    submitted: m.Case | None = None  # the registry's case for the application
+    queued: str = ""  # the kiosk's reference while the application waits in the outbox
     outputs: list[str] = field(default_factory=list)  # what the person takes away
 
 
@@ -104,7 +132,6 @@ class Journey:
                 self.audit("print.payment", "skipped_printer_down")
                 return True
         return False
-        return False
 
     def end(self, reason: str) -> None:
         if not self.ended:
@@ -112,7 +139,19 @@ class Journey:
             self.audit("journey.end", reason, step=self.step.kind.value)
 
     def wipe(self) -> None:
+        signature = self.ctx.signature
+        signature[:] = bytes(len(signature))  # the signature image does not outlive the visit
+        if self.ctx.scan is not None:
+            self.ctx.scan.pages.clear()
         self.ctx = JourneyContext()
+
+    def back_to(self, kind: StepKind) -> bool:
+        """Go back to the last ``kind`` step before this one (e.g. to type a code again)."""
+        for index in range(self.index - 1, -1, -1):
+            if self.flow.steps[index].kind is kind:
+                self.index = index
+                return True
+        return False
 
     def key(self, what: str) -> str:
         """The idempotency key of this journey's ``what``: a retry sends the same key."""
@@ -192,10 +231,175 @@ class Journey:
         self.ctx.case = case
         self.audit("journey.choose", "case", case=case.case_number)
 
+    def list_properties(self) -> list[m.PropertyRecord]:
+        """The person's properties (with an active mortgage, for a cancellation)."""
+        records = self.client.list_records(
+            m.RecordsQuery(self.ctx.verification_id, m.QueryKind.OWN)
+        )
+        found = list(records.properties)
+        if self.step.param("items") == "mortgages":
+            found = [p for p in found if p.mortgages]
+        self.ctx.properties = found
+        return found
+
+    def choose_property(self, record: m.PropertyRecord, mortgage: m.Mortgage | None) -> None:
+        self.ctx.property, self.ctx.mortgage = record, mortgage
+        self.audit(
+            "journey.choose",
+            "property",
+            unit=record.unit_code,
+            mortgage=mortgage.mortgage_id if mortgage else "",
+        )
+
+    # -- forms, documents, signature, submission ------------------------------------------
+
+    def form_values(self) -> dict[str, str]:
+        """The form's values: what the person typed before, else what the kiosk knows."""
+        name = str(self.step.param("form"))
+        values = forms.initial_values(name, self.ctx)
+        for field_ in forms.fields(name):
+            if forms.editable(field_) and field_.name in self.ctx.form:
+                values[field_.name] = self.ctx.form[field_.name]
+        return values
+
+    def fill_form(self, values: dict[str, str]) -> dict[str, tuple[str, str]]:
+        """Keep the values when they are fine; else each field's problem (zh, en)."""
+        name = str(self.step.param("form"))
+        clean = {k: v.strip() for k, v in values.items()}
+        problems = forms.problems(name, clean)
+        if not problems:
+            known = forms.initial_values(name, self.ctx)
+            for field_ in forms.fields(name):
+                value = clean.get(field_.name, "") if forms.editable(field_) else known[field_.name]
+                self.ctx.form[field_.name] = value
+            self.audit("journey.form", "filled", form=name)
+        return problems
+
+    def scanned(self, batch: ScanBatch | None) -> None:
+        self.ctx.scan = batch
+        pages = len(batch.pages) if batch else 0
+        self.audit("journey.scan", "scanned", pages=pages)
+
+    def sign(self, jpeg: bytes) -> None:
+        """The applicant's one signature for everything submitted in this sitting."""
+        self.ctx.signature = bytearray(jpeg)
+        self.audit("journey.sign", "signed", sha256=hashlib.sha256(jpeg).hexdigest())
+
+    def review_lines(self) -> list[tuple[str, str, str]]:
+        """Everything that will be submitted: (label zh, label en, value)."""
+        ctx = self.ctx
+        lines: list[tuple[str, str, str]] = []
+        application = self._application_type()
+        if application is not None:
+            from kiosk.documents.receipts import BUSINESS_NAMES
+
+            zh, en = BUSINESS_NAMES[application]
+            lines.append(("业务", "Business", f"{zh} {en}"))
+        if ctx.document is not None:
+            lines.append(("申请人", "Applicant", ctx.document.name))
+        if ctx.property is not None:
+            lines.append(("不动产坐落", "Property", ctx.property.address))
+            lines.append(("不动产单元号", "Unit code", ctx.property.unit_code))
+            lines.append(("证书号", "Certificate", ctx.property.certificate_number))
+        if ctx.mortgage is not None:
+            from kiosk.documents.receipts import yuan
+
+            lines.append(
+                (
+                    "抵押权人",
+                    "Mortgagee",
+                    f"{ctx.mortgage.creditor} {yuan(ctx.mortgage.amount_fen)}",
+                )
+            )
+        for flow_step in self.flow.steps:
+            if flow_step.kind is StepKind.FORM:
+                for field_ in forms.fields(str(flow_step.param("form"))):
+                    if field_.submit and field_.name in ctx.form:
+                        lines.append((field_.label_zh, field_.label_en, ctx.form[field_.name]))
+        pages = len(ctx.scan.pages) if ctx.scan else 0
+        lines.append(("附件", "Documents", f"{pages} 页 page(s)"))
+        return lines
+
+    def _application_type(self) -> m.ApplicationType | None:
+        for flow_step in self.flow.steps:
+            if flow_step.kind is StepKind.SUBMIT:
+                return m.ApplicationType(flow_step.param("application"))
+        return None
+
+    def submit(self, wait_s: float = 8.0) -> m.Case | None:
+        """Put the application (its documents and signature first) into the durable outbox,
+        then wait a little for the registry's case. Returns None when it stays queued: the
+        network is down or slow; the outbox sends it later, once (same keys)."""
+        link = self.kiosk.backend
+        if link is None or link.outbox is None:
+            raise StepFailed(BACKEND_DOWN)
+        outbox = link.outbox
+        ctx = self.ctx
+        application = self._application_type()
+        assert application is not None and ctx.property is not None and ctx.signature
+        group = f"journey-{self.id}"
+        attachments = []
+        if ctx.scan is not None and ctx.scan.pages:
+            attachments.append(ctx.scan.upload(outbox, group, self.key("scan")))
+        signature = bytes(ctx.signature)
+        outbox.put(
+            "upload_attachment",
+            signature,
+            group=group,
+            key=self.key("signature"),
+            content_type="image/jpeg",
+        )
+        attachments.append(f"outbox:{self.key('signature')}")
+        fields = [
+            m.FieldValue(f.name, ctx.form[f.name])
+            for s in self.flow.steps
+            if s.kind is StepKind.FORM
+            for f in forms.fields(str(s.param("form")))
+            if f.submit and f.name in ctx.form
+        ]
+        body = m.Application(
+            application,
+            ctx.property.unit_code,
+            ctx.verification_id,
+            fields,
+            attachments,
+            [m.Signature("applicant", hashlib.sha256(signature).hexdigest(), _now())],
+            ctx.mortgage.mortgage_id if ctx.mortgage else "",
+        )
+        key = self.key("submit")
+        outbox.put("submit_application", body, group=group, key=key)
+        self.audit("application.submit", "queued", application=application.value)
+        deadline = time.monotonic() + wait_s
+        while True:
+            item = outbox.item(key)
+            assert item is not None
+            if item.state is ItemState.SENT:
+                case = m.parse(m.Case, item.result)
+                ctx.submitted, ctx.queued = case, ""
+                self.audit("application.submit", "accepted", case=case.case_number)
+                return case
+            if item.state is ItemState.FAILED:
+                self.audit("application.submit", "refused", error=item.error[:80])
+                raise StepFailed(_refusal(item.error))
+            stuck = any(
+                i.group == group and i.state is ItemState.PENDING and i.attempts > 0
+                for i in outbox.items()
+            )
+            if stuck or not link.up or time.monotonic() > deadline:
+                ctx.queued = f"S{self.id[:8].upper()}"
+                self.audit("application.submit", "waiting", reference=ctx.queued)
+                return None
+            time.sleep(0.1)
+
     def run_query(self) -> m.QueryResult:
         kind = m.QueryKind(self.step.param("kind_of", "own"))
         result = self.client.create_query(
-            m.CreateQuery(self.ctx.verification_id, kind, self.step.param("purpose_en", kind)),
+            m.CreateQuery(
+                self.ctx.verification_id,
+                kind,
+                self.step.param("purpose_en", kind),
+                authorization_code=self.ctx.form.get("authorization_code", ""),
+            ),
             key=self.key("query"),
         )
         self.ctx.query = result
@@ -259,6 +463,9 @@ class Journey:
             StepKind.CONSENT: ("已授权查询", "consent given"),
             StepKind.QUERY: ("已查询", "records looked up"),
             StepKind.PAY: ("已缴费", "fee paid"),
+            StepKind.FORM: ("已填写申请信息", "form filled"),
+            StepKind.SCAN: ("已扫描材料", "documents scanned"),
+            StepKind.SIGN: ("已签名", "signed"),
         }
         done = [names[s.kind] for s in self.flow.steps[: self.index] if s.kind in names]
         if StepKind.FACE_CHECK in [s.kind for s in self.flow.steps[: self.index]] and not (
@@ -288,6 +495,25 @@ class Journey:
         self.ctx.outputs.append(f"hand-off slip {reference}")
         return reference
 
+    def _print_acknowledgment(self, columns: int) -> tuple[PrintOutcome, str]:
+        ctx = self.ctx
+        application = self._application_type()
+        assert application is not None and ctx.document is not None
+        case = ctx.submitted
+        reference = case.case_number if case else ctx.queued
+        ops = acknowledgment(
+            case,
+            application,
+            mask_name(ctx.document.name),
+            (case.progress_url if case else "") or f"SUBMIT:{reference}",
+            columns,
+            local_reference=ctx.queued,
+        )
+        outcome = self.kiosk.print_service.receipt(
+            f"acknowledgment-{reference}", ops, kind="acknowledgment"
+        )
+        return outcome, f"acknowledgment {reference}"
+
     def take_ticket(self) -> m.Ticket:
         ticket = self.client.create_ticket(
             self.step.param("service", "counter"), key=self.key("ticket")
@@ -314,6 +540,8 @@ class Journey:
                 f"receipt-{order.order_id}", payment_receipt(receipt, columns), kind="payment"
             )
             label = "payment receipt"
+        elif document == "acknowledgment":
+            outcome, label = self._print_acknowledgment(columns)
         elif document == "certificate":
             case = self.ctx.case
             assert case is not None

@@ -13,7 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from drivers.base import Role
+from kiosk.backend.models import ApplicationType
+from kiosk.flows.forms import FORMS
 from kiosk.strict import StrictConfigError
+
+APPLICATIONS = {t.value for t in ApplicationType}
 
 FLOWS_FILE = Path(__file__).with_name("flows.toml")
 
@@ -22,7 +26,12 @@ class StepKind(StrEnum):
     ID_AUTH = "id_auth"  # the card on the reader
     FACE_CHECK = "face_check"  # the person is the card holder
     CONSENT = "consent"  # what will be queried and why, agreed
-    CHOOSE = "choose"  # one item from the person's list (cases, properties)
+    CHOOSE = "choose"  # one item from the person's list (cases, properties, mortgages)
+    FORM = "form"  # the few fields the kiosk does not know
+    SCAN = "scan"  # supporting documents
+    REVIEW = "review"  # everything that will be submitted, with the legal statement
+    SIGN = "sign"  # one finger signature for the sitting
+    SUBMIT = "submit"  # the application, through the outbox
     QUERY = "query"  # the registry answers the query
     PAY = "pay"  # a fee, by QR
     PRINT = "print"  # a document on a printer
@@ -35,26 +44,45 @@ PARAMS: dict[StepKind, dict[str, type]] = {
     StepKind.ID_AUTH: {},
     StepKind.FACE_CHECK: {},
     StepKind.CONSENT: {"purpose_zh": str, "purpose_en": str},
-    StepKind.CHOOSE: {"items": str},  # "cases" (a fee due) | "ready" (registered: to print)
+    # "cases" (a fee due) | "ready" (registered: to print) | "properties" | "mortgages"
+    StepKind.CHOOSE: {"items": str},
+    StepKind.FORM: {"form": str},  # a form of kiosk.flows.forms
+    StepKind.SCAN: {"document_zh": str, "document_en": str},
+    StepKind.REVIEW: {},
+    StepKind.SIGN: {},
+    StepKind.SUBMIT: {"application": str},  # an ApplicationType
     StepKind.QUERY: {"kind_of": str},  # own | ownership
     StepKind.PAY: {"for": str},  # query | case
-    StepKind.PRINT: {"document": str},  # query_certificate | ticket | payment_receipt
+    StepKind.PRINT: {"document": str},  # a key of PRINTERS
     StepKind.TICKET: {"service": str},
     StepKind.DONE: {"next_zh": str, "next_en": str},
 }
 NEEDS: dict[StepKind, frozenset[Role]] = {
     StepKind.ID_AUTH: frozenset({Role.IDCARD}),
     StepKind.FACE_CHECK: frozenset({Role.CAMERA}),
+    StepKind.SCAN: frozenset({Role.SCANNER}),
 }
 PRINTERS = {
     "query_certificate": Role.CERTIFICATE,
     "certificate": Role.CERTIFICATE,
     "ticket": Role.RECEIPT,
     "payment_receipt": Role.RECEIPT,
+    "acknowledgment": Role.RECEIPT,
 }
+CHOICES = {"cases", "ready", "properties", "mortgages"}
 # printed when the printer can; the registry keeps the electronic original anyway
 OPTIONAL_PRINTS = {"payment_receipt"}
-OFFLINE_KINDS = {StepKind.ID_AUTH, StepKind.DONE, StepKind.CONSENT}
+# steps that work with the registry unreachable (a submission waits in the outbox)
+OFFLINE_KINDS = {
+    StepKind.ID_AUTH,
+    StepKind.DONE,
+    StepKind.CONSENT,
+    StepKind.FORM,
+    StepKind.SCAN,
+    StepKind.REVIEW,
+    StepKind.SIGN,
+    StepKind.SUBMIT,
+}
 
 
 @dataclass(frozen=True)
@@ -113,6 +141,12 @@ def load_flows(path: Path = FLOWS_FILE) -> dict[str, FlowSpec]:
                     raise StrictConfigError(source, f"{at}.{key}", f"must be {expected.__name__}")
             if kind is StepKind.PRINT and params.get("document") not in PRINTERS:
                 raise StrictConfigError(source, f"{at}.document", "unknown document")
+            if kind is StepKind.CHOOSE and params.get("items") not in CHOICES:
+                raise StrictConfigError(source, f"{at}.items", f"one of {sorted(CHOICES)}")
+            if kind is StepKind.FORM and params.get("form") not in FORMS:
+                raise StrictConfigError(source, f"{at}.form", f"one of {sorted(FORMS)}")
+            if kind is StepKind.SUBMIT and params.get("application") not in APPLICATIONS:
+                raise StrictConfigError(source, f"{at}.application", "unknown application type")
             steps.append(StepSpec(kind, params))
         if not steps or steps[-1].kind is not StepKind.DONE:
             raise StrictConfigError(source, f"{where}.steps", "a flow ends with a done step")
@@ -122,6 +156,8 @@ def load_flows(path: Path = FLOWS_FILE) -> dict[str, FlowSpec]:
             and StepKind.ID_AUTH not in kinds[: kinds.index(StepKind.FACE_CHECK)]
         ):
             raise StrictConfigError(source, f"{where}.steps", "face_check needs id_auth before it")
+        if StepKind.SUBMIT in kinds and StepKind.SIGN not in kinds[: kinds.index(StepKind.SUBMIT)]:
+            raise StrictConfigError(source, f"{where}.steps", "submit needs sign before it")
         flows[name] = FlowSpec(
             name,
             str(table["journey"]),

@@ -242,14 +242,23 @@ def _records(
     ctx: Ctx, person: str, kind: m.QueryKind, unit_code: str, authorization_code: str
 ) -> m.Records:
     if kind is m.QueryKind.UNIT:
-        problem = unit_code_problem(unit_code)
+        # the unit is the one the authorization names; a unit code given must be that one
+        problem = unit_code_problem(unit_code) if unit_code else None
         if problem:
             raise ApiError(400, "invalid", problem, "unit_code")
-        grant = ctx.one(
-            "SELECT * FROM authorizations WHERE code = ? AND grantee = ? AND unit_code = ?",
-            authorization_code,
-            person,
-            unit_code,
+        grant = (
+            ctx.one(
+                "SELECT * FROM authorizations WHERE code = ? AND grantee = ? AND unit_code = ?",
+                authorization_code.strip().upper(),
+                person,
+                unit_code,
+            )
+            if unit_code
+            else ctx.one(
+                "SELECT * FROM authorizations WHERE code = ? AND grantee = ?",
+                authorization_code.strip().upper(),
+                person,
+            )
         )
         if grant is None:
             raise ApiError(
@@ -260,7 +269,7 @@ def _records(
             )
         if grant["expires"] < ctx.iso()[:10]:
             raise ApiError(409, "expired", "the authorization has expired", "authorization_code")
-        return m.Records(kind, True, [_record(ctx, unit_code, person)])
+        return m.Records(kind, True, [_record(ctx, grant["unit_code"], person)])
     units = [
         r["unit_code"]
         for r in ctx.conn.execute(
@@ -362,6 +371,7 @@ def _case(row: sqlite3.Row) -> m.Case:
         bool(row["paid"]),
         row["created"],
         list(body.get("attachments", [])),
+        f"https://sandbox.invalid/case/{row['case_number']}",
     )
 
 

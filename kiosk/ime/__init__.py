@@ -1,0 +1,1 @@
+"""On-screen text entry without Kivy: the pinyin input method (``pinyin``)."""
