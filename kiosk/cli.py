@@ -73,7 +73,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     kiosk.start()
     try:
         kiosk.wait_started(timeout=15.0)
-        summary = run_demo(kiosk, args.journey, args.out)
+        summary = run_demo(kiosk, args.journey, args.out, args.large_text)
     finally:
         kiosk.stop()
     screens = len(summary["screens"])  # type: ignore[arg-type]
@@ -81,6 +81,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         f"{summary['journey']}: {'ok' if summary['ok'] else 'FAILED'}, {summary['taps']} taps, "
         f"{screens} screens, outputs: {', '.join(summary['outputs']) or 'none'}"  # type: ignore[arg-type]
         + (f" ({summary['error']})" if "error" in summary else "")
+        + (f"; text cut off on {len(summary['cut_off'])} screen(s)" if summary["cut_off"] else "")  # type: ignore[arg-type]
     )
     return 0 if summary["ok"] else 1
 
@@ -267,6 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--journey", choices=JOURNEYS, help="the journey to walk")
     demo.add_argument("--out", default="demo-out", help="folder for screenshots and outputs")
     demo.add_argument("--list", action="store_true", help="list the journeys")
+    demo.add_argument("--large-text", action="store_true", help="walk it in the large-text mode")
     demo.set_defaults(func=cmd_demo)
     bench = sub.add_parser("bench", help="measure the speed targets")
     bench.add_argument(

@@ -39,7 +39,7 @@ def run_ui(kiosk: Kiosk, exit_after: float | None = None, screenshot: str | None
     return int(app.exit_code)  # RESTART_EXIT when staff asked for a restart (systemd restarts)
 
 
-def run_demo(kiosk: Kiosk, journey: str, out: str) -> dict[str, object]:
+def run_demo(kiosk: Kiosk, journey: str, out: str, large_text: bool = False) -> dict[str, object]:
     """Walk one scripted journey on the real app, headless (``kiosk demo``)."""
     os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
     os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
@@ -49,4 +49,4 @@ def run_demo(kiosk: Kiosk, journey: str, out: str) -> dict[str, object]:
     from screens.app import KioskApp
     from screens.demo import run_journey
 
-    return run_journey(KioskApp(kiosk), journey, Path(out))
+    return run_journey(KioskApp(kiosk), journey, Path(out), large_text)

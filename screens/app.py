@@ -156,6 +156,9 @@ class KioskApp(App):  # type: ignore[misc]
             self.manager.get_screen("scan").stop()
         if self.manager.has_screen("face"):  # stop the camera and zero every face frame
             self.manager.get_screen("face").stop()
+        for name in ("step_form", "step_review", "step_sign"):  # typed values, the signature
+            if self.manager.has_screen(name):
+                self.manager.get_screen(name).wipe()
         self.face_result = None
         flow, self.flow = self.flow, None
         if flow is not None:  # an unpaid order is closed; the journey forgets the person
@@ -375,7 +378,10 @@ class KioskApp(App):  # type: ignore[misc]
                 self.kiosk.maintenance.touch()
         self.shell.touch()
         if self.countdown is not None:
+            # the touch says "I am here" and nothing more: it must not also press whatever
+            # lies under the dialog (a service tile, a "pay" button)
             self._close_countdown()
+            return True
         return False  # let the touch reach the widgets
 
     def _tick(self, _dt: float) -> None:

@@ -114,6 +114,13 @@ class FormScreen(StepScreen):
             self.ids.keyboard.composer.clear()
             self._refresh()
 
+    def wipe(self) -> None:
+        """The visit ended: no typed value stays on the screen."""
+        self.values = {}
+        self.ids.fields.clear_widgets()
+        self.boxes = {}
+        self.ids.keyboard.composer.clear()
+
     def next(self) -> None:
         problems = self.flow.journey.fill_form(self.values)
         self._refresh(problems)
@@ -139,6 +146,9 @@ class ReviewScreen(StepScreen):
 
     def confirm(self) -> None:
         self.flow.next()
+
+    def wipe(self) -> None:
+        self.lines = ""
 
     def change(self) -> None:
         journey = self.flow.journey
@@ -230,4 +240,7 @@ class SignScreen(StepScreen):
         self.flow.next()
 
     def on_leave(self, *_args: Any) -> None:
+        self.ids.pad.clear()
+
+    def wipe(self) -> None:
         self.ids.pad.clear()

@@ -23,6 +23,7 @@ class Recorder:
     out: Path
     screens: list[str] = field(default_factory=list)
     card_taps: int = 0  # taps before the card was read (not counted against the target)
+    cut_off: dict[str, list[str]] = field(default_factory=dict)  # text that does not fit
     _last: str = ""
     _seen: list[str] = field(default_factory=list)  # screens since the last wait
 
@@ -41,6 +42,10 @@ class Recorder:
         name = label or self.driver.app.manager.current
         self.screens.append(name)
         self.driver.save(self.out / f"{len(self.screens):02d}-{name}.png")
+        # every label on the screen and in any dialog over it, checked as photographed
+        cut = [c for w in self.driver.window.children for c in self.driver.overflowing(w)]
+        if cut:
+            self.cut_off[f"{len(self.screens):02d}-{name}"] = cut
 
     def until(self, screen: str, timeout: float = 60.0) -> None:
         """Wait until ``screen`` is up or has come and gone since the last wait."""
@@ -180,7 +185,7 @@ def authorized_query(rec: Recorder) -> None:
     _identity(rec)
     rec.until("step_form", 30)
     form = rec.driver.app.manager.get_screen("step_form")
-    type_keys(rec, form.ids.keyboard, DEMO_AUTHORIZATION)  # the code the holder gave
+    type_keys(rec.driver, form.ids.keyboard, DEMO_AUTHORIZATION)  # the code the holder gave
     rec.shoot("step_form-filled")
     rec.tap_id("step_form", "next")
     rec.until("step_consent", 20)
@@ -191,15 +196,16 @@ def authorized_query(rec: Recorder) -> None:
     _finish(rec)
 
 
-def type_keys(rec: Recorder, keyboard: Any, text: str) -> None:
+def type_keys(driver: HeadlessDriver, keyboard: Any, text: str) -> None:
+    """Tap the keys of ``text`` on the form's keyboard (digits, letters, "-")."""
     for char in text:
-        rec.driver.tap(keyboard.key_button(char))
+        driver.tap(keyboard.key_button(char))
 
 
-def type_pinyin(rec: Recorder, keyboard: Any, letters: str, want: str) -> None:
-    """Type the letters, then pick candidates until ``want`` is in the field."""
+def type_pinyin(driver: HeadlessDriver, keyboard: Any, letters: str, want: str) -> None:
+    """Type the letters, then pick candidates (paging on) until ``want`` is in the field."""
     for letter in letters:
-        rec.driver.tap(keyboard.key_button(letter.upper()))
+        driver.tap(keyboard.key_button(letter.upper()))
     while want:
         for _page in range(10):
             match = next(
@@ -208,20 +214,23 @@ def type_pinyin(rec: Recorder, keyboard: Any, letters: str, want: str) -> None:
             )
             if match is not None:
                 break
-            rec.driver.tap(next(b for b in keyboard.bar.children if b.key == "more"))
+            driver.tap(next(b for b in keyboard.bar.children if b.key == "more"))
         else:
             raise RuntimeError(f"no candidate for {want!r}")
         want = want[len(match.candidate.text) :]
-        rec.driver.tap(match)
+        driver.tap(match)
+
+
+def write_signature(driver: HeadlessDriver, pad: Any) -> None:
+    """A zig-zag finger stroke across the signature pad."""
+    x, y = pad.to_window(pad.x, pad.y)
+    w, h = pad.width, pad.height
+    driver.drag([(x + w * (0.15 + 0.07 * i), y + h * (0.35 + 0.3 * (i % 2))) for i in range(11)])
 
 
 def sign(rec: Recorder) -> None:
     rec.until("step_sign", 20)
-    pad = rec.driver.app.manager.get_screen("step_sign").ids.pad
-    x, y = pad.to_window(pad.x, pad.y)
-    w, h = pad.width, pad.height
-    stroke = [(x + w * (0.15 + 0.07 * i), y + h * (0.35 + 0.3 * (i % 2))) for i in range(11)]
-    rec.driver.drag(stroke)  # a finger signature
+    write_signature(rec.driver, rec.driver.app.manager.get_screen("step_sign").ids.pad)
     rec.shoot("step_sign-signed")
     rec.tap_id("step_sign", "confirm")
 
@@ -265,7 +274,7 @@ DEMO_PHONE = "13800138000"
 def _phone(rec: Recorder) -> None:
     form = rec.driver.app.manager.get_screen("step_form")
     rec.driver.tap(form.boxes["phone"])
-    type_keys(rec, form.ids.keyboard, DEMO_PHONE)
+    type_keys(rec.driver, form.ids.keyboard, DEMO_PHONE)
 
 
 def mortgage_cancellation(rec: Recorder) -> None:
@@ -279,7 +288,7 @@ def address_change(rec: Recorder) -> None:
 def name_change(rec: Recorder) -> None:
     def fill(rec: Recorder) -> None:
         form = rec.driver.app.manager.get_screen("step_form")
-        type_pinyin(rec, form.ids.keyboard, "zhangjianhua", "张建华")  # the former name
+        type_pinyin(rec.driver, form.ids.keyboard, "zhangjianhua", "张建华")  # the former name
         _phone(rec)
 
     _application(rec, "name_change", fill)
@@ -319,9 +328,15 @@ def collect_outputs(kiosk: Any, out: Path) -> list[str]:
     return outputs
 
 
-def run_journey(app: Any, name: str, out: Path) -> dict[str, Any]:
+def record_journey(
+    driver: HeadlessDriver, name: str, out: Path, large_text: bool = False
+) -> dict[str, Any]:
+    """Walk one journey on a running app; the summary says what happened (the app goes on)."""
     out.mkdir(parents=True, exist_ok=True)
-    driver = HeadlessDriver(app)
+    app = driver.app
+    if large_text != app.shell.large_text:
+        app.toggle_large_text()
+    taps_before = driver.taps
     recorder = Recorder(driver, out)
     ok, error = True, ""
     try:
@@ -330,17 +345,32 @@ def run_journey(app: Any, name: str, out: Path) -> dict[str, Any]:
         ok, error = False, str(err)
         recorder.shoot("error")
     finally:
-        outputs = collect_outputs(app.kiosk, out)
-        driver.stop()
+        driver.on_frame = None
+        if large_text and app.shell.large_text:
+            app.toggle_large_text()
+    taps = driver.taps - taps_before
+    card_taps = recorder.card_taps - taps_before if recorder.card_taps else 0
     summary: dict[str, Any] = {
         "journey": name,
-        "taps": driver.taps,
-        "taps_after_card": driver.taps - recorder.card_taps if recorder.card_taps else None,
+        "large_text": large_text,
+        "taps": taps,
+        "taps_after_card": taps - card_taps if recorder.card_taps else None,
         "screens": recorder.screens,
-        "outputs": outputs,
+        "cut_off": recorder.cut_off,
         "ok": ok,
     }
     if error:
         summary["error"] = error
+    return summary
+
+
+def run_journey(app: Any, name: str, out: Path, large_text: bool = False) -> dict[str, Any]:
+    """``kiosk demo``: the journey, then the printed outputs collected, then the app closed."""
+    driver = HeadlessDriver(app)
+    try:
+        summary = record_journey(driver, name, out, large_text)
+        summary["outputs"] = collect_outputs(app.kiosk, out)
+    finally:
+        driver.stop()
     (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2))
     return summary

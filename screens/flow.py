@@ -8,6 +8,9 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from kivy.clock import Clock
+
+from drivers.base import Role
 from kiosk.flows.journey import Journey, StepFailed
 from kiosk.flows.spec import StepKind
 from kiosk.identity.documents import DocumentRefused
@@ -49,11 +52,62 @@ WORK_TEXT: dict[StepKind, tuple[str, str]] = {
 BACK_TO_FORM = {"not_authorized", "expired"}
 
 
+CARD_POLL_S = 1.0
+
+
 class FlowController:
     def __init__(self, app: Any, journey: Journey) -> None:
         self.app = app
         self.journey = journey
         self.busy = False
+        self.card_grace_s = 20.0  # a removed card: the visit ends unless the person goes on
+        self._card_event: Any = None
+        self._card_job: Any = None
+        self._card_answered = False
+
+    # -- the card after the read ----------------------------------------------------------
+
+    def watch_card(self) -> None:
+        """The card has been read. If it is taken away before the end, the person may be
+        leaving: ask, and end the visit (wiping it) unless they go on."""
+        if self._card_event is None and not self._card_answered:
+            self._card_event = Clock.schedule_interval(self._poll_card, CARD_POLL_S)
+
+    def _poll_card(self, _dt: float) -> bool:
+        if self.app.flow is not self or self.journey.step.kind is StepKind.DONE:
+            self._card_event = None
+            return False
+        job, self._card_job = self._card_job, None
+        if job is not None and not job.done():
+            self._card_job = job  # the reader is busy: ask again next time
+            return True
+        if job is not None:
+            try:
+                present = bool(job.result())
+            except Exception:  # a reader fault is not a removal: the supervisor handles it
+                present = True
+            if not present and self.app.notice is None:
+                self._card_event = None
+                self.card_removed()
+                return False
+        devices = self.app.kiosk.device_manager
+        self._card_job = devices.submit(Role.IDCARD, lambda d: d.card_present())
+        return True
+
+    def card_removed(self) -> None:
+        from screens.steps import CardRemoved
+
+        self.journey.audit("journey.card", "removed", step=self.journey.step.kind.value)
+        self.app.say("身份证已取走。继续办理请点继续")
+        notice = CardRemoved(self, self.card_grace_s)
+        self.app.notice = notice
+        notice.open()
+
+    def card_answer(self, go_on: bool) -> None:
+        self._card_answered = True  # they took it on purpose: not asked again this visit
+        self.journey.audit("journey.card", "go_on" if go_on else "left")
+        if not go_on:
+            self.app.end_session("card_removed")
 
     # -- steps ----------------------------------------------------------------------------
 

@@ -54,6 +54,7 @@ class CardScreen(StepScreen):
     def _read(self, _document: Any) -> None:
         self._anim.cancel()
         app = self.flow.app
+        self.flow.watch_card()
         if self.flow.journey.ctx.elder and not app.shell.large_text:
             offer = ElderOffer(self.flow)
             app.notice = offer
@@ -81,6 +82,33 @@ class ElderOffer(ModalView):  # type: ignore[misc]
             self.flow.app.enable_elder_mode()
         self.flow.journey.audit("elder_mode.offer", "accepted" if elder else "declined")
         self.flow.next()
+
+
+class CardRemoved(ModalView):  # type: ignore[misc]
+    """The card was taken away mid-journey: go on, or the visit ends by itself shortly."""
+
+    seconds = NumericProperty(0)
+
+    def __init__(self, flow: Any, grace_s: float, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.flow = flow
+        self.seconds = int(grace_s)
+        self._tick = Clock.schedule_interval(self._count, min(1.0, grace_s))
+
+    def _count(self, _dt: float) -> None:
+        self.seconds = max(0, self.seconds - 1)
+        if self.seconds == 0:
+            self.answer(False)
+
+    def answer(self, go_on: bool) -> None:
+        self._tick.cancel()
+        if self.flow.app.notice is self:
+            self.dismiss(animation=False)
+            self.flow.app.notice = None
+            self.flow.card_answer(go_on)
+
+    def on_dismiss(self) -> None:
+        self._tick.cancel()
 
 
 class FaceIntroScreen(StepScreen):

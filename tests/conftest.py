@@ -117,3 +117,21 @@ def ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiDriver]:
     finally:
         driver.stop()
         kiosk.stop()
+
+
+@pytest.fixture
+def home(ui: UiDriver) -> Iterator[UiDriver]:
+    """A visit on the home screen, with a citizen's idle timeouts (the shared app's are
+    seconds, for the idle tests)."""
+    ui.app.leave_maintenance("test")
+    ui.app.end_session("test")
+    ui.frames(3)
+    shell = ui.app.shell
+    quick, shell.timing = shell.timing, SessionSection(idle_timeout_s=60.0, warning_s=10.0)
+    ui.tap_at(ui.window.width / 2, ui.window.height / 2)
+    assert ui.app.manager.current == "home"
+    try:
+        yield ui
+    finally:
+        ui.app.end_session("test")
+        shell.timing = quick

@@ -3,8 +3,6 @@ registry recorded and what came out of the printers, and the unhappy paths."""
 
 from __future__ import annotations
 
-import sqlite3
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,73 +16,18 @@ from kiosk.backend import models as m
 from kiosk.config import SessionSection
 from kiosk.flows.spec import load_flows
 from kiosk.strict import StrictConfigError
+from tests.journey_steps import (
+    elder_offer,
+    on,
+    pages,
+    pdf_text,
+    registry,
+    tap_service,
+    through_identity,
+)
 from tests.ui_driver import UiDriver
 
 pytestmark = pytest.mark.ui
-
-
-@pytest.fixture
-def home(ui: UiDriver) -> Iterator[UiDriver]:
-    """A visit on the home screen, with a citizen's idle timeouts (the shared app's are
-    seconds, for the idle tests)."""
-    ui.app.leave_maintenance("test")
-    ui.app.end_session("test")
-    ui.frames(3)
-    shell = ui.app.shell
-    quick, shell.timing = shell.timing, SessionSection(idle_timeout_s=60.0, warning_s=10.0)
-    ui.tap_at(ui.window.width / 2, ui.window.height / 2)
-    assert ui.app.manager.current == "home"
-    try:
-        yield ui
-    finally:
-        ui.app.end_session("test")
-        shell.timing = quick
-
-
-def registry(ui: UiDriver) -> sqlite3.Connection:
-    sandbox = ui.app.kiosk.backend.sandbox
-    assert sandbox is not None
-    return sqlite3.connect(sandbox.db_path)
-
-
-def tap_service(ui: UiDriver, name: str) -> None:
-    tiles = ui.app.manager.get_screen("home").ids.services.children
-    ui.tap(next(t for t in tiles if t.service_name == name))
-
-
-def on(ui: UiDriver, screen: str, timeout: float = 30) -> Any:
-    assert ui.wait(lambda: ui.app.manager.current == screen, timeout), ui.app.manager.current
-    ui.frames(3)  # the screen is drawn (a finger cannot be faster than that)
-    return ui.app.manager.get_screen(screen)
-
-
-def elder_offer(ui: UiDriver) -> Any:
-    assert ui.wait(lambda: any(type(w).__name__ == "ElderOffer" for w in ui.window.children), 20)
-    ui.frames(3)
-    return next(w for w in ui.window.children if type(w).__name__ == "ElderOffer")
-
-
-def through_identity(ui: UiDriver, senior: bool = False) -> Any:
-    """Card (the demo card's holder was born in 1949: the senior mode is offered), the face
-    check's notice, the face check; returns the consent screen."""
-    offer = elder_offer(ui)
-    ui.tap(offer.ids.yes if senior else offer.ids.no)
-    intro = on(ui, "step_face_intro", 20)
-    ui.tap(intro.ids.start)
-    face = on(ui, "face")
-    assert ui.wait(lambda: ui.app.manager.current == "step_consent", 40), face.prompt_en
-    return on(ui, "step_consent")
-
-
-def pdf_text(path: Path) -> str:
-    return subprocess.run(
-        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
-    ).stdout
-
-
-def pages(path: Path) -> int:
-    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True)
-    return int(next(x for x in info.stdout.splitlines() if x.startswith("Pages:")).split()[1])
 
 
 def test_queue_ticket_prints_the_number_the_registry_issued(home: UiDriver) -> None:

@@ -96,8 +96,13 @@ def acknowledgment(
     layout.rule()
     if case is None:
         layout.pair("本机编号", "Reference", local_reference)
-        layout.text("申请已安全保存，网络恢复后自动提交，业务编号将以短信告知。")
-        layout.text("Your application is saved and will be sent when the network is back.")
+        layout.text(
+            "申请已安全保存在本机，网络恢复后自动提交，无需重新办理；凭本机编号可在窗口查询进度。"
+        )
+        layout.text(
+            "Your application is saved and is sent when the network is back: nothing to do"
+            " again. A counter can follow it by the reference."
+        )
     else:
         layout.pair("业务编号", "Case number", case.case_number)
     layout.pair("业务类型", "Business", f"{zh} {en}")

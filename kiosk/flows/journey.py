@@ -393,14 +393,17 @@ class Journey:
 
     def run_query(self) -> m.QueryResult:
         kind = m.QueryKind(self.step.param("kind_of", "own"))
+        code = self.ctx.form.get("authorization_code", "")
+        # a retry is the same query (one key); another code is another query (a new key)
+        what = f"query-{hashlib.sha256(code.encode()).hexdigest()[:12]}" if code else "query"
         result = self.client.create_query(
             m.CreateQuery(
                 self.ctx.verification_id,
                 kind,
                 self.step.param("purpose_en", kind),
-                authorization_code=self.ctx.form.get("authorization_code", ""),
+                authorization_code=code,
             ),
-            key=self.key("query"),
+            key=self.key(what),
         )
         self.ctx.query = result
         return result

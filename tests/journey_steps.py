@@ -1,0 +1,57 @@
+"""Steps the journey tests share: tap a service, wait for a screen, pass the identity steps,
+read what the registry recorded and what was printed."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from tests.ui_driver import UiDriver
+
+
+def registry(ui: UiDriver) -> sqlite3.Connection:
+    sandbox = ui.app.kiosk.backend.sandbox
+    assert sandbox is not None
+    return sqlite3.connect(sandbox.db_path)
+
+
+def tap_service(ui: UiDriver, name: str) -> None:
+    tiles = ui.app.manager.get_screen("home").ids.services.children
+    ui.tap(next(t for t in tiles if t.service_name == name))
+
+
+def on(ui: UiDriver, screen: str, timeout: float = 30) -> Any:
+    assert ui.wait(lambda: ui.app.manager.current == screen, timeout), ui.app.manager.current
+    ui.frames(3)  # the screen is drawn (a finger cannot be faster than that)
+    return ui.app.manager.get_screen(screen)
+
+
+def elder_offer(ui: UiDriver) -> Any:
+    assert ui.wait(lambda: any(type(w).__name__ == "ElderOffer" for w in ui.window.children), 20)
+    ui.frames(3)
+    return next(w for w in ui.window.children if type(w).__name__ == "ElderOffer")
+
+
+def through_identity(ui: UiDriver, senior: bool = False, then: str = "step_consent") -> Any:
+    """Card (the demo card's holder was born in 1949: the senior mode is offered), the face
+    check's notice, the face check; returns the next screen (``then``)."""
+    offer = elder_offer(ui)
+    ui.tap(offer.ids.yes if senior else offer.ids.no)
+    intro = on(ui, "step_face_intro", 20)
+    ui.tap(intro.ids.start)
+    face = on(ui, "face")
+    assert ui.wait(lambda: ui.app.manager.current == then, 40), face.prompt_en
+    return on(ui, then)
+
+
+def pdf_text(path: Path) -> str:
+    return subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+
+
+def pages(path: Path) -> int:
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True)
+    return int(next(x for x in info.stdout.splitlines() if x.startswith("Pages:")).split()[1])

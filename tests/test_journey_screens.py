@@ -1,0 +1,60 @@
+"""Every journey's scripted walk (the same scripts as ``kiosk demo``) on the shared app, in
+both text sizes: each ends well, and no label on any screen or dialog has text that does not
+fit its box (Chinese and English, nothing cut off)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from drivers.idcard.sam_emulator import DEMO_CARDS
+from kiosk.config import SessionSection
+from screens.demo import JOURNEYS, record_journey
+from tests.journey_steps import registry
+from tests.ui_driver import UiDriver
+
+pytestmark = pytest.mark.ui
+
+DUE_CASE = "YW20261101000001"  # the demo card holder's case awaiting a fee
+
+
+@pytest.fixture
+def at_attract(ui: UiDriver) -> Iterator[UiDriver]:
+    ui.app.leave_maintenance("test")
+    ui.app.end_session("test")
+    shell = ui.app.shell
+    quick, shell.timing = shell.timing, SessionSection(idle_timeout_s=120.0, warning_s=10.0)
+    with registry(ui) as db:  # what earlier tests used up: the fee due, the mortgages
+        db.execute("DELETE FROM orders WHERE target = ?", (DUE_CASE,))
+        db.execute(
+            "UPDATE cases SET paid = 0, status = 'awaiting_payment' WHERE case_number = ?",
+            (DUE_CASE,),
+        )
+        db.execute(
+            "UPDATE mortgages SET status = 'active' WHERE unit_code IN "
+            "(SELECT unit_code FROM holders WHERE id_number = ?)",
+            (DEMO_CARDS[0].number,),
+        )
+    ledger = ui.app.kiosk.print_service.ledger
+    if ledger is not None and ledger.next_serial() is None:
+        ledger.load_batch("T0000001", "T0000099", "test")
+    ui.frames(3)
+    try:
+        yield ui
+    finally:
+        ui.app.end_session("test")
+        shell.timing = quick
+
+
+@pytest.mark.parametrize("large", [False, True], ids=["normal", "large_text"])
+@pytest.mark.parametrize("journey", sorted(JOURNEYS))
+def test_every_journey_ends_well_with_its_text_fitting(
+    at_attract: UiDriver, journey: str, large: bool, tmp_path: Path
+) -> None:
+    summary = record_journey(at_attract, journey, tmp_path, large_text=large)
+    assert summary["ok"], summary.get("error")
+    assert summary["cut_off"] == {}
+    assert summary["screens"][-1] == "attract"
+    assert at_attract.app.shell.large_text is False  # the next visit starts in normal text
