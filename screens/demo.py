@@ -104,9 +104,13 @@ def _pay_by_phone(rec: Recorder) -> None:
 
 
 def _identity(rec: Recorder) -> None:
-    rec.until("step_card")
-    rec.card_taps = rec.driver.taps
     app = rec.driver.app
+    # the card is on the reader already: its screen may come and go between two frames
+    if not rec.driver.wait(
+        lambda: "step_card" in rec._seen or app.flow.journey.ctx.document is not None, 30
+    ):
+        raise RuntimeError(f"expected the card step, still on {app.manager.current}")
+    rec.card_taps = rec.driver.taps
     # the demo card's holder was born in 1949: the senior mode is offered; the demo says no
     rec.driver.wait(lambda: app.notice is not None or app.manager.current != "step_card", 30)
     if app.notice is not None and type(app.notice).__name__ == "ElderOffer":
