@@ -101,6 +101,16 @@ MESSAGES: dict[str, tuple[str, str, bool]] = {
         "There is no such active mortgage on this property: please check at a counter",
         False,
     ),
+    "already_issued": (
+        "该证书已邮寄或已打印，不能重复领取；如有疑问请到人工窗口",
+        "This certificate was mailed or printed already; a counter can help with any question",
+        False,
+    ),
+    "not_ready": (
+        "该业务尚未办结，证书暂不能领取",
+        "The case is not finished yet: the certificate is not ready",
+        False,
+    ),
     "registry": (
         "登记中心暂时无法办理，请到人工窗口",
         "The registry cannot take this now; please go to a counter",
@@ -108,7 +118,14 @@ MESSAGES: dict[str, tuple[str, str, bool]] = {
     ),
 }
 
-REFUSALS = {"not_authorized", "expired", "not_holder", "no_active_mortgage"}
+REFUSALS = {
+    "not_authorized",
+    "expired",
+    "not_holder",
+    "no_active_mortgage",
+    "already_issued",
+    "not_ready",
+}
 
 
 def message_for(error: Exception) -> UserMessage:

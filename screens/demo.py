@@ -178,6 +178,10 @@ def print_certificate(rec: Recorder) -> None:
     rec.driver.frames(5)
     rec.shoot("step_choose-ready")
     rec.driver.tap(screen.ids.cases.children[-1])
+    rec.driver.wait(lambda: screen.items == "delivery", 10)
+    rec.driver.frames(5)
+    rec.shoot("step_choose-delivery")
+    rec.driver.tap(screen.ids.cases.children[-1])  # print it here (EMS and e-certificate below)
     _finish(rec)
 
 

@@ -40,6 +40,7 @@ PROMPTS: dict[StepKind, str] = {
     StepKind.REVIEW: "请核对申请内容，确认无误后签名",
     StepKind.SIGN: "请在屏幕上用手指签名",
     StepKind.SUBMIT: "正在提交，请稍候",
+    StepKind.DELIVER: "正在办理，请稍候",
     StepKind.DONE: "办理完成，请取走您的凭证",
 }
 WORK_TEXT: dict[StepKind, tuple[str, str]] = {
@@ -47,6 +48,7 @@ WORK_TEXT: dict[StepKind, tuple[str, str]] = {
     StepKind.QUERY: ("正在查询，请稍候…", "Looking up the records…"),
     StepKind.PRINT: ("正在打印，请稍候…", "Printing, one moment…"),
     StepKind.SUBMIT: ("正在提交申请…", "Submitting your application…"),
+    StepKind.DELIVER: ("正在向登记中心申请…", "Asking the registry…"),
 }
 # a refusal that typing the code again may mend: "try again" goes back to the form
 BACK_TO_FORM = {"not_authorized", "expired"}
@@ -147,6 +149,7 @@ class FlowController:
                 StepKind.QUERY: self.journey.run_query,
                 StepKind.PRINT: self._print,
                 StepKind.SUBMIT: self.journey.submit,
+                StepKind.DELIVER: self.journey.deliver,
             }[kind]
             screen = self._show("step_work")
             screen.begin(self, *WORK_TEXT[kind])

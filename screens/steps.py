@@ -195,12 +195,22 @@ CHOOSE_TEXTS: dict[str, dict[str, tuple[str, str]]] = {
         "empty": ("您名下的不动产没有有效的抵押登记", "No active mortgage on your property"),
         "pick": ("请选择要注销的抵押", "Choose the mortgage to cancel"),
     },
+    "delivery": {
+        "empty": ("请选择领取方式", "How would you like to get it?"),
+        "pick": ("请选择领取方式", "How would you like to get it?"),
+    },
 }
+DELIVERY_CHOICES = (
+    ("print", "在本机打印纸质证书", "Print it here on certificate paper"),
+    ("ems", "邮寄到家（EMS）", "Mail it to me (EMS)"),
+    ("electronic", "电子证照（扫码领取）", "Electronic certificate (scan a QR)"),
+)
 LOADING = {
     "cases": ("正在查找您的业务…", "Looking for your cases…"),
     "ready": ("正在查找您的业务…", "Looking for your cases…"),
     "properties": ("正在查询您名下的不动产…", "Looking up your property…"),
     "mortgages": ("正在查询您名下的抵押登记…", "Looking up your mortgages…"),
+    "delivery": ("请选择领取方式", "How would you like to get it?"),
 }
 
 
@@ -236,6 +246,9 @@ class ChooseScreen(StepScreen):
         self._texts()
         self.ids.cases.clear_widgets()
         journey = flow.journey
+        if self.items == "delivery":
+            self._show_delivery()
+            return
         if self.items in ("properties", "mortgages"):
             flow.run(journey.list_properties, self._show_properties)
             return
@@ -256,6 +269,30 @@ class ChooseScreen(StepScreen):
         button.case_number = key
         button.bind(on_release=lambda _b: choose())
         self.ids.cases.add_widget(button)
+
+    def _show_delivery(self) -> None:
+        from drivers.base import Role
+        from kiosk.services import ROLE_NAMES
+
+        self.loading, self.empty = False, False
+        printer = self.flow.app.kiosk.device_manager.statuses().get(Role.CERTIFICATE)
+        english = self.flow.app.theme.language == "en"
+        for choice, zh, en in DELIVERY_CHOICES:
+            self._add(
+                en if english else zh,
+                zh if english else en,
+                lambda choice=choice: self.choose_delivery(choice),
+                choice,
+            )
+            if choice == "print" and (printer is None or not printer.usable):
+                button = self.ids.cases.children[0]  # the one just added, shown disabled
+                button.available, button.disabled = False, True
+                name_zh, name_en = ROLE_NAMES[Role.CERTIFICATE]
+                button.note = f"{name_zh}暂不可用 {name_en} unavailable"
+
+    def choose_delivery(self, choice: str) -> None:
+        self.flow.journey.choose_delivery(choice)
+        self.flow.next()
 
     def _show_cases(self, cases: list[m.Case]) -> None:
         from kiosk.documents.receipts import BUSINESS_NAMES
@@ -408,6 +445,16 @@ class DoneScreen(StepScreen):
             taken.append(f"本机编号 Reference: {ctx.queued}")
             taken.append("网络恢复后自动提交，无需重新办理")
             taken.append("It is sent when the network is back: nothing to do again")
+        delivery = ctx.delivery
+        if delivery is not None and delivery.method is m.DeliveryMethod.EMS:
+            taken.append(f"邮件号 EMS item: {delivery.reference}")
+            self.next_zh = "证书将通过 EMS 寄出，请留意快递员来电；可凭邮件号查询"
+            self.next_en = "Your certificate goes by EMS: expect the courier's call"
+        elif delivery is not None:
+            taken.append("扫码领取电子证照 Scan for your electronic certificate")
+            self.next_zh = "电子证照与纸质证书具有同等效力；二维码 30 天内有效"
+            self.next_en = "It has the same force as the paper one; the QR works for 30 days"
+            url = delivery.url
         self.outputs = "\n".join(taken)
         self.has_qr = bool(url)
         self.ids.qr.texture = None

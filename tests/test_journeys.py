@@ -387,8 +387,14 @@ def test_print_my_certificate_on_the_next_numbered_sheet(home: UiDriver) -> None
     ui.frames(3)
     assert choose.texts_zh == "请选择要打印的证书证明"
     buttons = {b.case_number: b for b in choose.ids.cases.children}
-    assert set(buttons) == {"YW20261101000002"}  # registered; the unpaid one is not ready
+    assert "YW20261101000002" in buttons  # registered
+    assert "YW20261101000001" not in buttons  # awaiting payment: not ready
     ui.tap(buttons["YW20261101000002"])
+    assert ui.wait(lambda: choose.items == "delivery", 10)
+    ui.frames(3)
+    ways = {b.case_number: b for b in choose.ids.cases.children}
+    assert set(ways) == {"print", "ems", "electronic"}
+    ui.tap(ways["print"])
     done = on(ui, "step_done", 90)
     assert f"证书纸编号 Sheet number: {sheet}" in done.outputs
     assert ledger.states()[sheet] == "printed" and ledger.next_serial() != sheet

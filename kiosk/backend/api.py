@@ -168,6 +168,14 @@ ROUTES: tuple[Route, ...] = (
         m.CertificateData,
     ),
     Route(
+        "request_delivery",
+        "POST",
+        "/v1/cases/{case_number}/delivery",
+        "Mail the certificate (EMS) or issue the electronic one instead of printing it here",
+        m.DeliveryRequest,
+        m.Delivery,
+    ),
+    Route(
         "report_paper",
         "POST",
         "/v1/paper/reports",

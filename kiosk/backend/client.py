@@ -133,6 +133,13 @@ class RegistryClient:
             "certificate_data", path={"case_number": case_number}
         )
 
+    def request_delivery(
+        self, case_number: str, body: m.DeliveryRequest, key: str | None = None
+    ) -> m.Delivery:
+        return self.call(  # type: ignore[no-any-return]
+            "request_delivery", body, path={"case_number": case_number}, key=key
+        )
+
     def report_paper(self, body: m.PaperReport, key: str | None = None) -> m.PaperAck:
         return self.call("report_paper", body, key=key)  # type: ignore[no-any-return]
 

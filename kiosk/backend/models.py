@@ -101,6 +101,11 @@ class OrderStatus(StrEnum):
     REFUNDED = "REFUNDED"
 
 
+class DeliveryMethod(StrEnum):
+    EMS = "ems"  # mailed by EMS to an address (邮寄)
+    ELECTRONIC = "electronic"  # the electronic certificate, fetched by QR (电子证照)
+
+
 class PaperOutcome(StrEnum):
     PRINTED = "printed"
     SPOILED = "spoiled"
@@ -371,6 +376,24 @@ class CertificateData:
     area_m2: float
     issued_on: str
     fields: list[FieldValue] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DeliveryRequest:
+    verification_id: str
+    method: DeliveryMethod
+    recipient: str = ""  # EMS: who receives it
+    phone: str = ""
+    address: str = ""
+
+
+@dataclass(frozen=True)
+class Delivery:
+    case_number: str
+    method: DeliveryMethod
+    reference: str  # the EMS mail number, or the electronic certificate's id
+    url: str = ""  # the electronic certificate's address (shown as a QR)
+    expires_at: str = ""
 
 
 @dataclass(frozen=True)

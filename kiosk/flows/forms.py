@@ -101,6 +101,28 @@ PROPERTY = Field(
 PHONE = Field("phone", "联系电话", "Mobile phone", Keyboard.DIGITS, max_len=11, check=_mobile)
 
 FORMS: dict[str, tuple[Field, ...]] = {
+    # where EMS takes the certificate: the card's name and address filled in, to change
+    "mailing": (
+        Field(
+            "recipient",
+            "收件人",
+            "Recipient",
+            Keyboard.PINYIN,
+            max_len=20,
+            known=_card_name,
+            check=_name,
+        ),
+        Field("phone", "联系电话", "Mobile phone", Keyboard.DIGITS, max_len=11, check=_mobile),
+        Field(
+            "address",
+            "邮寄地址",
+            "Mailing address",
+            Keyboard.PINYIN,
+            max_len=60,
+            known=_card_address,
+            check=_address,
+        ),
+    ),
     # an authorized query: the code the holder gave (their authorization names the unit)
     "authorization": (
         HOLDER,

@@ -87,6 +87,8 @@ class JourneyContext:
     signature: bytearray = field(default_factory=bytearray)  # JPEG, zeroed at the end
     submitted: m.Case | None = None  # the registry's case for the application
     queued: str = ""  # the kiosk's reference while the application waits in the outbox
+    delivery_choice: str = ""  # "print" here, "ems" or "electronic"
+    delivery: m.Delivery | None = None  # the registry's answer to a mailing or e-certificate
     outputs: list[str] = field(default_factory=list)  # what the person takes away
 
 
@@ -124,6 +126,14 @@ class Journey:
         if step.kind is StepKind.PAY:
             query = self.ctx.query
             return query is None or query.fee_fen == 0 or query.paid
+        choice = self.ctx.delivery_choice
+        if choice:  # the certificate goes one way only: the other ways' steps are skipped
+            if step.kind is StepKind.PRINT and step.param("document") == "certificate":
+                return choice != "print"
+            if step.kind is StepKind.FORM and step.param("form") == "mailing":
+                return choice != m.DeliveryMethod.EMS.value
+            if step.kind is StepKind.DELIVER:
+                return bool(choice != step.param("method"))
         if step.kind is StepKind.PRINT and step.param("document") == "payment_receipt":
             if self.ctx.order is None:
                 return True  # nothing was paid here: no receipt
@@ -250,6 +260,32 @@ class Journey:
             unit=record.unit_code,
             mortgage=mortgage.mortgage_id if mortgage else "",
         )
+
+    def choose_delivery(self, choice: str) -> None:
+        """How the chosen case's certificate leaves: printed here, mailed, or electronic."""
+        self.ctx.delivery_choice = choice
+        self.audit("journey.choose", "delivery", delivery=choice)
+
+    def deliver(self) -> m.Delivery:
+        """Ask the registry to mail the certificate (EMS) or to issue the electronic one."""
+        case = self.ctx.case
+        assert case is not None
+        method = m.DeliveryMethod(self.step.param("method"))
+        form = self.ctx.form
+        body = m.DeliveryRequest(
+            self.ctx.verification_id,
+            method,
+            form.get("recipient", ""),
+            form.get("phone", ""),
+            form.get("address", ""),
+        )
+        delivery = self.client.request_delivery(
+            case.case_number, body, key=self.key(f"delivery-{method.value}")
+        )
+        self.ctx.delivery = delivery
+        self.audit("journey.delivery", method.value, case=case.case_number)
+        self.ctx.outputs.append(f"{method.value} {delivery.reference}")
+        return delivery
 
     # -- forms, documents, signature, submission ------------------------------------------
 
@@ -469,6 +505,7 @@ class Journey:
             StepKind.FORM: ("已填写申请信息", "form filled"),
             StepKind.SCAN: ("已扫描材料", "documents scanned"),
             StepKind.SIGN: ("已签名", "signed"),
+            StepKind.CHOOSE: ("已选择业务", "case chosen"),
         }
         done = [names[s.kind] for s in self.flow.steps[: self.index] if s.kind in names]
         if StepKind.FACE_CHECK in [s.kind for s in self.flow.steps[: self.index]] and not (

@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from drivers.base import Role
-from kiosk.backend.models import ApplicationType
+from kiosk.backend.models import ApplicationType, DeliveryMethod
 from kiosk.flows.forms import FORMS
 from kiosk.strict import StrictConfigError
 
 APPLICATIONS = {t.value for t in ApplicationType}
+DELIVERIES = {d.value for d in DeliveryMethod}
 
 FLOWS_FILE = Path(__file__).with_name("flows.toml")
 
@@ -32,6 +33,7 @@ class StepKind(StrEnum):
     REVIEW = "review"  # everything that will be submitted, with the legal statement
     SIGN = "sign"  # one finger signature for the sitting
     SUBMIT = "submit"  # the application, through the outbox
+    DELIVER = "deliver"  # the certificate mailed (EMS) or issued electronically
     QUERY = "query"  # the registry answers the query
     PAY = "pay"  # a fee, by QR
     PRINT = "print"  # a document on a printer
@@ -51,6 +53,7 @@ PARAMS: dict[StepKind, dict[str, type]] = {
     StepKind.REVIEW: {},
     StepKind.SIGN: {},
     StepKind.SUBMIT: {"application": str},  # an ApplicationType
+    StepKind.DELIVER: {"method": str},  # a DeliveryMethod
     StepKind.QUERY: {"kind_of": str},  # own | ownership
     StepKind.PAY: {"for": str},  # query | case
     StepKind.PRINT: {"document": str},  # a key of PRINTERS
@@ -69,7 +72,8 @@ PRINTERS = {
     "payment_receipt": Role.RECEIPT,
     "acknowledgment": Role.RECEIPT,
 }
-CHOICES = {"cases", "ready", "properties", "mortgages"}
+# "delivery": print here, mail (EMS) or the electronic certificate
+CHOICES = {"cases", "ready", "properties", "mortgages", "delivery"}
 # printed when the printer can; the registry keeps the electronic original anyway
 OPTIONAL_PRINTS = {"payment_receipt"}
 # steps that work with the registry unreachable (a submission waits in the outbox)
@@ -105,11 +109,17 @@ class FlowSpec:
     @property
     def needs(self) -> frozenset[Role]:
         roles: set[Role] = set()
+        # with a choice of delivery, the certificate printer is one way among three
+        optional = OPTIONAL_PRINTS | ({"certificate"} if self.offers_delivery else set())
         for step in self.steps:
             roles |= NEEDS.get(step.kind, frozenset())
-            if step.kind is StepKind.PRINT and step.param("document") not in OPTIONAL_PRINTS:
+            if step.kind is StepKind.PRINT and step.param("document") not in optional:
                 roles.add(PRINTERS[step.param("document")])
         return frozenset(roles)
+
+    @property
+    def offers_delivery(self) -> bool:
+        return any(s.kind is StepKind.CHOOSE and s.param("items") == "delivery" for s in self.steps)
 
     @property
     def needs_backend(self) -> bool:
@@ -145,6 +155,8 @@ def load_flows(path: Path = FLOWS_FILE) -> dict[str, FlowSpec]:
                 raise StrictConfigError(source, f"{at}.items", f"one of {sorted(CHOICES)}")
             if kind is StepKind.FORM and params.get("form") not in FORMS:
                 raise StrictConfigError(source, f"{at}.form", f"one of {sorted(FORMS)}")
+            if kind is StepKind.DELIVER and params.get("method") not in DELIVERIES:
+                raise StrictConfigError(source, f"{at}.method", f"one of {sorted(DELIVERIES)}")
             if kind is StepKind.SUBMIT and params.get("application") not in APPLICATIONS:
                 raise StrictConfigError(source, f"{at}.application", "unknown application type")
             steps.append(StepSpec(kind, params))

@@ -81,6 +81,10 @@ CREATE TABLE IF NOT EXISTS paper (
     paper_serial TEXT PRIMARY KEY, case_number TEXT NOT NULL REFERENCES cases,
     outcome TEXT NOT NULL, at TEXT NOT NULL, kiosk_id TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS deliveries (
+    case_number TEXT NOT NULL REFERENCES cases, method TEXT NOT NULL, reference TEXT NOT NULL,
+    body TEXT NOT NULL, at TEXT NOT NULL, kiosk_id TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS tickets (
     ticket_number TEXT PRIMARY KEY, service TEXT NOT NULL, issued TEXT NOT NULL
 );

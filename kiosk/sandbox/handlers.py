@@ -640,6 +640,8 @@ def certificate_data(ctx: Ctx, _body: None) -> m.CertificateData:
         raise ApiError(404, "not_found", "no such case")
     if row["status"] != "registered":
         raise ApiError(409, "not_ready", "the case is not registered yet")
+    if ctx.one("SELECT 1 FROM deliveries WHERE case_number = ? AND method = 'ems'", row[0]):
+        raise ApiError(409, "already_issued", "the paper certificate is being mailed")
     prop = ctx.one("SELECT * FROM properties WHERE unit_code = ?", row["unit_code"])
     assert prop is not None
     holders = [
@@ -666,6 +668,49 @@ def certificate_data(ctx: Ctx, _body: None) -> m.CertificateData:
         prop["area_m2"],
         row["created"][:10],
     )
+
+
+def request_delivery(ctx: Ctx, body: m.DeliveryRequest) -> m.Delivery:
+    """EMS mailing or the electronic certificate, for a registered case of the person."""
+    person = _verified(ctx, body.verification_id)
+    case_number = ctx.params["case_number"]
+    row = ctx.one("SELECT * FROM cases WHERE case_number = ?", case_number)
+    if row is None:
+        raise ApiError(404, "not_found", "no such case")
+    if row["applicant"] != person:
+        raise ApiError(409, "not_holder", "the case is not the person's")
+    if row["status"] != "registered":
+        raise ApiError(409, "not_ready", "the case is not registered yet")
+    if body.method is m.DeliveryMethod.EMS:
+        for name in ("recipient", "phone", "address"):
+            if not str(getattr(body, name)).strip():
+                raise ApiError(400, "invalid", f"{name} is required for mailing", name)
+        printed = ctx.one(
+            "SELECT 1 FROM paper WHERE case_number = ? AND outcome = 'printed'", case_number
+        )
+        mailed = ctx.one(
+            "SELECT 1 FROM deliveries WHERE case_number = ? AND method = 'ems'", case_number
+        )
+        if printed or mailed:
+            raise ApiError(409, "already_issued", "the paper certificate was issued already")
+        reference = f"EA{secrets.randbelow(10**9):09d}CN"  # an S10 item number
+        url, expires = "", ""
+    else:
+        reference = new_id("EC")
+        url = f"https://sandbox.invalid/e-certificate/{reference}?t={secrets.token_hex(8)}"
+        expires = ctx.iso(ctx.now + 30 * 86400)
+    ctx.conn.execute(
+        "INSERT INTO deliveries VALUES (?, ?, ?, ?, ?, ?)",
+        (
+            case_number,
+            body.method.value,
+            reference,
+            json.dumps(m.dump(body), ensure_ascii=False),
+            ctx.iso(),
+            ctx.kiosk_id,
+        ),
+    )
+    return m.Delivery(case_number, body.method, reference, url, expires)
 
 
 def report_paper(ctx: Ctx, body: m.PaperReport) -> m.PaperAck:
@@ -827,6 +872,7 @@ HANDLERS: dict[str, Callable[[Ctx, Any], Any]] = {
     "order_receipt": order_receipt,
     "refund_order": refund_order,
     "certificate_data": certificate_data,
+    "request_delivery": request_delivery,
     "report_paper": report_paper,
     "list_paper": list_paper,
     "upload_audit": upload_audit,
