@@ -50,6 +50,10 @@ WORK_TEXT: dict[StepKind, tuple[str, str]] = {
     StepKind.SUBMIT: ("正在提交申请…", "Submitting your application…"),
     StepKind.DELIVER: ("正在向登记中心申请…", "Asking the registry…"),
 }
+REPRINT = (
+    "费用已缴：也可在 24 小时内到任一自助终端凭身份证免费重新打印",
+    "Paid: you can also print it free at any kiosk with your ID card within 24 hours",
+)
 # a refusal that typing the code again may mend: "try again" goes back to the form
 BACK_TO_FORM = {"not_authorized", "expired"}
 
@@ -163,7 +167,20 @@ class FlowController:
     def _print(self) -> Any:
         outcome = self.journey.print_step()
         if not outcome.ok:
-            raise StepFailed(outcome.message or message_for(RuntimeError("print failed")))
+            message = outcome.message or message_for(RuntimeError("print failed"))
+            query = self.journey.ctx.query
+            if (
+                self.journey.step.param("document") == "query_certificate"
+                and query
+                and (query.fee_fen > 0)
+            ):  # paid: the person need not stay here, nor pay again
+                message = UserMessage(
+                    message.code,
+                    f"{message.zh}。{REPRINT[0]}",
+                    f"{message.en}. {REPRINT[1]}",
+                    message.retry,
+                )
+            raise StepFailed(message)
         return outcome
 
     def start_face_check(self) -> None:

@@ -370,6 +370,45 @@ def test_a_printer_out_of_paper_after_payment_reprints_without_a_second_charge(
     ui.tap(done.ids.finish)
 
 
+def test_a_paid_query_whose_print_failed_prints_free_at_any_kiosk(
+    home: UiDriver, query_fee: int
+) -> None:
+    ui = home
+    queue = ui.app.kiosk.harness.emulators[Role.CERTIFICATE]
+    to_payment(ui)
+    journey = ui.app.flow.journey
+    query = journey.ctx.query
+    queue.set_fault("media-jam-error")
+    try:
+        ui.app.kiosk.backend.client.sandbox_pay(journey.ctx.order.order_id)
+        work = on(ui, "step_work", 60)
+        assert ui.wait(lambda: work.failed, 90), work.lead_en
+        assert "任一自助终端" in work.lead_zh and "any kiosk" in work.lead_en
+    finally:
+        queue.clear_fault()
+    ui.tap(work.ids.finish)  # the person leaves: off to another kiosk
+    before = set(queue.out.glob("*.pdf"))
+    ui.tap_at(ui.window.width / 2, ui.window.height / 2)
+    tap_service(ui, "query_certificate")
+    ui.tap(through_identity(ui).ids.agree)
+    done = on(ui, "step_done", 90)
+    again = ui.app.flow.journey
+    assert again.ctx.query.query_id == query.query_id and again.ctx.order is None  # no new fee
+    assert [s for _, s in orders_for(ui, query.query_id)] == ["SUCCESS"]
+    assert ui.wait(lambda: len(set(queue.out.glob("*.pdf")) - before) == 1, 30)
+
+    def printed() -> bool:
+        with registry(ui) as db:
+            return bool(
+                db.execute(
+                    "SELECT 1 FROM query_prints WHERE query_id = ?", (query.query_id,)
+                ).fetchone()
+            )
+
+    assert ui.wait(printed, 30)  # reported (through the outbox): the next query is charged
+    ui.tap(done.ids.finish)
+
+
 def test_print_my_certificate_on_the_next_numbered_sheet(home: UiDriver) -> None:
     ui = home
     kiosk = ui.app.kiosk

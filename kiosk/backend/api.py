@@ -96,6 +96,15 @@ ROUTES: tuple[Route, ...] = (
         response_body="pdf",
     ),
     Route(
+        "report_query_printed",
+        "POST",
+        "/v1/queries/{query_id}/printed",
+        "The query certificate came out of a kiosk's printer (until then, a paid query is "
+        "printed again at any kiosk without a second fee)",
+        m.QueryPrinted,
+        m.QueryPrintAck,
+    ),
+    Route(
         "verify_certificate",
         "POST",
         "/v1/certificates/verify",

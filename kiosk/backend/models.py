@@ -238,6 +238,17 @@ class QueryResult:
 
 
 @dataclass(frozen=True)
+class QueryPrinted:
+    printed_at: str  # the kiosk's time of the print
+
+
+@dataclass(frozen=True)
+class QueryPrintAck:
+    query_id: str
+    printed_at: str
+
+
+@dataclass(frozen=True)
 class VerifyCertificate:
     code: str
 

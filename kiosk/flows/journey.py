@@ -535,6 +535,17 @@ class Journey:
         self.ctx.outputs.append(f"hand-off slip {reference}")
         return reference
 
+    def _report_printed(self, query_id: str) -> None:
+        link = self.kiosk.backend
+        if link is not None and link.outbox is not None:
+            link.outbox.put(
+                "report_query_printed",
+                m.QueryPrinted(_now()),
+                group=f"query-{query_id}",
+                key=self.key(f"printed-{query_id}"),
+                path={"query_id": query_id},
+            )
+
     def _print_acknowledgment(self, columns: int) -> tuple[PrintOutcome, str]:
         ctx = self.ctx
         application = self._application_type()
@@ -599,6 +610,8 @@ class Journey:
                 f"query-{query.query_id}", pdf, f"query {query.query_id}", kind="query_certificate"
             )
             label = "query certificate"
+            if outcome.ok:  # from now on, a new query is charged again (outbox: sent once)
+                self._report_printed(query.query_id)
         if outcome.ok:
             self.ctx.outputs.append(label)
         return outcome

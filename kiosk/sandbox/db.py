@@ -97,6 +97,9 @@ CREATE TABLE IF NOT EXISTS idempotency (
     status INTEGER NOT NULL, content_type TEXT NOT NULL, body BLOB NOT NULL,
     PRIMARY KEY (kiosk_id, key)
 );
+CREATE TABLE IF NOT EXISTS query_prints (
+    query_id TEXT PRIMARY KEY REFERENCES queries, printed_at TEXT NOT NULL, kiosk_id TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS audit_records (
     kiosk_id TEXT NOT NULL, seq INTEGER NOT NULL, at TEXT NOT NULL, actor TEXT NOT NULL,
     action TEXT NOT NULL, outcome TEXT NOT NULL, fields TEXT NOT NULL, prev TEXT NOT NULL,

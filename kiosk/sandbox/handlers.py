@@ -290,6 +290,28 @@ def create_query(ctx: Ctx, body: m.CreateQuery) -> m.QueryResult:
     if not body.purpose.strip() or len(body.purpose) > 200:
         raise ApiError(400, "invalid", "say why (1-200 characters)", "purpose")
     person = _verified(ctx, body.verification_id)
+    if body.kind is not m.QueryKind.UNIT:
+        # paid within a day and never printed (the printer failed): the same query again, to
+        # print at any kiosk without a second fee
+        paid = ctx.one(
+            "SELECT * FROM queries WHERE id_number = ? AND kind = ? AND paid = 1 AND fee_fen > 0 "
+            "AND created >= ? AND query_id NOT IN (SELECT query_id FROM query_prints) "
+            "ORDER BY created DESC",
+            person,
+            body.kind.value,
+            ctx.iso(ctx.now - 86400),
+        )
+        if paid is not None:
+            result = json.loads(paid["result"])
+            return m.QueryResult(
+                paid["query_id"],
+                body.kind,
+                bool(result["owns_property"]),
+                len(result["properties"]),
+                paid["fee_fen"],
+                True,
+                paid["code"],
+            )
     records = _records(ctx, person, body.kind, body.unit_code, body.authorization_code)
     fee = setting(ctx, f"query_fee_{body.kind.value}", QUERY_FEES[body.kind])
     query_id = new_id("Q")
@@ -327,6 +349,19 @@ def query_certificate(ctx: Ctx, _body: None) -> bytes:
     person = ctx.one("SELECT name FROM people WHERE id_number = ?", row["id_number"])
     assert person is not None
     return query_certificate_pdf(records, mask_name(person["name"]), row["code"], row["created"])
+
+
+def report_query_printed(ctx: Ctx, body: m.QueryPrinted) -> m.QueryPrintAck:
+    query_id = ctx.params["query_id"]
+    if ctx.one("SELECT 1 FROM queries WHERE query_id = ?", query_id) is None:
+        raise ApiError(404, "not_found", "no such query")
+    ctx.conn.execute(
+        "INSERT OR IGNORE INTO query_prints VALUES (?, ?, ?)",
+        (query_id, body.printed_at, ctx.kiosk_id),
+    )
+    row = ctx.one("SELECT printed_at FROM query_prints WHERE query_id = ?", query_id)
+    assert row is not None
+    return m.QueryPrintAck(query_id, row["printed_at"])
 
 
 def verify_certificate(ctx: Ctx, body: m.VerifyCertificate) -> m.CertificateCheck:
@@ -872,6 +907,7 @@ HANDLERS: dict[str, Callable[[Ctx, Any], Any]] = {
     "order_receipt": order_receipt,
     "refund_order": refund_order,
     "certificate_data": certificate_data,
+    "report_query_printed": report_query_printed,
     "request_delivery": request_delivery,
     "report_paper": report_paper,
     "list_paper": list_paper,
