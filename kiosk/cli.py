@@ -46,6 +46,7 @@ JOURNEYS = (
     "address-change",
     "name-change",
     "print-certificate",
+    "check-in",
 )
 
 

@@ -116,6 +116,7 @@ DEFAULT_SERVICES = (
     "name_change",
     "print_certificate",
     "queue_ticket",
+    "appointment_check_in",
 )
 
 

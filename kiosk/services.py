@@ -72,6 +72,7 @@ SERVICES: dict[str, Service] = {
             _CERT,
             alt=_E_CERT,
         ),
+        _s("appointment_check_in", "预约签到", "Appointment check-in", _ID, _CAM, _RCPT),
         _s(
             "queue_ticket",
             "取号",

@@ -302,6 +302,19 @@ def name_change(rec: Recorder) -> None:
     _application(rec, "name_change", fill)
 
 
+def check_in(rec: Recorder) -> None:
+    _start(rec)
+    rec.tap_service("appointment_check_in")
+    _identity(rec)
+    rec.until("step_choose", 30)
+    screen = rec.driver.app.manager.get_screen("step_choose")
+    rec.driver.wait(lambda: not screen.loading, 20)
+    rec.driver.frames(5)
+    rec.shoot("step_choose-appointments")
+    rec.driver.tap(screen.ids.cases.children[-1])  # the first listed
+    _finish(rec)
+
+
 JOURNEYS: dict[str, Callable[[Recorder], None]] = {
     "queue-ticket": queue_ticket,
     "query-certificate": query_certificate,
@@ -312,6 +325,7 @@ JOURNEYS: dict[str, Callable[[Recorder], None]] = {
     "address-change": address_change,
     "name-change": name_change,
     "print-certificate": print_certificate,
+    "check-in": check_in,
 }
 
 

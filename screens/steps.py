@@ -195,6 +195,10 @@ CHOOSE_TEXTS: dict[str, dict[str, tuple[str, str]]] = {
         "empty": ("您名下的不动产没有有效的抵押登记", "No active mortgage on your property"),
         "pick": ("请选择要注销的抵押", "Choose the mortgage to cancel"),
     },
+    "appointments": {
+        "empty": ("未找到您的预约，可返回首页取号", "No appointment found: you can take a ticket"),
+        "pick": ("请选择要签到的预约", "Choose the appointment to check in for"),
+    },
     "delivery": {
         "empty": ("请选择领取方式", "How would you like to get it?"),
         "pick": ("请选择领取方式", "How would you like to get it?"),
@@ -211,6 +215,7 @@ LOADING = {
     "properties": ("正在查询您名下的不动产…", "Looking up your property…"),
     "mortgages": ("正在查询您名下的抵押登记…", "Looking up your mortgages…"),
     "delivery": ("请选择领取方式", "How would you like to get it?"),
+    "appointments": ("正在查找您的预约…", "Looking for your appointments…"),
 }
 
 
@@ -248,6 +253,9 @@ class ChooseScreen(StepScreen):
         journey = flow.journey
         if self.items == "delivery":
             self._show_delivery()
+            return
+        if self.items == "appointments":
+            flow.run(journey.list_appointments, self._show_appointments)
             return
         if self.items in ("properties", "mortgages"):
             flow.run(journey.list_properties, self._show_properties)
@@ -289,6 +297,26 @@ class ChooseScreen(StepScreen):
                 button.available, button.disabled = False, True
                 name_zh, name_en = ROLE_NAMES[Role.CERTIFICATE]
                 button.note = f"{name_zh}暂不可用 {name_en} unavailable"
+
+    def _show_appointments(self, found: list[m.Appointment]) -> None:
+        from kiosk.documents.receipts import SERVICE_NAMES
+
+        self.loading, self.empty = False, not found
+        self.ids.cases.clear_widgets()
+        english = self.flow.app.theme.language == "en"
+        for appointment in found:
+            zh, en = SERVICE_NAMES.get(appointment.service, ("综合业务", "General"))
+            when = appointment.slot.replace("T", " ")
+            self._add(
+                f"{when}  {en if english else zh}",
+                f"预约号 Appointment {appointment.code}",
+                lambda a=appointment: self.choose_appointment(a),
+                appointment.code,
+            )
+
+    def choose_appointment(self, appointment: m.Appointment) -> None:
+        self.flow.journey.choose_appointment(appointment)
+        self.flow.next()
 
     def choose_delivery(self, choice: str) -> None:
         self.flow.journey.choose_delivery(choice)

@@ -18,6 +18,7 @@ from tests.ui_driver import UiDriver
 pytestmark = pytest.mark.ui
 
 DUE_CASE = "YW20261101000001"  # the demo card holder's case awaiting a fee
+APPOINTMENT = "YY20261122001"  # the demo card holder's appointment
 
 
 @pytest.fixture
@@ -37,6 +38,7 @@ def at_attract(ui: UiDriver) -> Iterator[UiDriver]:
             "(SELECT unit_code FROM holders WHERE id_number = ?)",
             (DEMO_CARDS[0].number,),
         )
+        db.execute("UPDATE appointments SET checked_in = 0 WHERE code = ?", (APPOINTMENT,))
     ledger = ui.app.kiosk.print_service.ledger
     if ledger is not None and ledger.next_serial() is None:
         ledger.load_batch("T0000001", "T0000099", "test")

@@ -370,6 +370,34 @@ def test_a_printer_out_of_paper_after_payment_reprints_without_a_second_charge(
     ui.tap(done.ids.finish)
 
 
+def test_checking_in_for_an_appointment_prints_its_ticket(home: UiDriver) -> None:
+    ui = home
+    printer = ui.app.kiosk.harness.emulators[Role.RECEIPT]
+    printer.clear()
+    with registry(ui) as db:
+        db.execute("UPDATE appointments SET checked_in = 0 WHERE code = 'YY20261122001'")
+    tap_service(ui, "appointment_check_in")
+    choose = through_identity(ui, then="step_choose")
+    assert ui.wait(lambda: not choose.loading, 20)
+    ui.frames(3)
+    buttons = {b.case_number: b for b in choose.ids.cases.children}
+    assert set(buttons) == {"YY20261122001"}  # the demo holder's, not the others'
+    ui.tap(buttons["YY20261122001"])
+    done = on(ui, "step_done", 30)
+    ticket = ui.app.flow.journey.ctx.ticket
+    assert ticket is not None and ticket.ticket_number.startswith("C")  # 抵押注销's queue
+    assert ticket.ticket_number in done.outputs
+    with registry(ui) as db:
+        (checked_in,) = db.execute(
+            "SELECT checked_in FROM appointments WHERE code = 'YY20261122001'"
+        ).fetchone()
+    assert checked_in == 1
+    (receipt,) = [r for r in printer.receipts() if r.lines]
+    assert ticket.ticket_number in receipt.text and "抵押注销" in receipt.text
+    assert ui.app.kiosk.audit_log.records("appointment.check_in")[-1].outcome == "done"
+    ui.tap(done.ids.finish)
+
+
 def test_a_paid_query_whose_print_failed_prints_free_at_any_kiosk(
     home: UiDriver, query_fee: int
 ) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from drivers.base import Role
+from kiosk.config import DEFAULT_SERVICES
 from tests.ui_driver import UiDriver, best_match, is_blank, render_text
 
 pytestmark = pytest.mark.ui
@@ -48,7 +49,7 @@ def test_home_language_large_text_and_idle_back_to_attract(
     assert session is not None
 
     tiles = list(ui.app.manager.get_screen("home").ids.services.children)
-    assert len(tiles) == 9 and all(not t.disabled for t in tiles)
+    assert len(tiles) == len(DEFAULT_SERVICES) == 10 and all(not t.disabled for t in tiles)
     assert any("取号" in t.text for t in tiles)
     shot = ui.screenshot(tmp_path / "home_zh.png")
     assert (

@@ -87,6 +87,8 @@ class JourneyContext:
     signature: bytearray = field(default_factory=bytearray)  # JPEG, zeroed at the end
     submitted: m.Case | None = None  # the registry's case for the application
     queued: str = ""  # the kiosk's reference while the application waits in the outbox
+    appointments: list[m.Appointment] = field(default_factory=list)  # to check in for
+    appointment: m.Appointment | None = None
     delivery_choice: str = ""  # "print" here, "ems" or "electronic"
     delivery: m.Delivery | None = None  # the registry's answer to a mailing or e-certificate
     outputs: list[str] = field(default_factory=list)  # what the person takes away
@@ -565,7 +567,23 @@ class Journey:
         )
         return outcome, f"acknowledgment {reference}"
 
+    def list_appointments(self) -> list[m.Appointment]:
+        """The person's appointments not checked in yet (the registry judges the time)."""
+        found = self.client.list_appointments(self.ctx.verification_id).appointments
+        self.ctx.appointments = [a for a in found if not a.checked_in]
+        return self.ctx.appointments
+
+    def choose_appointment(self, appointment: m.Appointment) -> None:
+        self.ctx.appointment = appointment
+        self.audit("journey.choose", "appointment", appointment=appointment.code)
+
     def take_ticket(self) -> m.Ticket:
+        if self.step.param("service") == "appointment":
+            assert self.ctx.appointment is not None  # checked in: its number comes first
+            ticket = self.client.check_in(self.ctx.appointment.code)
+            self.ctx.ticket = ticket
+            self.audit("appointment.check_in", "done", appointment=self.ctx.appointment.code)
+            return ticket
         ticket = self.client.create_ticket(
             self.step.param("service", "counter"), key=self.key("ticket")
         )

@@ -73,7 +73,7 @@ PRINTERS = {
     "acknowledgment": Role.RECEIPT,
 }
 # "delivery": print here, mail (EMS) or the electronic certificate
-CHOICES = {"cases", "ready", "properties", "mortgages", "delivery"}
+CHOICES = {"cases", "ready", "properties", "mortgages", "delivery", "appointments"}
 # printed when the printer can; the registry keeps the electronic original anyway
 OPTIONAL_PRINTS = {"payment_receipt"}
 # steps that work with the registry unreachable (a submission waits in the outbox)
