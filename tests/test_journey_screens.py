@@ -21,13 +21,10 @@ DUE_CASE = "YW20261101000001"  # the demo card holder's case awaiting a fee
 APPOINTMENT = "YY20261122001"  # the demo card holder's appointment
 
 
-@pytest.fixture
-def at_attract(ui: UiDriver) -> Iterator[UiDriver]:
-    ui.app.leave_maintenance("test")
-    ui.app.end_session("test")
-    shell = ui.app.shell
-    quick, shell.timing = shell.timing, SessionSection(idle_timeout_s=120.0, warning_s=10.0)
-    with registry(ui) as db:  # what earlier tests used up: the fee due, the mortgages
+def restore_demo_state(ui: UiDriver) -> None:
+    """What a walk uses up in the shared registry: the fee due, the mortgages, the
+    appointment."""
+    with registry(ui) as db:
         db.execute("DELETE FROM orders WHERE target = ?", (DUE_CASE,))
         db.execute(
             "UPDATE cases SET paid = 0, status = 'awaiting_payment' WHERE case_number = ?",
@@ -39,6 +36,15 @@ def at_attract(ui: UiDriver) -> Iterator[UiDriver]:
             (DEMO_CARDS[0].number,),
         )
         db.execute("UPDATE appointments SET checked_in = 0 WHERE code = ?", (APPOINTMENT,))
+
+
+@pytest.fixture
+def at_attract(ui: UiDriver) -> Iterator[UiDriver]:
+    ui.app.leave_maintenance("test")
+    ui.app.end_session("test")
+    shell = ui.app.shell
+    quick, shell.timing = shell.timing, SessionSection(idle_timeout_s=120.0, warning_s=10.0)
+    restore_demo_state(ui)
     ledger = ui.app.kiosk.print_service.ledger
     if ledger is not None and ledger.next_serial() is None:
         ledger.load_batch("T0000001", "T0000099", "test")
@@ -48,6 +54,7 @@ def at_attract(ui: UiDriver) -> Iterator[UiDriver]:
     finally:
         ui.app.end_session("test")
         shell.timing = quick
+        restore_demo_state(ui)  # and for the tests after these
 
 
 @pytest.mark.parametrize("large", [False, True], ids=["normal", "large_text"])
