@@ -22,9 +22,12 @@ class ScanScreen(Screen):  # type: ignore[misc]
     document_zh = StringProperty("")  # what to scan, in a journey
     document_en = StringProperty("")
     in_flow = BooleanProperty(False)  # a journey needs at least one page
+    feeder = BooleanProperty(False)  # flatbed or feeder: the person asks for each scan
+    busy = BooleanProperty(False)
 
     def start(self, session: ScanSession) -> None:
         self.session = session
+        self.feeder = not session.uses_camera
         self.pages = 0
         self.ids.thumbs.clear_widgets()
         session.start()
@@ -48,6 +51,7 @@ class ScanScreen(Screen):  # type: ignore[misc]
         if session is None:
             return
         snap = session.snapshot()
+        self.busy = snap.busy
         self.guidance_zh, self.guidance_en = snap.guidance_zh, snap.guidance_en
         if snap.busy:
             self.guidance_zh, self.guidance_en = "正在扫描，请稍候…", "Scanning, please wait…"
@@ -66,6 +70,10 @@ class ScanScreen(Screen):  # type: ignore[misc]
     def retake_last(self) -> None:
         if self.session is not None and self.pages:
             self.session.retake(self.pages - 1)
+
+    def scan_more(self) -> None:
+        if self.session is not None:
+            self.session.scan_more()
 
     def cancel(self) -> None:
         from kivy.app import App

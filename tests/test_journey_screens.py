@@ -9,33 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from drivers.idcard.sam_emulator import DEMO_CARDS
 from kiosk.config import SessionSection
 from screens.demo import JOURNEYS, record_journey
-from tests.journey_steps import registry
+from tests.journey_steps import restore_demo_state
 from tests.ui_driver import UiDriver
 
 pytestmark = pytest.mark.ui
-
-DUE_CASE = "YW20261101000001"  # the demo card holder's case awaiting a fee
-APPOINTMENT = "YY20261122001"  # the demo card holder's appointment
-
-
-def restore_demo_state(ui: UiDriver) -> None:
-    """What a walk uses up in the shared registry: the fee due, the mortgages, the
-    appointment."""
-    with registry(ui) as db:
-        db.execute("DELETE FROM orders WHERE target = ?", (DUE_CASE,))
-        db.execute(
-            "UPDATE cases SET paid = 0, status = 'awaiting_payment' WHERE case_number = ?",
-            (DUE_CASE,),
-        )
-        db.execute(
-            "UPDATE mortgages SET status = 'active' WHERE unit_code IN "
-            "(SELECT unit_code FROM holders WHERE id_number = ?)",
-            (DEMO_CARDS[0].number,),
-        )
-        db.execute("UPDATE appointments SET checked_in = 0 WHERE code = ?", (APPOINTMENT,))
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ import pytest
 from drivers.base import Role
 from drivers.idcard.sam_emulator import DEMO_CARDS
 from kiosk.backend import models as m
+from kiosk.backend.errors import BackendConflict
 from kiosk.config import SessionSection
 from kiosk.flows.spec import load_flows
 from kiosk.strict import StrictConfigError
@@ -22,6 +23,7 @@ from tests.journey_steps import (
     pages,
     pdf_text,
     registry,
+    restore_demo_state,
     tap_service,
     through_identity,
 )
@@ -311,6 +313,7 @@ def test_walking_away_at_any_step_wipes_the_visit(
 
 def test_pay_fee_for_an_open_case(home: UiDriver) -> None:
     ui = home
+    restore_demo_state(ui)  # the fee still due
     printer = ui.app.kiosk.harness.emulators[Role.RECEIPT]
     printer.clear()
     tap_service(ui, "pay_fee")
@@ -374,8 +377,7 @@ def test_checking_in_for_an_appointment_prints_its_ticket(home: UiDriver) -> Non
     ui = home
     printer = ui.app.kiosk.harness.emulators[Role.RECEIPT]
     printer.clear()
-    with registry(ui) as db:
-        db.execute("UPDATE appointments SET checked_in = 0 WHERE code = 'YY20261122001'")
+    restore_demo_state(ui)
     tap_service(ui, "appointment_check_in")
     choose = through_identity(ui, then="step_choose")
     assert ui.wait(lambda: not choose.loading, 20)
@@ -439,6 +441,7 @@ def test_a_paid_query_whose_print_failed_prints_free_at_any_kiosk(
 
 def test_print_my_certificate_on_the_next_numbered_sheet(home: UiDriver) -> None:
     ui = home
+    restore_demo_state(ui)  # not printed yet
     kiosk = ui.app.kiosk
     ledger = kiosk.print_service.ledger
     if ledger.next_serial() is None:
@@ -477,6 +480,9 @@ def test_print_my_certificate_on_the_next_numbered_sheet(home: UiDriver) -> None
     while time.monotonic() < deadline and not reported():
         ui.frames(2)
     assert reported() == [("YW20261101000002", "printed")]
+    with pytest.raises(BackendConflict) as again:  # one sheet per certificate, at any kiosk
+        kiosk.backend.client.certificate_data("YW20261101000002")
+    assert again.value.error == "already_issued"
     ui.tap(done.ids.finish)
 
 

@@ -191,3 +191,32 @@ def test_the_scan_step_on_the_flatbed_of_the_sim_kiosk(sim_kiosk: object) -> Non
     assert snap.pages == 1 and snap.message is None and not snap.busy, status
     assert len(snap.thumbnails) == 1
     assert session.batch.to_pdf().startswith(b"%PDF")
+
+
+def test_a_flatbed_scans_the_next_page_and_retakes_one_on_request(sim_kiosk: object) -> None:
+    import time
+
+    from kiosk.core import Kiosk
+    from kiosk.documents.scan_session import ScanSession
+
+    assert isinstance(sim_kiosk, Kiosk)
+    session = ScanSession(sim_kiosk.device_manager)
+
+    def settled(pages: int) -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            snap = session.snapshot()
+            if snap.pages == pages and not snap.busy:
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"{session.snapshot().pages} pages, wanted {pages}")
+
+    session.start()  # the first page, by itself
+    settled(1)
+    session.scan_more()  # the person lays the second sheet and asks
+    settled(2)
+    first = session.batch.pages[0]
+    session.retake(0)  # the first again: it is replaced, not added
+    settled(2)
+    assert session.batch.pages[0] is not first
+    session.stop()

@@ -114,7 +114,11 @@ class ScanSession:
                 self.busy, self.message = False, message_for(err)
             return
         with self._lock:
-            for page in run.pages:
+            pages = list(run.pages)
+            if self._retake is not None and pages:  # "retake": the first sheet replaces it
+                self.batch.retake(self._retake, pages.pop(0))
+                self._retake = None
+            for page in pages:
                 self.batch.add(page)
             self.busy = False
             self.message = message_for(run.error) if run.error is not None else None
@@ -122,10 +126,23 @@ class ScanSession:
     # -- the person's choices -------------------------------------------------------------
 
     def retake(self, index: int) -> None:
-        """The next capture replaces page ``index`` (the same sheet may be captured again)."""
+        """The next capture replaces page ``index`` (the same sheet may be captured again).
+        On a flatbed or feeder the next scan starts at once."""
         with self._lock:
             self._retake = index
             self.capture = SteadyCapture(self.capture.frames, self.capture.tolerance)
+        if not self.uses_camera:
+            self.scan_more()
+
+    def scan_more(self) -> None:
+        """Flatbed or feeder: scan the next sheets (one more page on a flatbed)."""
+        if self.uses_camera or self.busy:
+            return
+        if self._thread is not None:
+            self._thread.join(timeout=1)
+        self._stop.clear()
+        self._thread = threading.Thread(target=self.scan_feeder, name="scan", daemon=True)
+        self._thread.start()
 
     def delete(self, index: int) -> None:
         with self._lock:

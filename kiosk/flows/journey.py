@@ -615,8 +615,10 @@ class Journey:
             case = self.ctx.case
             assert case is not None
             data = self.client.certificate_data(case.case_number)
-            # on the next numbered sheet of the ledger; the sheet is reported to the registry
-            outcome = printing.certificate(f"certificate-{case.case_number}", data)
+            # on the next numbered sheet of the ledger; the sheet is reported to the registry,
+            # which refuses the data once a sheet was printed (at any kiosk). A retry in this
+            # journey is the same action: never a second sheet for one request.
+            outcome = printing.certificate(f"certificate-{case.case_number}-{self.id}", data)
             label = f"certificate {data.certificate_number} on sheet {outcome.paper_serial}"
             self.ctx.sheet = outcome.paper_serial
         else:

@@ -677,6 +677,8 @@ def certificate_data(ctx: Ctx, _body: None) -> m.CertificateData:
         raise ApiError(409, "not_ready", "the case is not registered yet")
     if ctx.one("SELECT 1 FROM deliveries WHERE case_number = ? AND method = 'ems'", row[0]):
         raise ApiError(409, "already_issued", "the paper certificate is being mailed")
+    if ctx.one("SELECT 1 FROM paper WHERE case_number = ? AND outcome = 'printed'", row[0]):
+        raise ApiError(409, "already_issued", "the paper certificate was printed already")
     prop = ctx.one("SELECT * FROM properties WHERE unit_code = ?", row["unit_code"])
     assert prop is not None
     holders = [
