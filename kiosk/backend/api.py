@@ -22,6 +22,7 @@ Body = Literal["json", "pdf", "binary", "none"]
 OPENAPI_FILE = Path(__file__).with_name("openapi.json")
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 ATTACHMENT_TYPES = ("application/pdf", "image/jpeg")
+OPERATOR_HEADER = "X-Operator-Token"  # a bank operator's session, beside the kiosk's token
 
 
 @dataclass(frozen=True)
@@ -242,6 +243,101 @@ ROUTES: tuple[Route, ...] = (
         request_body="none",
     ),
     Route(
+        "operator_logout",
+        "POST",
+        "/v1/operators/logout",
+        "End the operator's session",
+        None,
+        m.OperatorLogout,
+        auth="operator",
+        request_body="none",
+    ),
+    Route(
+        "authorize_bank",
+        "POST",
+        "/v1/bank/authorizations",
+        "The borrower authorizes the bank to query their records for one application",
+        m.BankAuthorizationRequest,
+        m.BankAuthorization,
+        auth="operator",
+    ),
+    Route(
+        "bank_records",
+        "GET",
+        "/v1/bank/records",
+        "What an authorization lets the bank see of the borrower's records",
+        m.BankRecordsQuery,
+        m.BankRecords,
+        auth="operator",
+    ),
+    Route(
+        "save_draft",
+        "POST",
+        "/v1/bank/drafts/{draft_id}",
+        "Keep an application for the operator (unfinished, or complete for review)",
+        m.SaveDraft,
+        m.Draft,
+        auth="operator",
+    ),
+    Route(
+        "list_drafts",
+        "GET",
+        "/v1/bank/drafts",
+        "The operator's unfinished drafts and the bank's drafts awaiting review",
+        m.DraftsQuery,
+        m.Drafts,
+        auth="operator",
+    ),
+    Route(
+        "submit_draft",
+        "POST",
+        "/v1/bank/drafts/{draft_id}/submit",
+        "File a complete draft that needs no second operator",
+        None,
+        m.Case,
+        auth="operator",
+        request_body="none",
+    ),
+    Route(
+        "approve_draft",
+        "POST",
+        "/v1/bank/drafts/{draft_id}/approve",
+        "A second operator of the same bank approves a draft and files it (maker-checker)",
+        None,
+        m.Case,
+        auth="operator",
+        request_body="none",
+    ),
+    Route(
+        "list_operator_cases",
+        "GET",
+        "/v1/bank/cases",
+        "The cases the operator filed (as maker or checker) on a day",
+        m.OperatorCasesQuery,
+        m.Cases,
+        auth="operator",
+    ),
+    Route(
+        "registration_proof",
+        "GET",
+        "/v1/bank/cases/{case_number}/proof",
+        "The electronic registration proof (不动产登记证明) of a registered bank case, as PDF",
+        None,
+        None,
+        auth="operator",
+        response_body="pdf",
+    ),
+    Route(
+        "sandbox_register",
+        "POST",
+        "/v1/sandbox/cases/{case_number}/register",
+        "Sandbox only: the registry's review ends and the case is registered",
+        None,
+        m.Case,
+        auth="none",
+        request_body="none",
+    ),
+    Route(
         "sandbox_pay",
         "POST",
         "/v1/sandbox/payer/{order_id}",
@@ -367,7 +463,9 @@ def openapi() -> dict[str, Any]:
         operation["responses"] = {"200": ok} | {
             code: {"description": text, **error} for code, text in ERRORS.items()
         }
-        if route.auth != "none":
+        if route.auth == "operator":  # the kiosk and, with it, the operator logged in
+            operation["security"] = [{"kioskToken": [], "operatorToken": []}]
+        elif route.auth != "none":
             operation["security"] = [{"kioskToken": []}]
         paths.setdefault(route.path, {})[route.method.lower()] = operation
     return {
@@ -376,7 +474,10 @@ def openapi() -> dict[str, Any]:
         "paths": paths,
         "components": {
             "schemas": dict(sorted(components.items())),
-            "securitySchemes": {"kioskToken": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {
+                "kioskToken": {"type": "http", "scheme": "bearer"},
+                "operatorToken": {"type": "apiKey", "in": "header", "name": OPERATOR_HEADER},
+            },
         },
     }
 

@@ -19,7 +19,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from kiosk.backend import models as m
-from kiosk.backend.api import BY_NAME, Route
+from kiosk.backend.api import BY_NAME, OPERATOR_HEADER, Route
 from kiosk.backend.errors import (
     BackendConflict,
     BackendError,
@@ -149,6 +149,54 @@ class RegistryClient:
     def operator_login(self, body: m.OperatorLogin) -> m.OperatorSession:
         return self.call("operator_login", body)  # type: ignore[no-any-return]
 
+    # -- bank operators (each call carries the operator's token) ----------------------------
+
+    def operator_logout(self, operator: str) -> m.OperatorLogout:
+        return self.call("operator_logout", operator=operator)  # type: ignore[no-any-return]
+
+    def authorize_bank(
+        self, body: m.BankAuthorizationRequest, operator: str, key: str | None = None
+    ) -> m.BankAuthorization:
+        return self.call("authorize_bank", body, key=key, operator=operator)  # type: ignore[no-any-return]
+
+    def bank_records(self, authorization_id: str, operator: str) -> m.BankRecords:
+        return self.call(  # type: ignore[no-any-return]
+            "bank_records", m.BankRecordsQuery(authorization_id), operator=operator
+        )
+
+    def save_draft(
+        self, draft_id: str, body: m.SaveDraft, operator: str, key: str | None = None
+    ) -> m.Draft:
+        return self.call(  # type: ignore[no-any-return]
+            "save_draft", body, path={"draft_id": draft_id}, key=key, operator=operator
+        )
+
+    def list_drafts(self, operator: str, day: str = "") -> m.Drafts:
+        return self.call("list_drafts", m.DraftsQuery(day), operator=operator)  # type: ignore[no-any-return]
+
+    def submit_draft(self, draft_id: str, operator: str, key: str | None = None) -> m.Case:
+        return self.call(  # type: ignore[no-any-return]
+            "submit_draft", path={"draft_id": draft_id}, key=key, operator=operator
+        )
+
+    def approve_draft(self, draft_id: str, operator: str, key: str | None = None) -> m.Case:
+        return self.call(  # type: ignore[no-any-return]
+            "approve_draft", path={"draft_id": draft_id}, key=key, operator=operator
+        )
+
+    def list_operator_cases(self, operator: str, day: str = "") -> m.Cases:
+        return self.call(  # type: ignore[no-any-return]
+            "list_operator_cases", m.OperatorCasesQuery(day), operator=operator
+        )
+
+    def registration_proof(self, case_number: str, operator: str) -> bytes:
+        return self.call(  # type: ignore[no-any-return]
+            "registration_proof", path={"case_number": case_number}, operator=operator
+        )
+
+    def sandbox_register(self, case_number: str) -> m.Case:
+        return self.call("sandbox_register", path={"case_number": case_number})  # type: ignore[no-any-return]
+
     def create_ticket(self, service: str, key: str | None = None) -> m.Ticket:
         return self.call("create_ticket", m.TicketRequest(service), key=key)  # type: ignore[no-any-return]
 
@@ -176,12 +224,15 @@ class RegistryClient:
         path: dict[str, str] | None = None,
         key: str | None = None,
         content_type: str = "",
+        operator: str = "",
     ) -> Any:
         route = BY_NAME[name]
         url = self.settings.base_url.rstrip("/") + route.url(**(path or {}))
         headers = {"Accept": "application/json, application/pdf"}
         if self.token and route.auth != "none":
             headers["Authorization"] = f"Bearer {self.token}"
+        if route.auth == "operator":
+            headers[OPERATOR_HEADER] = operator
         params: dict[str, Any] | None = None
         data: bytes | None = None
         if route.method == "GET":

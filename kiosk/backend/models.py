@@ -457,6 +457,126 @@ class OperatorSession:
     bank: Bank
 
 
+@dataclass(frozen=True)
+class OperatorLogout:
+    operator_id: str
+
+
+@dataclass(frozen=True)
+class BankAuthorizationRequest:
+    """The borrower's signed authorization for the bank to query their records, for one
+    application only (its scope)."""
+
+    verification_id: str  # the borrower's face check
+    scope: ApplicationType
+    signature_sha256: str
+    signed_at: str
+
+
+@dataclass(frozen=True)
+class BankAuthorization:
+    authorization_id: str
+    scope: ApplicationType
+    bank_code: str
+    operator_id: str
+    expires: str
+
+
+@dataclass(frozen=True)
+class BankRecordsQuery:
+    authorization_id: str
+
+
+@dataclass(frozen=True)
+class PresaleContract:
+    """A pre-sale contract on file (商品房预售合同备案): the flat is not registered to the
+    buyer yet, so the bank files an advance-notice mortgage on it."""
+
+    contract_number: str
+    unit_code: str
+    address: str
+    developer: str
+    price_fen: int
+
+
+@dataclass(frozen=True)
+class AdvanceMortgage:
+    """An advance-notice mortgage (抵押预告登记) of the bank, to convert once the buyer holds
+    the flat (预告转本登记)."""
+
+    notice_id: str
+    unit_code: str
+    address: str
+    amount_fen: int
+    certificate_ready: bool  # the buyer now holds the flat: it can be converted
+
+
+@dataclass(frozen=True)
+class BankRecords:
+    """What the authorization lets the bank see: the borrower's properties (with this bank's
+    mortgages only), pre-sale contracts, and this bank's advance-notice mortgages."""
+
+    properties: list[PropertyRecord] = field(default_factory=list)
+    contracts: list[PresaleContract] = field(default_factory=list)
+    advance: list[AdvanceMortgage] = field(default_factory=list)
+
+
+class DraftStatus(StrEnum):
+    OPEN = "open"  # unfinished: the operator resumes it with the borrower
+    AWAITING_REVIEW = "awaiting_review"  # complete: a second operator reviews and approves
+    SUBMITTED = "submitted"
+
+
+@dataclass(frozen=True)
+class SaveDraft:
+    type: ApplicationType
+    status: DraftStatus  # open or awaiting_review
+    summary: str  # one line for the workbench (business, masked borrower name)
+    step: int = 0
+    authorization_id: str = ""
+    choice: str = ""  # the unit code, mortgage id, contract or notice chosen
+    values: list[FieldValue] = field(default_factory=list)  # what was entered
+    review: list[FieldValue] = field(default_factory=list)  # what the checker reads
+    application: Application | None = None  # complete when awaiting review
+    review_required: bool = False  # maker-checker: only another operator may submit it
+
+
+@dataclass(frozen=True)
+class Draft:
+    draft_id: str
+    type: ApplicationType
+    status: DraftStatus
+    summary: str
+    maker: str
+    maker_name: str
+    updated: str
+    step: int = 0
+    authorization_id: str = ""
+    choice: str = ""
+    values: list[FieldValue] = field(default_factory=list)
+    review: list[FieldValue] = field(default_factory=list)
+    review_required: bool = False
+    checker: str = ""
+    case_number: str = ""
+
+
+@dataclass(frozen=True)
+class DraftsQuery:
+    day: str = ""  # YYYY-MM-DD; "" = today
+
+
+@dataclass(frozen=True)
+class Drafts:
+    """The operator's own unfinished drafts and the bank's drafts awaiting review."""
+
+    drafts: list[Draft] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class OperatorCasesQuery:
+    day: str = ""  # YYYY-MM-DD; "" = today
+
+
 # -- queue ------------------------------------------------------------------------------------
 
 

@@ -105,6 +105,30 @@ CREATE TABLE IF NOT EXISTS audit_records (
     action TEXT NOT NULL, outcome TEXT NOT NULL, fields TEXT NOT NULL, prev TEXT NOT NULL,
     hash TEXT NOT NULL, PRIMARY KEY (kiosk_id, seq)
 );
+CREATE TABLE IF NOT EXISTS operator_sessions (
+    token TEXT PRIMARY KEY, bank_code TEXT NOT NULL, operator_id TEXT NOT NULL,
+    name TEXT NOT NULL, kiosk_id TEXT NOT NULL, expires REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS bank_authorizations (
+    authorization_id TEXT PRIMARY KEY, bank_code TEXT NOT NULL, operator_id TEXT NOT NULL,
+    id_number TEXT NOT NULL, verification_id TEXT NOT NULL, scope TEXT NOT NULL,
+    signature_sha256 TEXT NOT NULL, created TEXT NOT NULL, expires REAL NOT NULL,
+    case_number TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS presale_contracts (
+    contract_number TEXT PRIMARY KEY, unit_code TEXT NOT NULL REFERENCES properties,
+    buyer TEXT NOT NULL REFERENCES people, developer TEXT NOT NULL, price_fen INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS advance_mortgages (
+    notice_id TEXT PRIMARY KEY, unit_code TEXT NOT NULL REFERENCES properties,
+    bank_code TEXT NOT NULL REFERENCES banks, id_number TEXT NOT NULL REFERENCES people,
+    amount_fen INTEGER NOT NULL, status TEXT NOT NULL CHECK (status IN ('active', 'converted'))
+);
+CREATE TABLE IF NOT EXISTS drafts (
+    draft_id TEXT PRIMARY KEY, bank_code TEXT NOT NULL, maker TEXT NOT NULL,
+    maker_name TEXT NOT NULL, type TEXT NOT NULL, status TEXT NOT NULL, body TEXT NOT NULL,
+    updated TEXT NOT NULL, checker TEXT NOT NULL, case_number TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 

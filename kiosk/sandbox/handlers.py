@@ -74,6 +74,7 @@ class Ctx:
     now: float
     params: dict[str, str]
     content_type: str = ""
+    operator: sqlite3.Row | None = None  # the bank operator, on operator routes
 
     def iso(self, at: float | None = None) -> str:
         return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.now if at is None else at))
@@ -837,8 +838,10 @@ def operator_login(ctx: Ctx, body: m.OperatorLogin) -> m.OperatorSession:
     )
     bank = ctx.one("SELECT * FROM banks WHERE bank_code = ?", body.bank_code)
     assert bank is not None
+    from kiosk.sandbox.bank import start_operator_session
+
     return m.OperatorSession(
-        secrets.token_urlsafe(24),
+        start_operator_session(ctx, body.bank_code, row["operator_id"], row["name"]),
         row["operator_id"],
         row["name"],
         m.Bank(bank["bank_code"], bank["name"], bank["uscc"], bank["licence_number"]),
@@ -920,3 +923,7 @@ HANDLERS: dict[str, Callable[[Ctx, Any], Any]] = {
     "check_in": check_in,
     "sandbox_pay": sandbox_pay,
 }
+
+from kiosk.sandbox.bank import BANK_HANDLERS  # noqa: E402  (it builds on the helpers above)
+
+HANDLERS.update(BANK_HANDLERS)

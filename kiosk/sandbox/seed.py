@@ -246,3 +246,47 @@ def seed(conn: sqlite3.Connection, seed_value: int = 20261122) -> None:
             ),
         )
     conn.execute("COMMIT")
+
+
+DEMO_CONTRACT = "YS2026-NJ-000101"  # the demo card holder's flat bought off-plan
+DEMO_ADVANCE = "YG2025000017"  # the bank's advance-notice mortgage on a flat now registered
+
+
+def seed_bank(conn: sqlite3.Connection) -> None:
+    """The bank service point's demo data: a pre-sale contract and an advance-notice mortgage
+    of BOC-JN for the demo card holder. Added to a sandbox that has none (older ones too)."""
+    if conn.execute("SELECT COUNT(*) FROM presale_contracts").fetchone()[0]:
+        return
+    demo = DEMO_CARDS[0].number
+    units = [
+        r[0]
+        for r in conn.execute(
+            "SELECT h.unit_code FROM holders h WHERE h.id_number = ? AND NOT EXISTS "
+            "(SELECT 1 FROM mortgages g WHERE g.unit_code = h.unit_code AND g.status = 'active') "
+            "ORDER BY h.unit_code",
+            (demo,),
+        )
+    ]
+    conn.execute("BEGIN")
+    new_flat = "320106011005GB20466F00120903"  # GB/T 37346, a flat of a building in pre-sale
+    conn.execute(
+        "INSERT OR IGNORE INTO properties VALUES (?, ?, ?, ?, ?, ?)",
+        (
+            new_flat,
+            "江苏省南京市鼓楼区江东北路88号12幢903室（预售）",
+            f"预售备案{DEMO_CONTRACT}",
+            96.5,
+            "住宅",
+            RIGHT_TYPE,
+        ),
+    )
+    conn.execute(
+        "INSERT INTO presale_contracts VALUES (?, ?, ?, ?, ?)",
+        (DEMO_CONTRACT, new_flat, demo, "南京江东置业有限公司", 312_000_000),
+    )
+    if units:
+        conn.execute(
+            "INSERT INTO advance_mortgages VALUES (?, ?, ?, ?, ?, 'active')",
+            (DEMO_ADVANCE, units[-1], "BOC-JN", demo, 150_000_000),
+        )
+    conn.execute("COMMIT")

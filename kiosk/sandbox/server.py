@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.backend import models as m
-from kiosk.backend.api import MAX_ATTACHMENT_BYTES, ROUTES, Route, openapi_text
+from kiosk.backend.api import MAX_ATTACHMENT_BYTES, OPERATOR_HEADER, ROUTES, Route, openapi_text
 from kiosk.sandbox import db, seed
 from kiosk.sandbox.handlers import HANDLERS, ApiError, Ctx
 
@@ -48,6 +48,7 @@ class Sandbox:
         conn = db.connect(self.db_path)
         db.create(conn)
         seed.seed(conn)
+        seed.seed_bank(conn)
         conn.close()
         self._local = threading.local()
         self.server = ThreadingHTTPServer((host, port), self._handler_class())
@@ -197,10 +198,26 @@ class Sandbox:
         return kiosk_id
 
     def _context(
-        self, kiosk_id: str, params: dict[str, str], request: BaseHTTPRequestHandler
+        self,
+        route: Route,
+        kiosk_id: str,
+        params: dict[str, str],
+        request: BaseHTTPRequestHandler,
     ) -> Ctx:
         content_type = request.headers.get("Content-Type", "")
-        return Ctx(self.connection(), kiosk_id, self.clock(), params, content_type)
+        ctx = Ctx(self.connection(), kiosk_id, self.clock(), params, content_type)
+        if route.auth == "operator":  # the operator logged in at this kiosk, still active
+            token = request.headers.get(OPERATOR_HEADER, "")
+            row = ctx.one(
+                "SELECT * FROM operator_sessions WHERE token = ? AND kiosk_id = ? AND expires > ?",
+                token,
+                kiosk_id,
+                ctx.now,
+            )
+            if not token or row is None:
+                raise ApiError(401, "operator_unauthorized", "log in as an operator first")
+            ctx.operator = row
+        return ctx
 
     def _run(
         self,
@@ -210,7 +227,7 @@ class Sandbox:
         body: Any,
         request: BaseHTTPRequestHandler,
     ) -> tuple[int, str, bytes]:
-        ctx = self._context(kiosk_id, params, request)
+        ctx = self._context(route, kiosk_id, params, request)
         conn = ctx.conn
         with self._write_lock:
             conn.execute("BEGIN IMMEDIATE")
@@ -235,7 +252,7 @@ class Sandbox:
         body: Any,
         request: BaseHTTPRequestHandler,
     ) -> tuple[int, str, bytes]:
-        ctx = self._context(kiosk_id, params, request)
+        ctx = self._context(route, kiosk_id, params, request)
         conn = ctx.conn
         with self._write_lock:
             conn.execute("BEGIN IMMEDIATE")

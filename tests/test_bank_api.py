@@ -1,0 +1,257 @@
+"""The registry's rules for bank service points, on the sandbox over HTTP: operator login and
+lockout, the borrower's scoped authorization, what it shows the bank, maker-checker, the
+bank's own mortgages only, and idempotency keys."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import uuid
+
+import pytest
+
+from kiosk.backend import models as m
+from kiosk.backend.errors import BackendConflict, BackendUnauthorized
+from kiosk.sandbox.seed import DEMO_ADVANCE, DEMO_CONTRACT, SANDBOX_PASSWORD
+from tests.backend_fixtures import Registry
+
+BANK = "BOC-JN"
+SIGNED = "2026-11-23T09:00:00Z"
+
+
+def login(registry: Registry, operator: str = "op01") -> m.OperatorSession:
+    return registry.client.operator_login(m.OperatorLogin(BANK, operator, SANDBOX_PASSWORD))
+
+
+def db(registry: Registry) -> sqlite3.Connection:
+    conn = sqlite3.connect(registry.sandbox.db_path)
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
+def authorize(
+    registry: Registry, token: str, scope: m.ApplicationType
+) -> tuple[m.Verification, m.BankAuthorization]:
+    verification = registry.verify()
+    auth = registry.client.authorize_bank(
+        m.BankAuthorizationRequest(
+            verification.verification_id, scope, hashlib.sha256(b"sig").hexdigest(), SIGNED
+        ),
+        operator=token,
+    )
+    return verification, auth
+
+
+def application(
+    registry: Registry,
+    verification: m.Verification,
+    kind: m.ApplicationType,
+    unit: str,
+    fields: dict[str, str],
+    mortgage_id: str = "",
+) -> m.Application:
+    contract = registry.client.upload_attachment(b"%PDF-1.4 contract", "application/pdf")
+    return m.Application(
+        kind,
+        unit,
+        verification.verification_id,
+        [m.FieldValue(k, v) for k, v in fields.items()],
+        [contract.attachment_id],
+        [
+            m.Signature("applicant", hashlib.sha256(b"a").hexdigest(), SIGNED),
+            m.Signature("operator", hashlib.sha256(b"o").hexdigest(), SIGNED),
+        ],
+        mortgage_id,
+    )
+
+
+LOAN = {
+    "debtor": "张建国",
+    "mortgage_type": "最高额抵押",
+    "amount": "800000",
+    "term_from": "20261201",
+    "term_to": "20461130",
+    "scope": "主债权及利息、违约金、损害赔偿金和实现抵押权的费用",
+    "combined_confirmation": "是",
+}
+
+
+def draft(kind: m.ApplicationType, auth: str, app: m.Application, review: bool) -> m.SaveDraft:
+    return m.SaveDraft(
+        kind,
+        m.DraftStatus.AWAITING_REVIEW,
+        "抵押 张*国",
+        authorization_id=auth,
+        application=app,
+        review_required=review,
+    )
+
+
+def test_a_locked_out_operator_is_refused_even_with_the_right_password(
+    registry: Registry,
+) -> None:
+    client = registry.client
+    for _ in range(5):
+        with pytest.raises(BackendUnauthorized) as wrong:
+            client.operator_login(m.OperatorLogin(BANK, "op03", "wrong"))
+        assert wrong.value.error == "unauthorized"
+    with pytest.raises(BackendUnauthorized) as locked:
+        client.operator_login(m.OperatorLogin(BANK, "op03", SANDBOX_PASSWORD))
+    assert locked.value.error == "locked"
+    registry.clock.offset += 16 * 60  # the lock lifts after 15 minutes
+    assert client.operator_login(m.OperatorLogin(BANK, "op03", SANDBOX_PASSWORD)).bank.uscc
+
+
+def test_operator_routes_need_a_live_operator_session(registry: Registry) -> None:
+    session = login(registry)
+    assert session.bank.name == "中国银行济南分行" and session.bank.licence_number
+    registry.client.list_drafts(operator=session.operator_token)
+    registry.client.operator_logout(operator=session.operator_token)
+    with pytest.raises(BackendUnauthorized) as gone:
+        registry.client.list_drafts(operator=session.operator_token)
+    assert gone.value.error == "operator_unauthorized"
+    # one operator at a time: a second login at the kiosk ends the first
+    first, second = login(registry, "op01"), login(registry, "op02")
+    with pytest.raises(BackendUnauthorized):
+        registry.client.list_drafts(operator=first.operator_token)
+    registry.client.list_drafts(operator=second.operator_token)
+
+
+def test_first_registration_needs_a_second_operator_of_the_bank(registry: Registry) -> None:
+    client = registry.client
+    maker = login(registry, "op01")
+    kind = m.ApplicationType.MORTGAGE_FIRST
+    verification, auth = authorize(registry, maker.operator_token, kind)
+    records = client.bank_records(auth.authorization_id, operator=maker.operator_token)
+    # the bank sees its own mortgages only
+    creditors = {g.creditor for p in records.properties for g in p.mortgages}
+    assert creditors <= {"中国银行济南分行"}
+    free = next(p for p in records.properties if not p.mortgages)
+    app = application(registry, verification, kind, free.unit_code, LOAN)
+    draft_id = "D" + uuid.uuid4().hex[:15]
+    client.save_draft(
+        draft_id, draft(kind, auth.authorization_id, app, True), operator=maker.operator_token
+    )
+    with pytest.raises(BackendConflict) as own_submit:
+        client.submit_draft(draft_id, operator=maker.operator_token)
+    assert own_submit.value.error == "review_required"
+    with pytest.raises(BackendConflict) as own_approval:
+        client.approve_draft(draft_id, operator=maker.operator_token)
+    assert own_approval.value.error == "same_operator"
+    checker = login(registry, "op02")
+    waiting = client.list_drafts(operator=checker.operator_token).drafts
+    assert [d.draft_id for d in waiting if d.draft_id == draft_id]
+    case = client.approve_draft(draft_id, operator=checker.operator_token)
+    assert case.status is m.CaseStatus.IN_REVIEW
+    with db(registry) as conn:
+        row = conn.execute("SELECT body FROM cases WHERE case_number = ?", (case.case_number,))
+        record = json.loads(row.fetchone()[0])
+    assert (record["maker"], record["checker"]) == ("op01", "op02")
+    assert record["parties"]["mortgagee"] == maker.bank.uscc
+    assert record["businesses"] == ["mortgage_first", "maximum_confirmation"]
+    # the authorization served its one application
+    with pytest.raises(BackendUnauthorized) as used:
+        client.bank_records(auth.authorization_id, operator=checker.operator_token)
+    assert used.value.error == "not_authorized"
+    registered = client.sandbox_register(case.case_number)
+    assert registered.status is m.CaseStatus.REGISTERED
+    assert client.registration_proof(case.case_number, operator=checker.operator_token)[:5] == (
+        b"%PDF-"
+    )
+
+
+def test_an_authorization_serves_its_scope_only(registry: Registry) -> None:
+    client = registry.client
+    session = login(registry)
+    verification, auth = authorize(
+        registry, session.operator_token, m.ApplicationType.MORTGAGE_FIRST
+    )
+    records = client.bank_records(auth.authorization_id, operator=session.operator_token)
+    mortgage = next(g for p in records.properties for g in p.mortgages)
+    unit = next(p.unit_code for p in records.properties if mortgage in p.mortgages)
+    kind = m.ApplicationType.MORTGAGE_CANCELLATION
+    app = application(registry, verification, kind, unit, {}, mortgage.mortgage_id)
+    draft_id = "D" + uuid.uuid4().hex[:15]
+    body = draft(kind, auth.authorization_id, app, False)
+    client.save_draft(draft_id, body, operator=session.operator_token)
+    with pytest.raises(BackendUnauthorized) as scope:
+        client.submit_draft(draft_id, operator=session.operator_token)
+    assert scope.value.error == "not_authorized"
+
+
+def test_cancelling_a_mortgage_that_does_not_exist_is_refused(registry: Registry) -> None:
+    client = registry.client
+    session = login(registry)
+    kind = m.ApplicationType.MORTGAGE_CANCELLATION
+    verification, auth = authorize(registry, session.operator_token, kind)
+    records = client.bank_records(auth.authorization_id, operator=session.operator_token)
+    unit = records.properties[0].unit_code
+    for missing in ("M999999", "M000151"):  # no such mortgage; another bank's (CCB-NJ)
+        app = application(registry, verification, kind, unit, {}, missing)
+        draft_id = "D" + uuid.uuid4().hex[:15]
+        client.save_draft(
+            draft_id,
+            draft(kind, auth.authorization_id, app, False),
+            operator=session.operator_token,
+        )
+        with pytest.raises(BackendConflict) as refused:
+            client.submit_draft(draft_id, operator=session.operator_token)
+        assert refused.value.error == "no_active_mortgage"
+
+
+def test_a_reused_idempotency_key_files_once_and_refuses_another_request(
+    registry: Registry,
+) -> None:
+    client = registry.client
+    session = login(registry)
+    kind = m.ApplicationType.ADVANCE_MORTGAGE
+    verification, auth = authorize(registry, session.operator_token, kind)
+    records = client.bank_records(auth.authorization_id, operator=session.operator_token)
+    contract = next(c for c in records.contracts if c.contract_number == DEMO_CONTRACT)
+    loan = {**LOAN, "mortgage_type": "一般抵押", "combined_confirmation": "否"}
+    app = application(
+        registry, verification, kind, contract.unit_code, {**loan, "contract_number": DEMO_CONTRACT}
+    )
+    draft_id = "D" + uuid.uuid4().hex[:15]
+    client.save_draft(
+        draft_id, draft(kind, auth.authorization_id, app, False), operator=session.operator_token
+    )
+    key = f"submit-{draft_id}"
+    first = client.submit_draft(draft_id, operator=session.operator_token, key=key)
+    again = client.submit_draft(draft_id, operator=session.operator_token, key=key)
+    assert again == first  # the same answer, not a second case
+    with db(registry) as conn:
+        filed = conn.execute(
+            "SELECT COUNT(*) FROM cases WHERE body LIKE ?", (f'%"draft_id": "{draft_id}"%',)
+        ).fetchone()[0]
+    assert filed == 1
+    with pytest.raises(BackendConflict) as other:  # the key with another request
+        client.approve_draft(draft_id, operator=session.operator_token, key=key)
+    assert other.value.error == "idempotency_conflict"
+
+
+def test_an_advance_notice_converts_once_the_flat_is_registered(registry: Registry) -> None:
+    client = registry.client
+    session = login(registry)
+    kind = m.ApplicationType.ADVANCE_TO_MORTGAGE
+    verification, auth = authorize(registry, session.operator_token, kind)
+    records = client.bank_records(auth.authorization_id, operator=session.operator_token)
+    notice = next(a for a in records.advance if a.notice_id == DEMO_ADVANCE)
+    assert notice.certificate_ready
+    app = application(registry, verification, kind, notice.unit_code, {}, notice.notice_id)
+    draft_id = "D" + uuid.uuid4().hex[:15]
+    client.save_draft(
+        draft_id, draft(kind, auth.authorization_id, app, False), operator=session.operator_token
+    )
+    case = client.submit_draft(draft_id, operator=session.operator_token)
+    client.sandbox_register(case.case_number)
+    with db(registry) as conn:
+        status = conn.execute(
+            "SELECT status FROM advance_mortgages WHERE notice_id = ?", (DEMO_ADVANCE,)
+        ).fetchone()[0]
+        mortgage = conn.execute(
+            "SELECT bank_code, amount_fen FROM mortgages WHERE mortgage_id = ?",
+            (f"M{case.case_number}",),
+        ).fetchone()
+    assert status == "converted" and tuple(mortgage) == (BANK, 150_000_000)
