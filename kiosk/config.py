@@ -125,6 +125,26 @@ class ServicesSection:
     enabled: tuple[str, ...] = DEFAULT_SERVICES  # shown on the home screen, in this order
 
 
+BANK_SERVICES = (
+    "bank_mortgage_first",
+    "bank_mortgage_change",
+    "bank_mortgage_cancellation",
+    "bank_advance_mortgage",
+    "bank_advance_to_mortgage",
+)
+
+
+@dataclass(frozen=True)
+class BankSection:
+    """A bank service point (site_mode = "bank"): its bank, and how its operators work."""
+
+    bank_code: str = "BOC-JN"  # the bank the registration centre created the accounts for
+    # applications a second operator of the bank approves before they are filed
+    maker_checker: tuple[str, ...] = ("mortgage_first",)
+    operator_idle_s: float = 300.0  # untouched this long: the operator is logged out
+    services: tuple[str, ...] = BANK_SERVICES  # the workbench's applications, in this order
+
+
 @dataclass(frozen=True)
 class SiteConfig:
     kiosk: KioskSection = field(default_factory=KioskSection)
@@ -136,6 +156,7 @@ class SiteConfig:
     metrics: MetricsSection = field(default_factory=MetricsSection)
     maintenance: MaintenanceSection = field(default_factory=MaintenanceSection)
     identity: IdentitySection = field(default_factory=IdentitySection)
+    bank: BankSection = field(default_factory=BankSection)
     source: str = "<defaults>"
 
     @property

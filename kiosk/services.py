@@ -29,6 +29,7 @@ def _s(name: str, zh: str, en: str, *needs: Role, alt: tuple[str, str] | None = 
 
 
 _E_CERT = ("可扫码下载电子证明，或到人工窗口", "Scan for the e-certificate, or go to a counter")
+_BANK_ALT = ("请到不动产登记中心窗口办理", "Please file it at the registration centre")
 _ID, _CAM, _SCAN, _RCPT, _CERT = (
     Role.IDCARD,
     Role.CAMERA,
@@ -73,6 +74,16 @@ SERVICES: dict[str, Service] = {
             alt=_E_CERT,
         ),
         _s("appointment_check_in", "预约签到", "Appointment check-in", _ID, _CAM, _RCPT),
+        *(
+            _s(name, zh, en, _ID, _CAM, _SCAN, _RCPT, alt=_BANK_ALT)
+            for name, zh, en in (
+                ("bank_mortgage_first", "抵押权首次登记", "Mortgage: first registration"),
+                ("bank_mortgage_change", "抵押权变更登记", "Mortgage: change"),
+                ("bank_mortgage_cancellation", "抵押权注销登记", "Mortgage: cancellation"),
+                ("bank_advance_mortgage", "抵押预告登记", "Advance-notice mortgage"),
+                ("bank_advance_to_mortgage", "预告抵押转本登记", "Advance notice to mortgage"),
+            )
+        ),
         _s(
             "queue_ticket",
             "取号",

@@ -96,6 +96,17 @@ class Shell:
             {name: flow.needs for name, flow in self.flows.items()},
         )
 
+    def bank_services(self) -> list[ServiceAvailability]:
+        """The bank service point's applications, as the operator's workbench offers them."""
+        statuses = self.kiosk.device_manager.statuses()
+        backend_up = self.kiosk.backend is not None and self.kiosk.backend.up
+        return availability(
+            self.kiosk.config.bank.services,
+            dict(statuses),
+            backend_up,
+            {name: flow.needs for name, flow in self.flows.items()},
+        )
+
     def devices_down(self) -> list[Role]:
         """Required devices that are down: the kiosk shows its out-of-service screen."""
         return self.kiosk.device_manager.required_down()

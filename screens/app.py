@@ -18,6 +18,8 @@ from kivy.config import Config
 from kivy.properties import BooleanProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
+from kiosk.bank import OperatorDesk
+from kiosk.config import SessionSection, SiteMode
 from kiosk.core import Kiosk
 from kiosk.events import Subscription
 from kiosk.sdnotify import notify, watchdog_interval_s
@@ -31,6 +33,8 @@ log = logging.getLogger(__name__)
 TICK_S = 0.25
 RESTART_EXIT = 75  # staff asked for a restart: systemd (Restart=always) starts us again
 MAINTENANCE_SCREENS = ("maintenance_pin", "maintenance")
+# at a bank: these end the operator's session too (any other end goes back to the workbench)
+OPERATOR_ENDS = {"idle", "logout", "shutdown", "out_of_service", "maintenance", "test"}
 PIN_PAD_IDLE_S = 60.0
 
 
@@ -65,6 +69,8 @@ class KioskApp(App):  # type: ignore[misc]
         super().__init__(**kwargs)
         self.kiosk = kiosk
         self.shell = Shell(kiosk)
+        self.desk = OperatorDesk(kiosk)  # the bank service point's operator (bank mode)
+        self.logout_job: Any = None  # the last logout's worker (keeps the draft, then logs out)
         self._exit_after = exit_after
         self._screenshot = screenshot
         self._subscriptions: list[Subscription] = []
@@ -98,7 +104,7 @@ class KioskApp(App):  # type: ignore[misc]
         self.window = open_window(0, 0, False)
         self.window.bind(on_touch_down=self._on_any_touch)
         self._ticker = Clock.schedule_interval(self._tick, TICK_S)
-        self.show("attract")
+        self.show(self.start_screen())
         self.refresh()
         # Timers start on the first frame: scheduled from build() they would fire at once,
         # because the clock's first tick also counts the time the window took to open.
@@ -136,6 +142,73 @@ class KioskApp(App):  # type: ignore[misc]
             self.screens.show(name)
             log.info("screen shown", extra={"screen": name})
 
+    @property
+    def bank_mode(self) -> bool:
+        return self.kiosk.config.kiosk.site_mode is SiteMode.BANK
+
+    def start_screen(self) -> str:
+        """Where the public screens begin: the attract loop, or at a bank the operator's
+        workbench (the login while nobody is logged in)."""
+        if not self.bank_mode:
+            return "attract"
+        return "workbench" if self.desk.session is not None else "operator_login"
+
+    # -- bank service points ---------------------------------------------------------------
+
+    def operator_logged_in(self) -> None:
+        """The operator's session is the kiosk's session: idle, it logs them out."""
+        idle = self.kiosk.config.bank.operator_idle_s
+        self.shell.timing = SessionSection(idle_timeout_s=idle, warning_s=min(30.0, idle / 3))
+        self.shell.begin_session()
+        self.show("workbench")
+        self.refresh()
+
+    def operator_logout(self, reason: str) -> None:
+        """Log the operator out. An application under way is kept as their draft (with the
+        registry) and wiped from the screen; the logout follows the draft on a worker."""
+        import threading
+
+        journey = self.flow.journey if self.flow is not None else None
+        body = journey.open_draft() if journey is not None else None
+        desk = self.desk
+
+        def finish() -> None:
+            if journey is not None and body is not None:
+                try:
+                    journey.keep_draft(body)
+                except Exception as err:  # the registry unreachable: the draft is lost
+                    log.warning("draft not kept", extra={"error": str(err)})
+            desk.logout(reason)
+
+        self._reset_visit(reason)
+        for name in ("workbench", "approve", "operator_login"):
+            if self.manager.has_screen(name):
+                self.manager.get_screen(name).wipe()
+        self.logout_job = threading.Thread(target=finish, name="logout", daemon=True)
+        self.logout_job.start()
+        if self.desk.session is not None and body is None:
+            self.logout_job.join(5)  # nothing to keep: the login screen comes up logged out
+        self.show("operator_login")
+        self.refresh()
+
+    def resume_draft(self, draft: Any) -> Any:
+        """Take up an unfinished application: the borrower's identity and authorization are
+        checked again; what the operator entered comes back."""
+        name = next(
+            (
+                n
+                for n, f in self.shell.flows.items()
+                if f.mode == "bank"
+                and any(s.param("application") == draft.type.value for s in f.steps)
+            ),
+            None,
+        )
+        return self.open_service(name, resume=draft) if name else None
+
+    def review_draft(self, draft: Any) -> None:
+        self.screens.get("approve").begin(draft)
+        self.show("approve")
+
     def begin_session(self) -> None:
         if self.shell.out_of_service():
             self.refresh()
@@ -145,11 +218,27 @@ class KioskApp(App):  # type: ignore[misc]
         self.refresh()
 
     def end_session(self, reason: str) -> None:
+        if self.bank_mode:
+            if reason in OPERATOR_ENDS or self.desk.session is None:
+                self.operator_logout(reason)
+            else:  # the application ended: the operator stays, on the workbench
+                self._reset_journey(reason)
+                self.show("workbench")
+                self.refresh()
+            return
         self._reset_visit(reason)
         self.show("attract")
         self.refresh()
 
     def _reset_visit(self, reason: str) -> None:
+        self._reset_journey(reason)
+        self.shell.end_session(reason)
+        self.theme.language = self.shell.language
+        self.theme.scale = 1.0
+        self.voice_on = self.shell.voice.on
+
+    def _reset_journey(self, reason: str) -> None:
+        """The journey ends: cameras off, every screen of it wiped, the person forgotten."""
         self._close_countdown()
         self._close_notice()
         if self.manager.has_screen("scan"):  # stop the camera; no page stays on screen
@@ -171,10 +260,6 @@ class KioskApp(App):  # type: ignore[misc]
 
                 threading.Thread(target=journey.cancel_order, args=(order,), daemon=True).start()
         self.scanned = None  # the person's documents go with the visit
-        self.shell.end_session(reason)
-        self.theme.language = self.shell.language
-        self.theme.scale = 1.0
-        self.voice_on = self.shell.voice.on
 
     # -- maintenance ----------------------------------------------------------------------
 
@@ -195,7 +280,7 @@ class KioskApp(App):  # type: ignore[misc]
         for view in list(self.window.children):
             if view.__class__.__module__ == "screens.maintenance" and hasattr(view, "dismiss"):
                 view.dismiss(animation=False)
-        self.show("attract")
+        self.show(self.start_screen())
         self.refresh()
 
     def in_maintenance(self) -> bool:
@@ -210,7 +295,7 @@ class KioskApp(App):  # type: ignore[misc]
         self.shell.touch()
         self._close_countdown()
 
-    def open_service(self, name: str) -> Any:
+    def open_service(self, name: str, resume: Any = None) -> Any:
         """Start the journey of a service; a service without one yet says so."""
         from kiosk.flows.journey import Journey
         from screens.flow import FlowController
@@ -224,7 +309,8 @@ class KioskApp(App):  # type: ignore[misc]
             self.notice.open()
             return None
         session = self.shell.session
-        journey = Journey(spec, self.kiosk, session.id if session else "")
+        operator = self.desk.session if self.bank_mode else None
+        journey = Journey(spec, self.kiosk, session.id if session else "", operator, resume)
         if session is not None:
             session.data["journey"] = journey  # wiped with the visit
         self.flow = FlowController(self, journey)
@@ -367,7 +453,7 @@ class KioskApp(App):  # type: ignore[misc]
             self.show("out_of_service")
             return
         if self.manager.current == "out_of_service":
-            self.show("attract")
+            self.show(self.start_screen())
         home = self.screens.get("home")
         home.show_services(self.shell.services(), self.shell.language)
 

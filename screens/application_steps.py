@@ -51,13 +51,15 @@ class FormScreen(StepScreen):
         self.values = flow.journey.form_values()
         box = self.ids.fields
         box.clear_widgets()
+        # a bank's loan form has ten fields: two columns keep them all in sight
+        box.cols = 2 if len(self.fields) > 5 else 1
         self.boxes: dict[str, FieldBox] = {}
         for field in self.fields:
             widget = FieldBox(
                 field_name=field.name,
                 label_zh=field.label_zh,
                 label_en=field.label_en,
-                editable=forms.editable(field),
+                editable=forms.editable(field, flow.journey.ctx),
             )
             widget.bind(on_release=lambda w: self.activate(w.field_name))
             box.add_widget(widget)
@@ -65,14 +67,29 @@ class FormScreen(StepScreen):
         keyboard = self.ids.keyboard
         keyboard.on_text = self.type
         keyboard.on_backspace = self.backspace
-        first = next((f.name for f in self.fields if forms.editable(f)), "")
+        ctx = flow.journey.ctx
+        first = next(
+            (
+                f.name
+                for f in self.fields
+                if forms.editable(f, ctx) and f.keyboard is not forms.Keyboard.CHOICE
+            ),
+            "",
+        )
         self.active = ""
         self.activate(first)
         self._refresh()
 
     def activate(self, name: str) -> None:
         field = next((f for f in self.fields if f.name == name), None)
-        if field is None or not forms.editable(field):
+        if field is None or not forms.editable(field, self.flow.journey.ctx):
+            return
+        if field.keyboard is forms.Keyboard.CHOICE:  # a tap takes the next option
+            options = field.options
+            current = self.values.get(name, options[0])
+            at = options.index(current) if current in options else -1
+            self.values[name] = options[(at + 1) % len(options)]
+            self._refresh()
             return
         self.active = name
         for key, widget in self.boxes.items():
@@ -87,8 +104,12 @@ class FormScreen(StepScreen):
             widget.problem = problem is not None
             if problem:
                 widget.note_zh, widget.note_en = problem
-            elif not forms.editable(field):
+            elif widget.value == forms.NOT_APPLICABLE:
+                widget.note_zh, widget.note_en = "不适用", "does not apply"
+            elif not widget.editable:
                 widget.note_zh, widget.note_en = "已自动填写", "filled in for you"
+            elif field.keyboard is forms.Keyboard.CHOICE:
+                widget.note_zh, widget.note_en = "点击切换选项", "tap to change"
             elif not widget.value:
                 widget.note_zh, widget.note_en = "请点击并输入", "tap and type"
             else:
@@ -215,14 +236,50 @@ class SignaturePad(Widget):  # type: ignore[misc]
         return bytes(data)
 
 
+SIGN_TEXTS = {
+    "applicant": (
+        "请在下方框内用手指签名",
+        "Sign with your finger in the box",
+        "一次签名，用于本次提交的全部材料",
+        "One signature covers everything you submit now",
+    ),
+    "operator": (
+        "请经办人签名",
+        "The operator signs",
+        "经办人代理申请人提交本次申请",
+        "The operator files this application as the applicant's agent",
+    ),
+}
+
+
 class SignScreen(StepScreen):
-    """One signature for the whole sitting, after the one face check."""
+    """One signature for the whole sitting, after the one face check (at a bank: the
+    borrower's authorization first, then borrower and operator on what is filed)."""
 
     MIN_INK_MM = 25.0  # a signature, not a tap
+    heading_zh = StringProperty(SIGN_TEXTS["applicant"][0])
+    heading_en = StringProperty(SIGN_TEXTS["applicant"][1])
+    sub_zh = StringProperty(SIGN_TEXTS["applicant"][2])
+    sub_en = StringProperty(SIGN_TEXTS["applicant"][3])
 
     def begin(self, flow: Any) -> None:
         self._begin(flow)
         self.ids.pad.clear()
+        signer = str(flow.journey.step.param("signer", "applicant"))
+        if signer == "authorization":
+            from kiosk.documents.receipts import BUSINESS_NAMES
+
+            journey = flow.journey
+            application = journey._application_type()
+            zh, en = BUSINESS_NAMES[application] if application else ("", "")
+            bank = journey.operator.bank.name if journey.operator else ""
+            self.heading_zh = "借款人授权：请阅读后签名"
+            self.heading_en = "The borrower's authorization: read, then sign"
+            self.sub_zh = f"本人授权{bank}为办理本次{zh}查询本人不动产登记信息，仅限本次申请使用"
+            self.sub_en = f"I authorize the bank to query my records for this {en} only"
+        else:
+            texts = SIGN_TEXTS.get(signer, SIGN_TEXTS["applicant"])
+            self.heading_zh, self.heading_en, self.sub_zh, self.sub_en = texts
 
     @property
     def enough(self) -> bool:
@@ -236,8 +293,7 @@ class SignScreen(StepScreen):
             return
         jpeg = self.ids.pad.to_jpeg()
         self.ids.pad.clear()  # the signature leaves the screen with the step
-        self.flow.journey.sign(jpeg)
-        self.flow.next()
+        self.flow.signed(jpeg)
 
     def on_leave(self, *_args: Any) -> None:
         self.ids.pad.clear()

@@ -256,6 +256,17 @@ class FlowController:
 
         self.run(lambda: self.journey.handoff(message), printed)
 
+    def signed(self, jpeg: bytes) -> None:
+        """A signature was written: the borrower's authorization goes to the registry (which
+        records its scope); any other signature is kept for the submission."""
+        if self.journey.step.param("signer") == "authorization":
+            screen = self._show("step_work")
+            screen.begin(self, "正在登记授权…", "Recording the authorization…")
+            self.run(lambda: self.journey.authorize(jpeg), lambda _a: self.next())
+            return
+        self.journey.sign(jpeg)
+        self.next()
+
     def scanned(self, batch: Any) -> None:
         self.journey.scanned(batch)
         self.next()

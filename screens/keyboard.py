@@ -17,6 +17,7 @@ from screens.widgets import BilingualButton
 
 LETTER_ROWS = ("1234567890", "QWERTYUIOP", "ASDFGHJKL-", "ZXCVBNM")
 DIGIT_ROWS = ("123", "456", "789", "0")
+TEXT_ROWS = ("1234567890", "qwertyuiop", "asdfghjkl#", "zxcvbnm@._")
 CANDIDATES_SHOWN = 7
 
 
@@ -34,6 +35,7 @@ class OnScreenKeyboard(BoxLayout):  # type: ignore[misc]
         self.on_backspace: Callable[[], None] = lambda: None
         self.composer = Composer()
         self._page = 0
+        self.upper = False  # the text keyboard's shift
         self.bar = BoxLayout(size_hint_y=None)
         self.keys = BoxLayout(orientation="vertical")
         self.add_widget(self.bar)
@@ -68,10 +70,16 @@ class OnScreenKeyboard(BoxLayout):  # type: ignore[misc]
         self.bar.opacity = 1 if mode is Keyboard.PINYIN else 0
         if mode is Keyboard.NONE:
             return
-        rows = DIGIT_ROWS if mode is Keyboard.DIGITS else LETTER_ROWS
+        rows = {Keyboard.DIGITS: DIGIT_ROWS, Keyboard.TEXT: TEXT_ROWS}.get(mode, LETTER_ROWS)
         for index, row in enumerate(rows):
             line = BoxLayout(spacing=spacing)
             keys = row.replace("-", "") if mode is Keyboard.PINYIN else row
+            if mode is Keyboard.TEXT and self.upper:
+                keys = keys.upper()
+            if mode is Keyboard.TEXT and index == len(rows) - 1:
+                shift = self._key("⇧" if not self.upper else "abc", "shift", theme.NAVY_DARK)
+                shift.second, shift.second_mm = "Shift", 3.5
+                line.add_widget(shift)
             for char in keys:
                 line.add_widget(self._key(char.lower() if mode is Keyboard.PINYIN else char, char))
             if index == len(rows) - 1:
@@ -115,6 +123,10 @@ class OnScreenKeyboard(BoxLayout):  # type: ignore[misc]
 
     def press(self, key: str) -> None:
         mode = Keyboard(self.mode)
+        if key == "shift":
+            self.upper = not self.upper
+            self._build()
+            return
         if key == "backspace":
             if mode is Keyboard.PINYIN and self.composer.backspace():
                 self._page = 0

@@ -24,6 +24,9 @@ SCREENS: dict[str, str] = {
     "step_form": "screens.application_steps:FormScreen",
     "step_review": "screens.application_steps:ReviewScreen",
     "step_sign": "screens.application_steps:SignScreen",
+    "operator_login": "screens.operator:OperatorLoginScreen",
+    "workbench": "screens.operator:WorkbenchScreen",
+    "approve": "screens.operator:ApproveScreen",
     "maintenance_pin": "screens.maintenance:MaintenancePinScreen",
     "maintenance": "screens.maintenance:MaintenanceScreen",
 }

@@ -55,7 +55,9 @@ class CardScreen(StepScreen):
         self._anim.cancel()
         app = self.flow.app
         self.flow.watch_card()
-        if self.flow.journey.ctx.elder and not app.shell.large_text:
+        journey = self.flow.journey
+        # at a bank the operator drives the screen: the elder offer is for citizens' kiosks
+        if journey.ctx.elder and not app.shell.large_text and journey.operator is None:
             offer = ElderOffer(self.flow)
             app.notice = offer
             offer.open()
@@ -203,6 +205,23 @@ CHOOSE_TEXTS: dict[str, dict[str, tuple[str, str]]] = {
         "empty": ("请选择领取方式", "How would you like to get it?"),
         "pick": ("请选择领取方式", "How would you like to get it?"),
     },
+    # a bank operator, through the borrower's authorization
+    "bank_properties": {
+        "empty": ("借款人名下没有可抵押的不动产", "The borrower holds no property to mortgage"),
+        "pick": ("请选择抵押的不动产", "Choose the property to mortgage"),
+    },
+    "bank_mortgages": {
+        "empty": ("借款人名下没有本行的有效抵押", "No active mortgage of this bank"),
+        "pick": ("请选择本行的抵押登记", "Choose the bank's mortgage"),
+    },
+    "contracts": {
+        "empty": ("借款人没有已备案的预售合同", "The borrower has no pre-sale contract on file"),
+        "pick": ("请选择预售合同", "Choose the pre-sale contract"),
+    },
+    "advance": {
+        "empty": ("没有可转本登记的预告抵押", "No advance-notice mortgage can be converted yet"),
+        "pick": ("请选择要转本登记的预告抵押", "Choose the advance notice to convert"),
+    },
 }
 DELIVERY_CHOICES = (
     ("print", "在本机打印纸质证书", "Print it here on certificate paper"),
@@ -216,6 +235,10 @@ LOADING = {
     "mortgages": ("正在查询您名下的抵押登记…", "Looking up your mortgages…"),
     "delivery": ("请选择领取方式", "How would you like to get it?"),
     "appointments": ("正在查找您的预约…", "Looking for your appointments…"),
+    "bank_properties": ("正在查询借款人名下的不动产…", "Looking up the borrower's property…"),
+    "bank_mortgages": ("正在查询本行的抵押登记…", "Looking up the bank's mortgages…"),
+    "contracts": ("正在查询预售合同备案…", "Looking up pre-sale contracts…"),
+    "advance": ("正在查询预告抵押…", "Looking up advance notices…"),
 }
 
 
@@ -259,6 +282,9 @@ class ChooseScreen(StepScreen):
             return
         if self.items in ("properties", "mortgages"):
             flow.run(journey.list_properties, self._show_properties)
+            return
+        if self.items in ("bank_properties", "bank_mortgages", "contracts", "advance"):
+            flow.run(journey.bank_items, self._show_bank_items)
             return
         work = journey.ready_cases if self.ready else journey.due_cases
         flow.run(work, self._show_cases)
@@ -340,7 +366,7 @@ class ChooseScreen(StepScreen):
         self.loading, self.empty = False, not found
         self.ids.cases.clear_widgets()
         for record in found:
-            if self.items == "mortgages":
+            if self.items in ("mortgages", "bank_mortgages"):
                 for mortgage in record.mortgages:
                     kind = "最高额抵押" if mortgage.maximum else "抵押"
                     self._add(
@@ -358,6 +384,43 @@ class ChooseScreen(StepScreen):
                     record.unit_code,
                 )
 
+    def _show_bank_items(self, found: list[Any]) -> None:
+        journey = self.flow.journey
+        if self.items in ("bank_properties", "bank_mortgages"):
+            self._show_properties(found)
+        else:
+            self.loading, self.empty = False, not found
+            self.ids.cases.clear_widgets()
+            for item in found:
+                if isinstance(item, m.PresaleContract):
+                    self._add(
+                        item.address,
+                        f"合同 Contract {item.contract_number}  {item.developer}"
+                        f"  {yuan(item.price_fen)}",
+                        lambda c=item: self.choose_contract(c),
+                        item.contract_number,
+                    )
+                else:
+                    self._add(
+                        item.address,
+                        f"预告 Notice {item.notice_id}  {yuan(item.amount_fen)}",
+                        lambda a=item: self.choose_advance(a),
+                        item.notice_id,
+                    )
+        before = journey.preselected(found)
+        if before is not None:  # a resumed draft: what was chosen then
+            for button in self.ids.cases.children:
+                if button.case_number in _keys(before):
+                    button.note = "上次所选 · chosen before"
+
+    def choose_contract(self, contract: m.PresaleContract) -> None:
+        self.flow.journey.choose_contract(contract)
+        self.flow.next()
+
+    def choose_advance(self, advance: m.AdvanceMortgage) -> None:
+        self.flow.journey.choose_advance(advance)
+        self.flow.next()
+
     def choose(self, case: m.Case) -> None:
         self.flow.journey.choose_case(case)
         self.flow.next()
@@ -365,6 +428,12 @@ class ChooseScreen(StepScreen):
     def choose_property(self, record: m.PropertyRecord, mortgage: m.Mortgage | None) -> None:
         self.flow.journey.choose_property(record, mortgage)
         self.flow.next()
+
+
+def _keys(item: Any) -> set[str]:
+    if isinstance(item, m.PropertyRecord):
+        return {item.unit_code, *(g.mortgage_id for g in item.mortgages)}
+    return {getattr(item, "contract_number", ""), getattr(item, "notice_id", "")}
 
 
 class PayScreen(StepScreen):

@@ -87,14 +87,25 @@ def acknowledgment(
     *,
     local_reference: str = "",
     centre: str = CENTRE,
+    agent: str = "",
+    awaiting_review: str = "",
 ) -> list[Op]:
-    """受理回执. ``case`` is None while the application waits in the outbox (network down)."""
+    """受理回执. ``case`` is None while the application waits in the outbox (network down), or
+    (bank service points) while it waits for a second operator's approval (``awaiting_review``:
+    the draft's reference). ``agent``: the bank and operator filing as the applicant's agent."""
     zh, en = BUSINESS_NAMES[business]
     layout = Layout(chars_per_line)
     layout.text(centre, "center", bold=True)
     layout.text("受理回执", "center", double=True).text("Acknowledgment of application", "center")
     layout.rule()
-    if case is None:
+    if case is None and awaiting_review:
+        layout.pair("申请编号", "Application", awaiting_review)
+        layout.text("本行第二名经办人复核通过后提交登记中心；复核后可在工作台补打受理回执。")
+        layout.text(
+            "Filed with the registry once a second operator of the bank approves it; the"
+            " workbench reprints the acknowledgment then."
+        )
+    elif case is None:
         layout.pair("本机编号", "Reference", local_reference)
         layout.text(
             "申请已安全保存在本机，网络恢复后自动提交，无需重新办理；凭本机编号可在窗口查询进度。"
@@ -107,6 +118,8 @@ def acknowledgment(
         layout.pair("业务编号", "Case number", case.case_number)
     layout.pair("业务类型", "Business", f"{zh} {en}")
     layout.pair("申请人", "Applicant", applicant_masked)
+    if agent:
+        layout.pair("代理人", "Agent", agent)
     if case is not None:
         layout.pair("应缴费用", "Fee", yuan(case.fee_fen))
         layout.pair("受理时间", "Accepted", _local(case.created_at))

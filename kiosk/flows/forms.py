@@ -22,6 +22,8 @@ class Keyboard(StrEnum):
     DIGITS = "digits"
     CODE = "code"  # capital letters, digits and "-"
     PINYIN = "pinyin"  # Chinese by pinyin, with digits for house numbers
+    CHOICE = "choice"  # one of a few options: a tap on the field takes the next one
+    TEXT = "text"  # letters (with shift), digits and a few symbols: an operator's password
 
 
 @dataclass(frozen=True)
@@ -35,9 +37,14 @@ class Field:
     check: Callable[[str], tuple[str, str] | None] | None = None
     submit: bool = True  # sent with the application (not only shown)
     personal: bool = True
+    options: tuple[str, ...] = ()  # a CHOICE field's values; the first is the default
+    # whether the field applies to this application; when not, it holds "/" (never empty)
+    applies: Callable[[Any], bool] | None = None
 
     def problem(self, value: str) -> tuple[str, str] | None:
         value = value.strip()
+        if self.options:
+            return None if value in self.options else ("请选择", "Please choose")
         if not value:
             return (f"请填写{self.label_zh}", f"Please fill in: {self.label_en}")
         if len(value) > self.max_len:
@@ -90,6 +97,99 @@ def _unit(ctx: Any) -> str:
     prop = ctx.property
     return prop.address if prop is not None else ""
 
+
+NOT_APPLICABLE = "/"  # 不适用: what a field holds when it does not apply
+
+
+def _yuan(value: str) -> tuple[str, str] | None:
+    if value.isdigit() and 0 < int(value) < 10**11 and not value.startswith("0"):
+        return None
+    return ("请输入金额（元，整数）", "Enter the amount in whole yuan")
+
+
+def _date(value: str) -> tuple[str, str] | None:
+    import datetime as dt
+
+    try:
+        if len(value) == 8 and value.isdigit():
+            dt.date(int(value[:4]), int(value[4:6]), int(value[6:]))
+            return None
+    except ValueError:
+        pass
+    return ("日期格式为 8 位数字，如 20261201", "A date is 8 digits, e.g. 20261201")
+
+
+def _bank_name(ctx: Any) -> str:
+    operator = getattr(ctx, "operator", None)
+    return operator.bank.name if operator is not None else ""
+
+
+def _contract(ctx: Any) -> str:
+    contract = getattr(ctx, "contract", None)
+    return contract.contract_number if contract is not None else ""
+
+
+def _contract_unit(ctx: Any) -> str:
+    contract = getattr(ctx, "contract", None)
+    return contract.address if contract is not None else _unit(ctx)
+
+
+def _maximum(ctx: Any) -> bool:
+    mortgage = getattr(ctx, "mortgage", None)
+    return bool(mortgage is not None and mortgage.maximum)
+
+
+def _current(ctx: Any) -> str:
+    mortgage = getattr(ctx, "mortgage", None)
+    if mortgage is None:
+        return ""
+    return f"{mortgage.amount_fen // 100:,} 元，{mortgage.term_from} 至 {mortgage.term_to}"
+
+
+SCOPES = ("主债权及利息、违约金、损害赔偿金和实现抵押权的费用", "主债权及利息")
+MORTGAGE_TYPES = ("一般抵押", "最高额抵押")
+YES_NO = ("否", "是")
+
+
+def _loan_checks(values: dict[str, str]) -> dict[str, tuple[str, str]]:
+    out: dict[str, tuple[str, str]] = {}
+    start, end = values.get("term_from", ""), values.get("term_to", "")
+    if _date(start) is None and _date(end) is None and not start < end:
+        out["term_to"] = ("到期日应晚于起始日", "The term must end after it begins")
+    if values.get("combined_confirmation") == "是" and values.get("mortgage_type") != "最高额抵押":
+        out["combined_confirmation"] = (
+            "仅最高额抵押可同时办理债权确定",
+            "Only a maximum-amount mortgage is confirmed with it",
+        )
+    return out
+
+
+CREDITOR = Field(
+    "creditor", "抵押权人", "Mortgagee", Keyboard.NONE, known=_bank_name, personal=False
+)
+MORTGAGOR = Field("mortgagor", "抵押人", "Mortgagor", Keyboard.NONE, known=_card_name)
+LOAN_TERMS = (
+    Field("debtor", "债务人", "Debtor", Keyboard.PINYIN, max_len=20, known=_card_name, check=_name),
+    Field(
+        "mortgage_type",
+        "抵押方式",
+        "Kind",
+        Keyboard.CHOICE,
+        options=MORTGAGE_TYPES,
+        personal=False,
+    ),
+    Field(
+        "amount",
+        "债权数额/最高债权额（元）",
+        "Amount or maximum (yuan)",
+        Keyboard.DIGITS,
+        max_len=11,
+        check=_yuan,
+    ),
+    Field("term_from", "债务履行起始日", "Term from", Keyboard.DIGITS, max_len=8, check=_date),
+    Field("term_to", "债务履行到期日", "Term to", Keyboard.DIGITS, max_len=8, check=_date),
+    Field("scope", "担保范围", "Guarantee scope", Keyboard.CHOICE, options=SCOPES, personal=False),
+)
 
 HOLDER = Field("holder", "权利人", "Holder", Keyboard.NONE, known=_card_name, submit=False)
 ID_NUMBER = Field(
@@ -172,24 +272,129 @@ FORMS: dict[str, tuple[Field, ...]] = {
 }
 
 
+FORMS.update(
+    {
+        # 抵押权首次登记: the bank and the borrower are known; the loan data typed once
+        "mortgage_loan": (
+            CREDITOR,
+            MORTGAGOR,
+            PROPERTY,
+            *LOAN_TERMS,
+            Field(
+                "combined_confirmation",
+                "同时办理最高额债权确定",
+                "Maximum-amount confirmation too",
+                Keyboard.CHOICE,
+                options=YES_NO,
+                personal=False,
+            ),
+        ),
+        # 抵押预告登记: on the flat of a pre-sale contract
+        "advance_loan": (
+            CREDITOR,
+            MORTGAGOR,
+            Field(
+                "contract_number",
+                "预售合同备案号",
+                "Pre-sale contract",
+                Keyboard.NONE,
+                known=_contract,
+                personal=False,
+            ),
+            Field(
+                "flat",
+                "预售房屋坐落",
+                "Flat",
+                Keyboard.NONE,
+                known=_contract_unit,
+                submit=False,
+                personal=False,
+            ),
+            *LOAN_TERMS,
+        ),
+        # 抵押权变更登记: what changes (the maximum-amount period only for such mortgages)
+        "mortgage_change": (
+            CREDITOR,
+            PROPERTY,
+            Field(
+                "current",
+                "现登记内容",
+                "Registered now",
+                Keyboard.NONE,
+                known=_current,
+                submit=False,
+                personal=False,
+            ),
+            Field(
+                "new_amount",
+                "变更后债权数额（元）",
+                "New amount (yuan)",
+                Keyboard.DIGITS,
+                max_len=11,
+                check=_yuan,
+            ),
+            Field(
+                "new_term_to",
+                "变更后到期日",
+                "New term end",
+                Keyboard.DIGITS,
+                max_len=8,
+                check=_date,
+            ),
+            Field(
+                "rank",
+                "抵押顺位",
+                "Rank",
+                Keyboard.CHOICE,
+                options=("第一顺位", "第二顺位", "第三顺位"),
+                personal=False,
+            ),
+            Field("scope", "担保范围", "Guarantee scope", Keyboard.CHOICE, options=SCOPES),
+            Field(
+                "max_period_to",
+                "最高额债权确定期间届满日",
+                "Maximum-amount period end",
+                Keyboard.DIGITS,
+                max_len=8,
+                check=_date,
+                applies=_maximum,
+            ),
+        ),
+    }
+)
+CROSS_CHECKS = {"mortgage_loan": _loan_checks, "advance_loan": _loan_checks}
+
+
 def fields(form: str) -> tuple[Field, ...]:
     return FORMS[form]
 
 
-def editable(field: Field) -> bool:
+def editable(field: Field, ctx: Any = None) -> bool:
+    if field.applies is not None and ctx is not None and not field.applies(ctx):
+        return False  # "/" and why: the register never has an empty field
     return field.keyboard is not Keyboard.NONE
 
 
 def initial_values(form: str, ctx: Any) -> dict[str, str]:
-    return {f.name: (f.known(ctx) if f.known else "") for f in FORMS[form]}
+    values = {}
+    for f in FORMS[form]:
+        if f.applies is not None and not f.applies(ctx):
+            values[f.name] = NOT_APPLICABLE
+        elif f.known:
+            values[f.name] = f.known(ctx)
+        else:
+            values[f.name] = f.options[0] if f.options else ""
+    return values
 
 
-def problems(form: str, values: dict[str, str]) -> dict[str, tuple[str, str]]:
+def problems(form: str, values: dict[str, str], ctx: Any = None) -> dict[str, tuple[str, str]]:
     """Each editable field's problem, by name; empty when the form can go on."""
     out = {}
     for field in FORMS[form]:
-        if editable(field):
+        if editable(field, ctx):
             problem = field.problem(values.get(field.name, ""))
             if problem:
                 out[field.name] = problem
+    for name, problem in CROSS_CHECKS.get(form, lambda _v: {})(values).items():
+        out.setdefault(name, problem)
     return out

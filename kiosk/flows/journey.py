@@ -25,6 +25,7 @@ from kiosk.core import Kiosk
 from kiosk.documents.receipts import acknowledgment, handoff_slip, payment_receipt, queue_ticket
 from kiosk.documents.scan import ScanBatch
 from kiosk.flows import forms
+from kiosk.flows.bank_journey import BankSteps
 from kiosk.flows.spec import FlowSpec, StepKind, StepSpec
 from kiosk.identity.documents import check_document
 from kiosk.messages import MESSAGES, REFUSALS, UserMessage
@@ -92,16 +93,35 @@ class JourneyContext:
     delivery_choice: str = ""  # "print" here, "ems" or "electronic"
     delivery: m.Delivery | None = None  # the registry's answer to a mailing or e-certificate
     outputs: list[str] = field(default_factory=list)  # what the person takes away
+    # bank service points: the operator filing as agent, and what the borrower authorized
+    operator: m.OperatorSession | None = None
+    authorization: m.BankAuthorization | None = None
+    contracts: list[m.PresaleContract] = field(default_factory=list)
+    contract: m.PresaleContract | None = None
+    advances: list[m.AdvanceMortgage] = field(default_factory=list)
+    advance: m.AdvanceMortgage | None = None
+    operator_signature: bytearray = field(default_factory=bytearray)  # zeroed at the end
+    awaiting_review: str = ""  # the draft a second operator approves (maker-checker)
 
 
-class Journey:
-    def __init__(self, flow: FlowSpec, kiosk: Kiosk, session: str = "") -> None:
+class Journey(BankSteps):
+    def __init__(
+        self,
+        flow: FlowSpec,
+        kiosk: Kiosk,
+        session: str = "",
+        operator: m.OperatorSession | None = None,
+        resume: m.Draft | None = None,
+    ) -> None:
         self.flow = flow
         self.kiosk = kiosk
         self.session = session
         self.id = uuid.uuid4().hex[:16]
         self.index = 0
-        self.ctx = JourneyContext()
+        self.operator = operator  # a bank operator files this journey as the borrower's agent
+        self.resume = resume  # an unfinished draft taken up again
+        self.draft_id = resume.draft_id if resume else f"D{self.id}"
+        self.ctx = JourneyContext(operator=operator)
         self.ended = ""
         self._order_round = 0
         self.audit("journey.start", "started")
@@ -151,11 +171,12 @@ class Journey:
             self.audit("journey.end", reason, step=self.step.kind.value)
 
     def wipe(self) -> None:
-        signature = self.ctx.signature
-        signature[:] = bytes(len(signature))  # the signature image does not outlive the visit
+        for signature in (self.ctx.signature, self.ctx.operator_signature):
+            signature[:] = bytes(len(signature))  # no signature image outlives the visit
         if self.ctx.scan is not None:
             self.ctx.scan.pages.clear()
-        self.ctx = JourneyContext()
+        self.resume = None
+        self.ctx = JourneyContext(operator=self.operator)
 
     def back_to(self, kind: StepKind) -> bool:
         """Go back to the last ``kind`` step before this one (e.g. to type a code again)."""
@@ -171,8 +192,11 @@ class Journey:
 
     def audit(self, action: str, outcome: str, **fields: Any) -> None:
         if self.kiosk.audit is not None:
+            operator = self.operator  # a bank operator's actions are theirs, under their id
             self.kiosk.audit.record(
-                "kiosk",
+                f"operator:{operator.bank.bank_code}/{operator.operator_id}"
+                if operator
+                else "kiosk",
                 action,
                 outcome,
                 flow=self.flow.name,
@@ -295,20 +319,26 @@ class Journey:
         """The form's values: what the person typed before, else what the kiosk knows."""
         name = str(self.step.param("form"))
         values = forms.initial_values(name, self.ctx)
+        kept = {v.name: v.value for v in self.resume.values} if self.resume else {}
         for field_ in forms.fields(name):
-            if forms.editable(field_) and field_.name in self.ctx.form:
+            if not forms.editable(field_, self.ctx):
+                continue
+            if field_.name in self.ctx.form:
                 values[field_.name] = self.ctx.form[field_.name]
+            elif field_.name in kept:  # a resumed draft: what the operator had entered
+                values[field_.name] = kept[field_.name]
         return values
 
     def fill_form(self, values: dict[str, str]) -> dict[str, tuple[str, str]]:
         """Keep the values when they are fine; else each field's problem (zh, en)."""
         name = str(self.step.param("form"))
         clean = {k: v.strip() for k, v in values.items()}
-        problems = forms.problems(name, clean)
+        problems = forms.problems(name, clean, self.ctx)
         if not problems:
             known = forms.initial_values(name, self.ctx)
             for field_ in forms.fields(name):
-                value = clean.get(field_.name, "") if forms.editable(field_) else known[field_.name]
+                editable = forms.editable(field_, self.ctx)
+                value = clean.get(field_.name, "") if editable else known[field_.name]
                 self.ctx.form[field_.name] = value
             self.audit("journey.form", "filled", form=name)
         return problems
@@ -319,9 +349,15 @@ class Journey:
         self.audit("journey.scan", "scanned", pages=pages)
 
     def sign(self, jpeg: bytes) -> None:
-        """The applicant's one signature for everything submitted in this sitting."""
-        self.ctx.signature = bytearray(jpeg)
-        self.audit("journey.sign", "signed", sha256=hashlib.sha256(jpeg).hexdigest())
+        """The applicant's one signature for everything submitted in this sitting (or, at a
+        bank, the operator's own)."""
+        signer = self.step.param("signer", "applicant")
+        if signer == "operator":
+            self.ctx.operator_signature = bytearray(jpeg)
+        else:
+            self.ctx.signature = bytearray(jpeg)
+        digest = hashlib.sha256(jpeg).hexdigest()
+        self.audit("journey.sign", "signed", signer=signer, sha256=digest)
 
     def review_lines(self) -> list[tuple[str, str, str]]:
         """Everything that will be submitted: (label zh, label en, value)."""
@@ -335,6 +371,14 @@ class Journey:
             lines.append(("业务", "Business", f"{zh} {en}"))
         if ctx.document is not None:
             lines.append(("申请人", "Applicant", ctx.document.name))
+        if ctx.operator is not None:
+            lines.append(("代理人", "Agent", self.agent_text()))
+        if ctx.contract is not None:
+            lines.append(("预售合同", "Pre-sale contract", ctx.contract.contract_number))
+            lines.append(("不动产单元号", "Unit code", ctx.contract.unit_code))
+        if ctx.advance is not None:
+            lines.append(("预告登记", "Advance notice", ctx.advance.notice_id))
+            lines.append(("不动产坐落", "Property", ctx.advance.address))
         if ctx.property is not None:
             lines.append(("不动产坐落", "Property", ctx.property.address))
             lines.append(("不动产单元号", "Unit code", ctx.property.unit_code))
@@ -368,6 +412,8 @@ class Journey:
         """Put the application (its documents and signature first) into the durable outbox,
         then wait a little for the registry's case. Returns None when it stays queued: the
         network is down or slow; the outbox sends it later, once (same keys)."""
+        if self.operator is not None:  # a bank operator files it at once (maker-checker)
+            return self.submit_bank()
         link = self.kiosk.backend
         if link is None or link.outbox is None:
             raise StepFailed(BACKEND_DOWN)
@@ -553,7 +599,7 @@ class Journey:
         application = self._application_type()
         assert application is not None and ctx.document is not None
         case = ctx.submitted
-        reference = case.case_number if case else ctx.queued
+        reference = case.case_number if case else (ctx.awaiting_review or ctx.queued)
         ops = acknowledgment(
             case,
             application,
@@ -561,6 +607,8 @@ class Journey:
             (case.progress_url if case else "") or f"SUBMIT:{reference}",
             columns,
             local_reference=ctx.queued,
+            agent=self.agent_text(),
+            awaiting_review=ctx.awaiting_review,
         )
         outcome = self.kiosk.print_service.receipt(
             f"acknowledgment-{reference}", ops, kind="acknowledgment"

@@ -51,7 +51,7 @@ PARAMS: dict[StepKind, dict[str, type]] = {
     StepKind.FORM: {"form": str},  # a form of kiosk.flows.forms
     StepKind.SCAN: {"document_zh": str, "document_en": str},
     StepKind.REVIEW: {},
-    StepKind.SIGN: {},
+    StepKind.SIGN: {"signer": str},  # applicant (default) | operator | authorization
     StepKind.SUBMIT: {"application": str},  # an ApplicationType
     StepKind.DELIVER: {"method": str},  # a DeliveryMethod
     StepKind.QUERY: {"kind_of": str},  # own | ownership
@@ -74,6 +74,10 @@ PRINTERS = {
 }
 # "delivery": print here, mail (EMS) or the electronic certificate
 CHOICES = {"cases", "ready", "properties", "mortgages", "delivery", "appointments"}
+# what a bank sees through the borrower's authorization (its own mortgages only)
+BANK_CHOICES = {"bank_properties", "bank_mortgages", "contracts", "advance"}
+SIGNERS = {"applicant", "operator", "authorization"}
+MODES = {"hall", "bank"}
 # printed when the printer can; the registry keeps the electronic original anyway
 OPTIONAL_PRINTS = {"payment_receipt"}
 # steps that work with the registry unreachable (a submission waits in the outbox)
@@ -105,6 +109,7 @@ class FlowSpec:
     title_zh: str
     title_en: str
     steps: tuple[StepSpec, ...]
+    mode: str = "hall"  # "bank": an operator files it as the borrower's agent
 
     @property
     def needs(self) -> frozenset[Role]:
@@ -132,7 +137,7 @@ def load_flows(path: Path = FLOWS_FILE) -> dict[str, FlowSpec]:
     flows: dict[str, FlowSpec] = {}
     for name, table in data.items():
         where = f"{name}"
-        unknown = set(table) - {"journey", "title_zh", "title_en", "steps"}
+        unknown = set(table) - {"journey", "title_zh", "title_en", "steps", "mode"}
         if unknown:
             raise StrictConfigError(source, f"{where}.{sorted(unknown)[0]}", "unknown key")
         steps = []
@@ -151,8 +156,11 @@ def load_flows(path: Path = FLOWS_FILE) -> dict[str, FlowSpec]:
                     raise StrictConfigError(source, f"{at}.{key}", f"must be {expected.__name__}")
             if kind is StepKind.PRINT and params.get("document") not in PRINTERS:
                 raise StrictConfigError(source, f"{at}.document", "unknown document")
-            if kind is StepKind.CHOOSE and params.get("items") not in CHOICES:
-                raise StrictConfigError(source, f"{at}.items", f"one of {sorted(CHOICES)}")
+            choices = CHOICES | BANK_CHOICES
+            if kind is StepKind.CHOOSE and params.get("items") not in choices:
+                raise StrictConfigError(source, f"{at}.items", f"one of {sorted(choices)}")
+            if kind is StepKind.SIGN and params.get("signer", "applicant") not in SIGNERS:
+                raise StrictConfigError(source, f"{at}.signer", f"one of {sorted(SIGNERS)}")
             if kind is StepKind.FORM and params.get("form") not in FORMS:
                 raise StrictConfigError(source, f"{at}.form", f"one of {sorted(FORMS)}")
             if kind is StepKind.DELIVER and params.get("method") not in DELIVERIES:
@@ -170,11 +178,39 @@ def load_flows(path: Path = FLOWS_FILE) -> dict[str, FlowSpec]:
             raise StrictConfigError(source, f"{where}.steps", "face_check needs id_auth before it")
         if StepKind.SUBMIT in kinds and StepKind.SIGN not in kinds[: kinds.index(StepKind.SUBMIT)]:
             raise StrictConfigError(source, f"{where}.steps", "submit needs sign before it")
+        mode = str(table.get("mode", "hall"))
+        if mode not in MODES:
+            raise StrictConfigError(source, f"{where}.mode", f"one of {sorted(MODES)}")
+        signers = [s.param("signer", "applicant") for s in steps if s.kind is StepKind.SIGN]
+        bank_choice = [
+            i
+            for i, s in enumerate(steps)
+            if s.kind is StepKind.CHOOSE and s.param("items") in BANK_CHOICES
+        ]
+        if mode == "bank":  # the borrower authorizes, then both sign what is filed
+            authorized = [
+                i
+                for i, s in enumerate(steps)
+                if s.kind is StepKind.SIGN and s.param("signer") == "authorization"
+            ]
+            if not authorized or any(i < authorized[0] for i in bank_choice):
+                raise StrictConfigError(
+                    source,
+                    f"{where}.steps",
+                    "a bank flow signs the authorization before it chooses",
+                )
+            if StepKind.SUBMIT in kinds and not {"applicant", "operator"} <= set(signers):
+                raise StrictConfigError(
+                    source, f"{where}.steps", "a bank flow is signed by borrower and operator"
+                )
+        elif bank_choice or "operator" in signers or "authorization" in signers:
+            raise StrictConfigError(source, f"{where}.steps", 'bank steps need mode = "bank"')
         flows[name] = FlowSpec(
             name,
             str(table["journey"]),
             str(table["title_zh"]),
             str(table["title_en"]),
             tuple(steps),
+            mode,
         )
     return flows

@@ -1,0 +1,161 @@
+"""The operator's desk at a bank service point: one operator logged in at a time, their
+workbench (today's drafts and cases), maker-checker approval, reprints and the registration
+proof. UI-free; every call here may block on the registry (run it on a worker thread).
+
+The bank's licence data comes from the registry with the login and is shown, never typed.
+Operator actions are audited under the operator's id.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from kiosk.backend import models as m
+from kiosk.backend.client import RegistryClient
+from kiosk.backend.errors import BackendError
+from kiosk.core import Kiosk
+from kiosk.documents.receipts import acknowledgment
+from kiosk.messages import UserMessage
+from kiosk.printing import PrintOutcome
+
+log = logging.getLogger(__name__)
+
+LOGIN_REFUSED = {
+    "unauthorized": ("账号或密码错误", "Wrong operator id or password"),
+    "locked": (
+        "失败次数过多，账号已锁定 15 分钟",
+        "Too many failed attempts: the account is locked for 15 minutes",
+    ),
+}
+NOT_OWN = UserMessage(
+    "same_operator",
+    "不能复核自己经办的申请，请由本行另一名经办人复核",
+    "You cannot approve your own application: another operator of the bank approves it",
+    False,
+)
+
+
+class LoginRefused(Exception):
+    def __init__(self, message: UserMessage) -> None:
+        super().__init__(message.en)
+        self.message = message
+
+
+@dataclass
+class Workbench:
+    """What the operator sees: their unfinished drafts, the bank's drafts awaiting review,
+    and the cases they filed or approved today."""
+
+    drafts: list[m.Draft] = field(default_factory=list)
+    cases: list[m.Case] = field(default_factory=list)
+
+
+class OperatorDesk:
+    def __init__(self, kiosk: Kiosk) -> None:
+        self.kiosk = kiosk
+        self.session: m.OperatorSession | None = None
+
+    @property
+    def bank_code(self) -> str:
+        return self.kiosk.config.bank.bank_code
+
+    @property
+    def client(self) -> RegistryClient:
+        link = self.kiosk.backend
+        if link is None or link.client is None:
+            raise LoginRefused(
+                UserMessage(
+                    "backend_down",
+                    "登记系统暂时无法连接",
+                    "The registry cannot be reached",
+                    True,
+                )
+            )
+        return link.client
+
+    @property
+    def token(self) -> str:
+        assert self.session is not None, "no operator logged in"
+        return self.session.operator_token
+
+    def _audit(self, action: str, outcome: str, operator: str = "", **fields: str) -> None:
+        if self.kiosk.audit is not None:
+            who = operator or (self.session.operator_id if self.session else "-")
+            self.kiosk.audit.record(f"operator:{self.bank_code}/{who}", action, outcome, **fields)
+
+    # -- login ----------------------------------------------------------------------------
+
+    def login(self, operator_id: str, password: str) -> m.OperatorSession:
+        """Log in (the registry counts failures and locks the account after five)."""
+        if self.session is not None:
+            self.logout("replaced")
+        operator_id = operator_id.strip()
+        try:
+            session = self.client.operator_login(
+                m.OperatorLogin(self.bank_code, operator_id, password)
+            )
+        except BackendError as err:
+            zh, en = LOGIN_REFUSED.get(
+                err.error, ("登录失败，请稍后再试", "Login failed: try again later")
+            )
+            self._audit("operator.login", err.error or "failed", operator=operator_id[:20])
+            raise LoginRefused(UserMessage(err.error or "login", zh, en, True)) from err
+        self.session = session
+        self._audit("operator.login", "ok", bank=session.bank.name)
+        return session
+
+    def logout(self, reason: str) -> None:
+        session, self.session = self.session, None
+        if session is None:
+            return
+        self.session = session  # for the audit record's actor
+        self._audit("operator.logout", reason)
+        self.session = None
+        try:
+            self.client.operator_logout(operator=session.operator_token)
+        except Exception as err:  # the registry ends the session itself when it expires
+            log.warning("operator logout not confirmed", extra={"error": str(err)})
+
+    # -- the workbench --------------------------------------------------------------------
+
+    def workbench(self) -> Workbench:
+        drafts = self.client.list_drafts(operator=self.token).drafts
+        cases = self.client.list_operator_cases(operator=self.token).cases
+        return Workbench(list(drafts), list(cases))
+
+    def can_approve(self, draft: m.Draft) -> bool:
+        return (
+            self.session is not None
+            and draft.status is m.DraftStatus.AWAITING_REVIEW
+            and draft.maker != self.session.operator_id
+        )
+
+    def approve(self, draft: m.Draft) -> m.Case:
+        """The checker approves another operator's application: it is filed now."""
+        if self.session is not None and draft.maker == self.session.operator_id:
+            self._audit("bank.approve", "refused_own", draft=draft.draft_id)
+            raise LoginRefused(NOT_OWN)
+        case = self.client.approve_draft(
+            draft.draft_id, operator=self.token, key=f"approve-{draft.draft_id}"
+        )
+        self._audit("bank.approve", "filed", draft=draft.draft_id, case=case.case_number)
+        return case
+
+    def print_acknowledgment(self, case: m.Case) -> PrintOutcome:
+        """Reprint a case's acknowledgment (the applicant's name is not shown: masked "*")."""
+        session = self.session
+        agent = f"{session.bank.name} {session.operator_id}" if session else ""
+        ops = acknowledgment(case, case.type, "*", case.progress_url, 48, agent=agent)
+        self._audit("bank.reprint", "acknowledgment", case=case.case_number)
+        return self.kiosk.print_service.receipt(
+            f"acknowledgment-{case.case_number}", ops, kind="acknowledgment", reprint=True
+        )
+
+    def print_proof(self, case: m.Case) -> PrintOutcome:
+        """Download the electronic registration proof and print it (A4, certificate printer)."""
+        pdf = self.client.registration_proof(case.case_number, operator=self.token)
+        self._audit("bank.proof", "downloaded", case=case.case_number)
+        return self.kiosk.print_service.document(
+            f"proof-{case.case_number}", pdf, f"proof {case.case_number}", kind="registration_proof"
+        )

@@ -1,0 +1,278 @@
+"""The steps a bank operator's journey adds: the borrower's signed authorization, what it lets
+the bank see, the operator's own signature, filing (straight away, or for a second operator's
+approval: maker-checker), and the draft kept when the operator is logged out mid-way.
+
+Everything goes to the registry at once (the operator is there to retry): a bank application
+does not wait in the kiosk's outbox, and nothing of the borrower's is kept on the kiosk. The
+registry keeps the drafts, per operator.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from typing import TYPE_CHECKING, Any
+
+from kiosk.backend import models as m
+from kiosk.flows import forms
+from kiosk.flows.spec import StepKind
+from kiosk.redact import mask_name
+
+if TYPE_CHECKING:
+    from kiosk.backend.client import RegistryClient
+    from kiosk.core import Kiosk
+    from kiosk.flows.journey import JourneyContext
+    from kiosk.flows.spec import FlowSpec, StepSpec
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class BankSteps:
+    """Mixed into :class:`kiosk.flows.journey.Journey`."""
+
+    flow: FlowSpec
+    kiosk: Kiosk
+    ctx: JourneyContext
+    index: int
+    id: str
+    operator: m.OperatorSession | None
+    draft_id: str
+    resume: m.Draft | None
+
+    if TYPE_CHECKING:
+
+        @property
+        def step(self) -> StepSpec: ...
+
+        @property
+        def client(self) -> RegistryClient: ...
+
+        def key(self, what: str) -> str: ...
+
+        def audit(self, action: str, outcome: str, **fields: Any) -> None: ...
+
+        def _application_type(self) -> m.ApplicationType | None: ...
+
+        def review_lines(self) -> list[tuple[str, str, str]]: ...
+
+    @property
+    def token(self) -> str:
+        assert self.operator is not None, "a bank step without an operator logged in"
+        return self.operator.operator_token
+
+    @property
+    def needs_review(self) -> bool:
+        """Maker-checker: a second operator approves this kind of application."""
+        application = self._application_type()
+        return application is not None and (
+            application.value in self.kiosk.config.bank.maker_checker
+        )
+
+    # -- the borrower's authorization -----------------------------------------------------
+
+    def authorize(self, jpeg: bytes) -> m.BankAuthorization:
+        """The borrower signed the authorization: the registry records it with its scope
+        (this application type, this bank, this borrower) and it serves one application."""
+        application = self._application_type()
+        assert application is not None
+        signature = hashlib.sha256(jpeg).hexdigest()
+        authorization = self.client.authorize_bank(
+            m.BankAuthorizationRequest(self.ctx.verification_id, application, signature, _now()),
+            operator=self.token,
+            key=self.key("authorization"),
+        )
+        self.ctx.authorization = authorization
+        self.audit(
+            "bank.authorization",
+            "signed",
+            authorization=authorization.authorization_id,
+            scope=application.value,
+            sha256=signature,
+        )
+        return authorization
+
+    def bank_items(self) -> list[Any]:
+        """What the borrower's authorization lets the bank choose from, for this step."""
+        assert self.ctx.authorization is not None
+        records = self.client.bank_records(
+            self.ctx.authorization.authorization_id, operator=self.token
+        )
+        items = self.step.param("items")
+        self.audit("bank.records", "viewed", authorization=self.ctx.authorization.authorization_id)
+        found: list[Any]
+        if items == "contracts":
+            found = list(records.contracts)
+            self.ctx.contracts = found
+        elif items == "advance":
+            found = [a for a in records.advance if a.certificate_ready]
+            self.ctx.advances = found
+        else:
+            found = list(records.properties)
+            if items == "bank_mortgages":
+                found = [p for p in found if p.mortgages]
+            self.ctx.properties = found
+        return found
+
+    def preselected(self, items: list[Any]) -> Any:
+        """When resuming a draft: the item it had chosen, if it is still on offer."""
+        if self.resume is None or not self.resume.choice:
+            return None
+        for item in items:
+            if self.resume.choice in _identifiers(item):
+                return item
+        return None
+
+    def choose_contract(self, contract: m.PresaleContract) -> None:
+        self.ctx.contract = contract
+        self.audit("journey.choose", "contract", contract=contract.contract_number)
+
+    def choose_advance(self, advance: m.AdvanceMortgage) -> None:
+        self.ctx.advance = advance
+        self.audit("journey.choose", "advance", notice=advance.notice_id)
+
+    # -- filing ---------------------------------------------------------------------------
+
+    def unit_code(self) -> str:
+        ctx = self.ctx
+        if ctx.property is not None:
+            return ctx.property.unit_code
+        if ctx.contract is not None:
+            return ctx.contract.unit_code
+        return ctx.advance.unit_code if ctx.advance is not None else ""
+
+    def _choice(self) -> str:
+        ctx = self.ctx
+        if ctx.mortgage is not None:
+            return ctx.mortgage.mortgage_id
+        if ctx.advance is not None:
+            return ctx.advance.notice_id
+        if ctx.contract is not None:
+            return ctx.contract.contract_number
+        return ctx.property.unit_code if ctx.property is not None else ""
+
+    def _summary(self) -> str:
+        application = self._application_type()
+        from kiosk.documents.receipts import BUSINESS_NAMES
+
+        zh = BUSINESS_NAMES[application][0] if application else self.flow.title_zh
+        name = mask_name(self.ctx.document.name) if self.ctx.document else ""
+        return f"{zh} {name}".strip()
+
+    def _values(self) -> list[m.FieldValue]:
+        return [
+            m.FieldValue(f.name, self.ctx.form[f.name])
+            for s in self.flow.steps
+            if s.kind is StepKind.FORM
+            for f in forms.fields(str(s.param("form")))
+            if f.submit and f.name in self.ctx.form
+        ]
+
+    def submit_bank(self) -> m.Case | None:
+        """Upload the contracts and both signatures, keep the complete application as a draft
+        with the registry, and file it — or, under maker-checker, leave it for a second
+        operator of the bank (returns None; the acknowledgment says so)."""
+        ctx = self.ctx
+        client = self.client
+        application = self._application_type()
+        assert application is not None and ctx.authorization is not None
+        assert ctx.signature and ctx.operator_signature
+        attachments = []
+        if ctx.scan is not None and ctx.scan.pages:
+            pdf = ctx.scan.to_pdf()
+            attachments.append(
+                client.upload_attachment(pdf, "application/pdf", key=self.key("scan")).attachment_id
+            )
+        signatures = []
+        for signer, image in (("applicant", ctx.signature), ("operator", ctx.operator_signature)):
+            data = bytes(image)
+            attachments.append(
+                client.upload_attachment(
+                    data, "image/jpeg", key=self.key(f"signature-{signer}")
+                ).attachment_id
+            )
+            signatures.append(m.Signature(signer, hashlib.sha256(data).hexdigest(), _now()))
+        body = m.Application(
+            application,
+            self.unit_code(),
+            ctx.verification_id,
+            self._values(),
+            attachments,
+            signatures,
+            ctx.mortgage.mortgage_id
+            if ctx.mortgage
+            else (ctx.advance.notice_id if ctx.advance else ""),
+        )
+        review = [m.FieldValue(f"{zh} {en}", value) for zh, en, value in self.review_lines()]
+        draft = client.save_draft(
+            self.draft_id,
+            m.SaveDraft(
+                application,
+                m.DraftStatus.AWAITING_REVIEW,
+                self._summary(),
+                self.index,
+                ctx.authorization.authorization_id,
+                self._choice(),
+                self._values(),
+                review,
+                body,
+                self.needs_review,
+            ),
+            operator=self.token,
+            key=self.key("draft"),
+        )
+        if draft.review_required:
+            ctx.awaiting_review = draft.draft_id
+            self.audit("application.submit", "awaiting_review", draft=draft.draft_id)
+            return None
+        case = client.submit_draft(self.draft_id, operator=self.token, key=self.key("submit"))
+        ctx.submitted = case
+        self.audit("application.submit", "accepted", case=case.case_number, draft=self.draft_id)
+        return case
+
+    def open_draft(self) -> m.SaveDraft | None:
+        """What the operator entered so far, to keep when they are logged out mid-way (taken
+        on the UI thread before the visit is wiped; sent by :meth:`keep_draft`). None when
+        nothing was entered or the application was filed."""
+        if self.operator is None or self.ctx.submitted is not None or self.ctx.awaiting_review:
+            return None
+        application = self._application_type()
+        if application is None or (not self.ctx.form and not self._choice()):
+            return None
+        return m.SaveDraft(
+            application,
+            m.DraftStatus.OPEN,
+            self._summary(),
+            self.index,
+            "",  # a resumed application is authorized again, by the borrower present
+            self._choice(),
+            self._values(),
+        )
+
+    def keep_draft(self, body: m.SaveDraft) -> m.Draft:
+        """Keep the unfinished application with the registry, for this operator only."""
+        draft = self.client.save_draft(
+            self.draft_id,
+            body,
+            operator=self.token,
+            key=self.key(f"open-{body.step}-{len(body.values)}"),
+        )
+        self.audit("bank.draft", "kept", draft=draft.draft_id, step=str(body.step))
+        return draft
+
+    def agent_text(self) -> str:
+        operator = self.operator
+        if operator is None:
+            return ""
+        return f"{operator.bank.name} {operator.operator_id}"
+
+
+def _identifiers(item: Any) -> set[str]:
+    if isinstance(item, m.PropertyRecord):
+        return {item.unit_code, *(g.mortgage_id for g in item.mortgages)}
+    if isinstance(item, m.PresaleContract):
+        return {item.contract_number}
+    if isinstance(item, m.AdvanceMortgage):
+        return {item.notice_id}
+    return set()

@@ -1,0 +1,472 @@
+"""The bank service point in the real Kivy app, headless, on the emulators and the sandbox: the
+operator logs in, the borrower's card, face check and signed authorization, each mortgage
+journey to the registry (case, parties, attachments, signatures), maker-checker, the
+workbench (reprint, the registration proof), an idle logout that keeps the draft, a face that
+does not match, and a locked-out operator."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from drivers.base import Role
+from drivers.idcard.sam_emulator import DEMO_CARDS
+from kiosk.config import BankSection, SiteMode
+from kiosk.sandbox.seed import DEMO_ADVANCE, DEMO_CONTRACT, SANDBOX_PASSWORD
+from screens.demo import type_keys, write_signature
+from tests.journey_steps import on, pdf_text, registry
+from tests.ui_driver import UiDriver
+
+pytestmark = pytest.mark.ui
+
+CARD = DEMO_CARDS[0]
+BANK = "BOC-JN"
+SHOTS = Path("/tmp/bankshots")
+SHOTS.mkdir(exist_ok=True)
+
+
+def _snapshot(ui: UiDriver) -> dict[str, Any]:
+    with registry(ui) as db:
+        return {
+            "mortgages": db.execute(
+                "SELECT mortgage_id, status, amount_fen FROM mortgages"
+            ).fetchall(),
+            "advance": db.execute("SELECT notice_id, status FROM advance_mortgages").fetchall(),
+        }
+
+
+@pytest.fixture
+def bank(ui: UiDriver) -> Iterator[UiDriver]:
+    """The shared app as a bank service point (BOC-JN), on the login screen; the register
+    given back afterwards (mortgages, advance notices, operator lockouts)."""
+    app = ui.app
+    app.leave_maintenance("test")
+    app.end_session("test")
+    kiosk = app.kiosk
+    hall = kiosk.config
+    kiosk.config = dataclasses.replace(
+        hall,
+        kiosk=dataclasses.replace(hall.kiosk, site_mode=SiteMode.BANK),
+        bank=BankSection(bank_code=BANK, operator_idle_s=120.0),
+    )
+    before = _snapshot(ui)
+    kiosk.harness.emulators[Role.IDCARD].place_card(CARD)
+    kiosk.harness.emulators[Role.RECEIPT].clear()
+    app.show(app.start_screen())
+    ui.frames(3)
+    try:
+        yield ui
+    finally:
+        app.end_session("test")
+        if app.logout_job is not None:
+            app.logout_job.join(10)
+        kiosk.config = hall
+        kiosk.harness.emulators[Role.IDCARD].place_card(CARD)
+        app.show("attract")
+        app.shell.timing = hall.session
+        ui.frames(2)
+        with registry(ui) as db:
+            for mortgage_id, status, amount in before["mortgages"]:
+                db.execute(
+                    "UPDATE mortgages SET status = ?, amount_fen = ? WHERE mortgage_id = ?",
+                    (status, amount, mortgage_id),
+                )
+            known = [m[0] for m in before["mortgages"]]
+            db.execute(
+                f"DELETE FROM mortgages WHERE mortgage_id NOT IN ({','.join('?' * len(known))})",
+                known,
+            )
+            for notice_id, status in before["advance"]:
+                db.execute(
+                    "UPDATE advance_mortgages SET status = ? WHERE notice_id = ?",
+                    (status, notice_id),
+                )
+            db.execute("UPDATE operators SET failures = 0, locked_until = 0")
+
+
+def type_text(ui: UiDriver, keyboard: Any, text: str) -> None:
+    """Tap ``text`` on the text keyboard, with the shift key for capitals."""
+    for char in text:
+        if char.isalpha() and char.isupper() != keyboard.upper:
+            ui.tap(keyboard.key_button("shift"))
+        ui.tap(keyboard.key_button(char))
+
+
+def login(ui: UiDriver, operator: str = "op01", password: str = SANDBOX_PASSWORD) -> Any:
+    screen = on(ui, "operator_login", 10)
+    ui.tap(screen.ids.operator_id)
+    type_text(ui, screen.ids.keyboard, operator)
+    ui.tap(screen.ids.password)
+    type_text(ui, screen.ids.keyboard, password)
+    ui.tap(screen.ids.login)
+    return screen
+
+
+def workbench(ui: UiDriver) -> Any:
+    bench = on(ui, "workbench", 20)
+    assert ui.wait(lambda: not bench.loading, 20), bench.message
+    ui.frames(2)
+    return bench
+
+
+def start(ui: UiDriver, service: str) -> None:
+    bench = workbench(ui)
+    button = next(b for b in bench.ids.services.children if b.service == service)
+    assert not button.disabled, button.note
+    ui.tap(button)
+
+
+def through_borrower(ui: UiDriver) -> Any:
+    """The borrower's card (no elder offer at a bank: the operator drives), the face notice
+    and the face check, then the authorization to sign."""
+    intro = on(ui, "step_face_intro", 30)
+    ui.tap(intro.ids.start)
+    on(ui, "face")
+    assert ui.wait(lambda: ui.app.manager.current != "face", 60)
+    return sign(ui)
+
+
+def sign(ui: UiDriver) -> Any:
+    screen = on(ui, "step_sign", 30)
+    write_signature(ui, screen.ids.pad)
+    ui.frames(1)
+    ui.tap(screen.ids.confirm)
+    return screen
+
+
+def choose(ui: UiDriver, key: str) -> None:
+    screen = on(ui, "step_choose", 20)
+    assert ui.wait(lambda: not screen.loading, 20)
+    assert not screen.empty, screen.texts_en
+    ui.frames(2)
+    button = next(b for b in screen.ids.cases.children if b.case_number == key)
+    ui.tap(button)
+
+
+def fill(ui: UiDriver, values: dict[str, str], toggles: tuple[str, ...] = ()) -> Any:
+    form = on(ui, "step_form", 20)
+    for name, text in values.items():
+        ui.tap(form.boxes[name])
+        ui.tap(form.ids.erase)
+        type_keys(ui, form.ids.keyboard, text)
+    for name in toggles:  # a choice field: a tap takes the next option
+        ui.tap(form.boxes[name])
+    ui.tap(form.ids.next)
+    problems = {n: (b.value, b.note_en) for n, b in form.boxes.items() if b.problem}
+    assert ui.wait(lambda: ui.app.manager.current != "step_form", 5), problems
+    return form
+
+
+def scan_review_sign(ui: UiDriver) -> None:
+    scan = on(ui, "scan", 20)
+    assert ui.wait(lambda: scan.pages >= 1, 40)
+    ui.frames(2)
+    ui.tap(scan.ids.done)
+    review = on(ui, "step_review", 20)
+    assert "代理人" in review.lines and "中国银行济南分行" in review.lines
+    ui.tap(review.ids.confirm)
+    first = sign(ui)  # the borrower
+    assert "签名" in first.heading_zh
+    operator = on(ui, "step_sign", 10)
+    assert ui.wait(lambda: operator.heading_zh == "请经办人签名", 10)
+    sign(ui)
+
+
+def free_unit(ui: UiDriver) -> str:
+    with registry(ui) as db:
+        return str(
+            db.execute(
+                "SELECT h.unit_code FROM holders h WHERE h.id_number = ? AND NOT EXISTS "
+                "(SELECT 1 FROM mortgages g WHERE g.unit_code = h.unit_code "
+                "AND g.status = 'active' AND g.bank_code = ?) ORDER BY h.unit_code LIMIT 1",
+                (CARD.number, BANK),
+            ).fetchone()[0]
+        )
+
+
+def bank_mortgage(ui: UiDriver) -> str:
+    with registry(ui) as db:
+        return str(
+            db.execute(
+                "SELECT mortgage_id FROM mortgages g JOIN holders h USING (unit_code) "
+                "WHERE h.id_number = ? AND g.bank_code = ? AND g.status = 'active' "
+                "ORDER BY mortgage_id LIMIT 1",
+                (CARD.number, BANK),
+            ).fetchone()[0]
+        )
+
+
+def case_record(ui: UiDriver, case_number: str) -> tuple[str, dict[str, Any]]:
+    with registry(ui) as db:
+        status, body = db.execute(
+            "SELECT status, body FROM cases WHERE case_number = ?", (case_number,)
+        ).fetchone()
+    return status, json.loads(body)
+
+
+def assert_filed_with_evidence(ui: UiDriver, record: dict[str, Any], kind: str) -> None:
+    """Parties, the contracts' PDF and both signatures, as the registry recorded them."""
+    assert record["type"] == kind and record["bank"]["code"] == BANK
+    assert record["parties"]["mortgagor"] == CARD.number
+    assert record["parties"]["agent"].startswith(f"{BANK}/")
+    assert {s["signer"] for s in record["signatures"]} == {"applicant", "operator"}
+    with registry(ui) as db:
+        stored = {
+            row[0]: (row[1], row[2])
+            for row in db.execute(
+                "SELECT attachment_id, content_type, sha256 FROM attachments "
+                f"WHERE attachment_id IN ({','.join('?' * len(record['attachments']))})",
+                record["attachments"],
+            )
+        }
+    kinds = sorted(t for t, _ in stored.values())
+    assert kinds == ["application/pdf", "image/jpeg", "image/jpeg"]
+    # each signature's hash is one of the uploaded images: the evidence matches the claim
+    image_hashes = {h for t, h in stored.values() if t == "image/jpeg"}
+    assert {s["image_sha256"] for s in record["signatures"]} == image_hashes
+    with registry(ui) as db:
+        scope = db.execute(
+            "SELECT scope, id_number FROM bank_authorizations WHERE authorization_id = ?",
+            (record["authorization_id"],),
+        ).fetchone()
+    assert tuple(scope) == (kind, CARD.number)  # authorized for this application only
+
+
+def finish(ui: UiDriver) -> Any:
+    done = on(ui, "step_done", 60)
+    ui.tap(done.ids.finish)
+    return workbench(ui)
+
+
+def test_first_registration_with_maker_checker_and_the_proof(bank: UiDriver) -> None:
+    ui = bank
+    kiosk = ui.app.kiosk
+    printer = kiosk.harness.emulators[Role.RECEIPT]
+    login(ui, "op01")
+    bench = workbench(ui)
+    assert "中国银行济南分行" in bench.bank_text and "金融许可证" in bench.bank_text
+    start(ui, "bank_mortgage_first")
+    through_borrower(ui)
+    unit = free_unit(ui)
+    choose(ui, unit)
+    form = on(ui, "step_form", 20)
+    ui.frames(2)
+    ui.screenshot(SHOTS / "bank_form.png")
+    assert form.values["creditor"] == "中国银行济南分行"  # from the licence data, not typed
+    assert form.values["debtor"] == CARD.name
+    fill(
+        ui,
+        {"amount": "800000", "term_from": "20261201", "term_to": "20461130"},
+        toggles=("mortgage_type", "combined_confirmation"),
+    )
+    scan_review_sign(ui)
+    done = on(ui, "step_done", 60)
+    journey = ui.app.flow.journey
+    draft_id = journey.ctx.awaiting_review
+    assert draft_id and journey.ctx.submitted is None  # waits for a second operator
+    assert ui.wait(lambda: any(draft_id in r.text for r in printer.receipts()), 20)
+    ack = next(r for r in printer.receipts() if draft_id in r.text)
+    assert "复核" in ack.text and "中国银行济南分行" in ack.text
+    ui.tap(done.ids.finish)
+    bench = workbench(ui)
+    row = bench.row(draft_id)  # the maker sees it waiting, with no way to approve it
+    assert not [w for w in row.children if getattr(w, "action", "").startswith("复核")]
+    ui.tap(bench.ids.logout)
+    login(ui, "op02")
+    bench = workbench(ui)
+    review = next(
+        w for w in bench.row(draft_id).children if getattr(w, "action", "") == "复核 Review"
+    )
+    ui.screenshot(SHOTS / "bank_workbench.png")
+    ui.tap(review)
+    approve = on(ui, "approve", 10)
+    ui.frames(2)
+    ui.screenshot(SHOTS / "bank_approve.png")
+    assert "800000" in approve.lines and "最高额抵押" in approve.lines
+    ui.tap(approve.ids.approve)
+    assert ui.wait(lambda: "业务编号" in approve.message, 20), approve.message
+    case_number = approve.message.split("业务编号 ")[1].split()[0]
+    status, record = case_record(ui, case_number)
+    assert status == "in_review"
+    assert (record["maker"], record["checker"]) == ("op01", "op02")
+    assert record["businesses"] == ["mortgage_first", "maximum_confirmation"]
+    fields = {f["name"]: f["value"] for f in record["fields"]}
+    assert fields["mortgage_type"] == "最高额抵押" and fields["amount"] == "800000"
+    assert_filed_with_evidence(ui, record, "mortgage_first")
+    audit = kiosk.audit_log
+    assert audit.records("bank.approve")[-1].actor == f"operator:{BANK}/op02"
+    assert audit.records("bank.authorization")[-1].actor == f"operator:{BANK}/op01"
+    # the registry registers it; the workbench then prints the e-registration proof
+    kiosk.backend.client.sandbox_register(case_number)
+    ui.tap(approve.ids.back)
+    bench = workbench(ui)
+    ui.tap(bench.ids.reload)
+    bench = workbench(ui)
+    queue = kiosk.harness.emulators[Role.CERTIFICATE]
+    before = set(queue.out.glob("*.pdf"))
+    proof = next(
+        w
+        for w in bench.row(case_number).children
+        if getattr(w, "action", "").startswith("打印登记证明")
+    )
+    ui.tap(proof)
+    assert ui.wait(lambda: len(set(queue.out.glob("*.pdf")) - before) == 1, 30), bench.message
+    assert ui.wait(lambda: bench.message == "已打印 Printed", 20), bench.message
+
+
+JOURNEYS = {
+    "bank_mortgage_change": ("mortgage_change", "in_review"),
+    "bank_mortgage_cancellation": ("mortgage_cancellation", "registered"),
+    "bank_advance_mortgage": ("advance_mortgage", "in_review"),
+    "bank_advance_to_mortgage": ("advance_to_mortgage", "in_review"),
+}
+
+
+@pytest.mark.parametrize("service", sorted(JOURNEYS))
+def test_each_bank_journey_files_its_case(bank: UiDriver, service: str, tmp_path: Path) -> None:
+    ui = bank
+    kind, expected = JOURNEYS[service]
+    printer = ui.app.kiosk.harness.emulators[Role.RECEIPT]
+    login(ui)
+    start(ui, service)
+    through_borrower(ui)
+    mortgage = bank_mortgage(ui)
+    if service == "bank_mortgage_change":
+        choose(ui, mortgage)
+        form = on(ui, "step_form", 20)
+        assert form.values["max_period_to"] == "/"  # not a maximum-amount mortgage
+        fill(ui, {"new_amount": "300000", "new_term_to": "20401231"}, toggles=("rank",))
+    elif service == "bank_mortgage_cancellation":
+        choose(ui, mortgage)
+    elif service == "bank_advance_mortgage":
+        choose(ui, DEMO_CONTRACT)
+        form = on(ui, "step_form", 20)
+        assert form.values["contract_number"] == DEMO_CONTRACT
+        fill(ui, {"amount": "2000000", "term_from": "20261201", "term_to": "20561130"})
+    else:
+        choose(ui, DEMO_ADVANCE)
+    scan_review_sign(ui)
+    on(ui, "step_done", 60)
+    case = ui.app.flow.journey.ctx.submitted
+    assert case is not None, ui.app.flow.journey.ctx.awaiting_review
+    status, record = case_record(ui, case.case_number)
+    assert status == expected
+    assert (record["maker"], record["checker"]) == ("op01", "")  # no maker-checker for it
+    assert_filed_with_evidence(ui, record, kind)
+    if service == "bank_mortgage_cancellation":
+        with registry(ui) as db:
+            gone = db.execute(
+                "SELECT status FROM mortgages WHERE mortgage_id = ?", (mortgage,)
+            ).fetchone()[0]
+        assert gone == "cancelled" and record["mortgage_id"] == mortgage
+    if service == "bank_mortgage_change":
+        fields = {f["name"]: f["value"] for f in record["fields"]}
+        assert fields["rank"] == "第二顺位" and fields["max_period_to"] == "/"
+    assert ui.wait(lambda: any(case.case_number in r.text for r in printer.receipts()), 20)
+    bench = finish(ui)
+    row = bench.row(case.case_number)
+    actions = [getattr(w, "action", "") for w in row.children]
+    assert "补打回执 Reprint" in actions
+    assert ("打印登记证明 Proof" in actions) == (expected == "registered")
+    printed = len(printer.receipts())
+    ui.tap(next(w for w in row.children if getattr(w, "action", "") == "补打回执 Reprint"))
+    assert ui.wait(lambda: len(printer.receipts()) == printed + 1, 20)
+    if expected == "registered":  # the proof's text, from the registry
+        proof = tmp_path / "proof.pdf"
+        operator = ui.app.desk.token
+        proof.write_bytes(
+            ui.app.kiosk.backend.client.registration_proof(case.case_number, operator=operator)
+        )
+        text = pdf_text(proof)
+        assert "不动产登记证明" in text and "抵押权注销登记" in text and case.case_number in text
+
+
+def test_an_idle_operator_is_logged_out_and_the_draft_kept(bank: UiDriver) -> None:
+    ui = bank
+    app = ui.app
+    app.kiosk.config = dataclasses.replace(
+        app.kiosk.config, bank=BankSection(bank_code=BANK, operator_idle_s=6.0)
+    )
+    login(ui)
+    start(ui, "bank_mortgage_first")
+    through_borrower(ui)
+    choose(ui, free_unit(ui))
+    form = on(ui, "step_form", 20)
+    ui.tap(form.boxes["amount"])
+    type_keys(ui, form.ids.keyboard, "650000")
+    journey = app.flow.journey
+    journey.ctx.form["amount"] = form.values["amount"]  # as the form keeps it on "next"
+    # nobody touches the screen: the countdown, then the logout
+    assert ui.wait(lambda: app.manager.current == "operator_login", 30)
+    assert app.desk.session is None and app.flow is None
+    assert form.values == {} and journey.ctx.document is None  # nothing personal on screen
+    app.logout_job.join(10)
+    with registry(ui) as db:
+        status, body = db.execute(
+            "SELECT status, body FROM drafts WHERE draft_id = ?", (journey.draft_id,)
+        ).fetchone()
+    assert status == "open"
+    values = {v["name"]: v["value"] for v in json.loads(body)["values"]}
+    assert values["amount"] == "650000"
+    assert app.kiosk.audit_log.records("operator.logout")[-1].outcome == "idle"
+    # the same operator resumes it with the borrower: identity again, the values back
+    app.kiosk.config = dataclasses.replace(
+        app.kiosk.config, bank=BankSection(bank_code=BANK, operator_idle_s=120.0)
+    )
+    login(ui)
+    bench = workbench(ui)
+    resume = next(w for w in bench.row(journey.draft_id).children if getattr(w, "action", ""))
+    ui.tap(resume)
+    through_borrower(ui)
+    choose(ui, free_unit(ui))
+    form = on(ui, "step_form", 20)
+    assert form.values["amount"] == "650000"
+    assert app.flow.journey.draft_id == journey.draft_id  # the same draft, not a second one
+
+
+def test_a_borrower_whose_face_does_not_match_gets_no_authorization(bank: UiDriver) -> None:
+    ui = bank
+    other = DEMO_CARDS[1]  # the camera's visitor is not this card's holder
+    ui.app.kiosk.harness.emulators[Role.IDCARD].place_card(other)
+    login(ui)
+    start(ui, "bank_mortgage_cancellation")
+    intro = on(ui, "step_face_intro", 30)
+    ui.tap(intro.ids.start)
+    face = on(ui, "face")
+    assert ui.wait(lambda: face.phase == "failed", 60), face.prompt_en
+    assert face.prompt_zh == "人脸与证件不一致"
+    ui.tap(face.ids.counter)
+    on(ui, "step_work", 20)
+    journey = ui.app.flow.journey
+    assert journey.ended == "handoff:face_check_declined"
+    assert ui.wait(lambda: any("hand-off" in o for o in journey.ctx.outputs), 20)
+    with registry(ui) as db:
+        granted = db.execute(
+            "SELECT COUNT(*) FROM bank_authorizations WHERE id_number = ?", (other.number,)
+        ).fetchone()[0]
+    assert granted == 0
+    assert ui.app.kiosk.audit_log.records("identity.check")[-1].outcome == "no_match"
+
+
+def test_a_locked_out_operator_is_told_so(bank: UiDriver) -> None:
+    ui = bank
+    screen = ui.app.screens.get("operator_login")
+    for _ in range(5):
+        login(ui, "op03", "wrong-1")
+        assert ui.wait(lambda: not screen.busy, 20)
+        assert screen.message_zh == "账号或密码错误"
+        assert screen.ids.password.value == ""  # the password is never left on screen
+    screen = login(ui, "op03", SANDBOX_PASSWORD)
+    assert ui.wait(lambda: not screen.busy, 20)
+    assert "锁定" in screen.message_zh and ui.app.desk.session is None
+    records = ui.app.kiosk.audit_log.records("operator.login")
+    assert records[-1].outcome == "locked" and records[-1].actor == f"operator:{BANK}/op03"
+    assert hashlib.sha256(SANDBOX_PASSWORD.encode()).hexdigest() not in json.dumps(
+        [r.fields for r in records]
+    )
