@@ -106,16 +106,24 @@ class OperatorDesk:
         return session
 
     def logout(self, reason: str) -> None:
-        session, self.session = self.session, None
+        self.release(self.take(reason), reason)
+
+    def take(self, reason: str) -> m.OperatorSession | None:
+        """End the operator's session on this kiosk now (the screen is theirs no longer)."""
+        session = self.session
+        if session is not None:
+            self._audit("operator.logout", reason)
+        self.session = None
+        return session
+
+    def release(self, session: m.OperatorSession | None, reason: str) -> None:
+        """Tell the registry (blocking: on a worker thread)."""
         if session is None:
             return
-        self.session = session  # for the audit record's actor
-        self._audit("operator.logout", reason)
-        self.session = None
         try:
             self.client.operator_logout(operator=session.operator_token)
         except Exception as err:  # the registry ends the session itself when it expires
-            log.warning("operator logout not confirmed", extra={"error": str(err)})
+            log.warning("operator logout not confirmed", extra={"error": str(err), "why": reason})
 
     # -- the workbench --------------------------------------------------------------------
 

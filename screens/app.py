@@ -171,6 +171,7 @@ class KioskApp(App):  # type: ignore[misc]
         journey = self.flow.journey if self.flow is not None else None
         body = journey.open_draft() if journey is not None else None
         desk = self.desk
+        session = desk.take(reason)
 
         def finish() -> None:
             if journey is not None and body is not None:
@@ -178,7 +179,7 @@ class KioskApp(App):  # type: ignore[misc]
                     journey.keep_draft(body)
                 except Exception as err:  # the registry unreachable: the draft is lost
                     log.warning("draft not kept", extra={"error": str(err)})
-            desk.logout(reason)
+            desk.release(session, reason)
 
         self._reset_visit(reason)
         for name in ("workbench", "approve", "operator_login"):
@@ -186,8 +187,6 @@ class KioskApp(App):  # type: ignore[misc]
                 self.manager.get_screen(name).wipe()
         self.logout_job = threading.Thread(target=finish, name="logout", daemon=True)
         self.logout_job.start()
-        if self.desk.session is not None and body is None:
-            self.logout_job.join(5)  # nothing to keep: the login screen comes up logged out
         self.show("operator_login")
         self.refresh()
 

@@ -101,6 +101,8 @@ def type_text(ui: UiDriver, keyboard: Any, text: str) -> None:
 def login(ui: UiDriver, operator: str = "op01", password: str = SANDBOX_PASSWORD) -> Any:
     screen = on(ui, "operator_login", 10)
     ui.tap(screen.ids.operator_id)
+    for _ in screen.values["operator_id"]:  # the id stays after a failure: typed afresh
+        ui.tap(screen.ids.keyboard.key_button("backspace"))
     type_text(ui, screen.ids.keyboard, operator)
     ui.tap(screen.ids.password)
     type_text(ui, screen.ids.keyboard, password)
@@ -458,7 +460,7 @@ def test_a_locked_out_operator_is_told_so(bank: UiDriver) -> None:
     ui = bank
     screen = ui.app.screens.get("operator_login")
     for _ in range(5):
-        login(ui, "op03", "wrong-1")
+        login(ui, "op03", "wrong#1")
         assert ui.wait(lambda: not screen.busy, 20)
         assert screen.message_zh == "账号或密码错误"
         assert screen.ids.password.value == ""  # the password is never left on screen
