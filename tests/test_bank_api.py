@@ -8,12 +8,18 @@ import hashlib
 import json
 import sqlite3
 import uuid
+from pathlib import Path
 
 import pytest
 
 from kiosk.backend import models as m
 from kiosk.backend.errors import BackendConflict, BackendUnauthorized
+from kiosk.config import BANK_SERVICES
+from kiosk.flows import forms
+from kiosk.flows.journey import JourneyContext
+from kiosk.flows.spec import load_flows
 from kiosk.sandbox.seed import DEMO_ADVANCE, DEMO_CONTRACT, SANDBOX_PASSWORD
+from kiosk.strict import StrictConfigError
 from tests.backend_fixtures import Registry
 
 BANK = "BOC-JN"
@@ -255,3 +261,53 @@ def test_an_advance_notice_converts_once_the_flat_is_registered(registry: Regist
             (f"M{case.case_number}",),
         ).fetchone()
     assert status == "converted" and tuple(mortgage) == (BANK, 150_000_000)
+
+
+def test_bank_flows_are_checked_when_they_are_loaded(tmp_path: Path) -> None:
+    """A bank flow shows the borrower's records only after the signed authorization, and is
+    signed by borrower and operator; a hall flow cannot use the bank's steps."""
+    head = 'journey = "x"\ntitle_zh = "x"\ntitle_en = "x"\n'
+    cases = {
+        "choose before the authorization": (
+            'mode = "bank"\n',
+            '{ kind = "id_auth" }, { kind = "face_check" },'
+            '{ kind = "choose", items = "bank_mortgages" },'
+            '{ kind = "sign", signer = "authorization" }, { kind = "done" }',
+            "authorization before it chooses",
+        ),
+        "no operator signature": (
+            'mode = "bank"\n',
+            '{ kind = "id_auth" }, { kind = "face_check" },'
+            '{ kind = "sign", signer = "authorization" },'
+            '{ kind = "choose", items = "bank_mortgages" }, { kind = "sign" },'
+            '{ kind = "submit", application = "mortgage_cancellation" }, { kind = "done" }',
+            "borrower and operator",
+        ),
+        "bank steps in a hall flow": (
+            "",
+            '{ kind = "sign", signer = "operator" }, { kind = "done" }',
+            'mode = \\"bank\\"',
+        ),
+    }
+    for name, (mode, steps, problem) in cases.items():
+        path = tmp_path / "flows.toml"
+        path.write_text(f"[f]\n{mode}{head}steps = [{steps}]\n")
+        with pytest.raises(StrictConfigError) as err:
+            load_flows(path)
+        assert problem.replace("\\", "") in str(err.value), name
+    shipped = load_flows()
+    assert {f.name for f in shipped.values() if f.mode == "bank"} == set(BANK_SERVICES)
+
+
+def test_a_field_that_does_not_apply_holds_a_slash_never_nothing() -> None:
+    ctx = JourneyContext()
+    values = forms.initial_values("mortgage_change", ctx)
+    assert values["max_period_to"] == "/"  # no maximum-amount mortgage chosen
+    change = forms.FORMS["mortgage_change"]
+    period = next(f for f in change if f.name == "max_period_to")
+    assert not forms.editable(period, ctx)
+    loan = {"term_from": "20261201", "term_to": "20261101", "mortgage_type": "一般抵押"}
+    problems = forms.problems("mortgage_loan", {**loan, "combined_confirmation": "是"}, ctx)
+    assert problems["term_to"][1] == "The term must end after it begins"
+    assert "combined_confirmation" in problems
+    assert forms.problems("mortgage_loan", {"amount": "012"}, ctx)["amount"]
