@@ -27,8 +27,6 @@ pytestmark = pytest.mark.ui
 
 CARD = DEMO_CARDS[0]
 BANK = "BOC-JN"
-SHOTS = Path("/tmp/bankshots")
-SHOTS.mkdir(exist_ok=True)
 
 
 def _snapshot(ui: UiDriver) -> dict[str, Any]:
@@ -246,7 +244,9 @@ def finish(ui: UiDriver) -> Any:
     return workbench(ui)
 
 
-def test_first_registration_with_maker_checker_and_the_proof(bank: UiDriver) -> None:
+def test_first_registration_with_maker_checker_and_the_proof(
+    bank: UiDriver, tmp_path: Path
+) -> None:
     ui = bank
     kiosk = ui.app.kiosk
     printer = kiosk.harness.emulators[Role.RECEIPT]
@@ -259,7 +259,7 @@ def test_first_registration_with_maker_checker_and_the_proof(bank: UiDriver) -> 
     choose(ui, unit)
     form = on(ui, "step_form", 20)
     ui.frames(2)
-    ui.screenshot(SHOTS / "bank_form.png")
+    ui.screenshot(tmp_path / "bank_form.png")
     assert form.values["creditor"] == "中国银行济南分行"  # from the licence data, not typed
     assert form.values["debtor"] == CARD.name
     fill(
@@ -285,11 +285,11 @@ def test_first_registration_with_maker_checker_and_the_proof(bank: UiDriver) -> 
     review = next(
         w for w in bench.row(draft_id).children if getattr(w, "action", "") == "复核 Review"
     )
-    ui.screenshot(SHOTS / "bank_workbench.png")
+    ui.screenshot(tmp_path / "bank_workbench.png")
     ui.tap(review)
     approve = on(ui, "approve", 10)
     ui.frames(2)
-    ui.screenshot(SHOTS / "bank_approve.png")
+    ui.screenshot(tmp_path / "bank_approve.png")
     assert "800000" in approve.lines and "最高额抵押" in approve.lines
     ui.tap(approve.ids.approve)
     assert ui.wait(lambda: "业务编号" in approve.message, 20), approve.message
@@ -456,7 +456,7 @@ def test_a_borrower_whose_face_does_not_match_gets_no_authorization(bank: UiDriv
     assert ui.app.kiosk.audit_log.records("identity.check")[-1].outcome == "no_match"
 
 
-def test_a_locked_out_operator_is_told_so(bank: UiDriver) -> None:
+def test_a_locked_out_operator_is_told_so(bank: UiDriver, tmp_path: Path) -> None:
     ui = bank
     screen = ui.app.screens.get("operator_login")
     for _ in range(5):
@@ -467,6 +467,8 @@ def test_a_locked_out_operator_is_told_so(bank: UiDriver) -> None:
     screen = login(ui, "op03", SANDBOX_PASSWORD)
     assert ui.wait(lambda: not screen.busy, 20)
     assert "锁定" in screen.message_zh and ui.app.desk.session is None
+    ui.frames(2)
+    ui.screenshot(tmp_path / "bank_locked.png")
     records = ui.app.kiosk.audit_log.records("operator.login")
     assert records[-1].outcome == "locked" and records[-1].actor == f"operator:{BANK}/op03"
     assert hashlib.sha256(SANDBOX_PASSWORD.encode()).hexdigest() not in json.dumps(
