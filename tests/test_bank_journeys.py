@@ -429,7 +429,8 @@ def test_an_idle_operator_is_logged_out_and_the_draft_kept(bank: UiDriver) -> No
     choose(ui, free_unit(ui))
     form = on(ui, "step_form", 20)
     assert form.values["amount"] == "650000"
-    assert app.flow.journey.draft_id == journey.draft_id  # the same draft, not a second one
+    resumed: Any = ui.app.flow
+    assert resumed.journey.draft_id == journey.draft_id  # the same draft, not a second one
 
 
 def test_a_borrower_whose_face_does_not_match_gets_no_authorization(bank: UiDriver) -> None:
