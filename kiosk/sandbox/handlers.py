@@ -894,7 +894,7 @@ def check_in(ctx: Ctx, _body: None) -> m.Ticket:
     return _ticket(ctx, service)
 
 
-HANDLERS: dict[str, Callable[[Ctx, Any], Any]] = {
+CITIZEN_HANDLERS: dict[str, Callable[[Ctx, Any], Any]] = {
     "register_kiosk": register_kiosk,
     "heartbeat": heartbeat,
     "verify_identity": verify_identity,
@@ -923,7 +923,3 @@ HANDLERS: dict[str, Callable[[Ctx, Any], Any]] = {
     "check_in": check_in,
     "sandbox_pay": sandbox_pay,
 }
-
-from kiosk.sandbox.bank import BANK_HANDLERS  # noqa: E402  (it builds on the helpers above)
-
-HANDLERS.update(BANK_HANDLERS)

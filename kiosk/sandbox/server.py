@@ -23,9 +23,12 @@ from typing import Any
 from kiosk.backend import models as m
 from kiosk.backend.api import MAX_ATTACHMENT_BYTES, OPERATOR_HEADER, ROUTES, Route, openapi_text
 from kiosk.sandbox import db, seed
-from kiosk.sandbox.handlers import HANDLERS, ApiError, Ctx
+from kiosk.sandbox.bank import BANK_HANDLERS
+from kiosk.sandbox.handlers import CITIZEN_HANDLERS, ApiError, Ctx
 
 log = logging.getLogger(__name__)
+# the bank's handlers build on the citizen ones, so the two are joined here, not in either
+HANDLERS = {**CITIZEN_HANDLERS, **BANK_HANDLERS}
 MAX_JSON_BYTES = 4 * 1024 * 1024
 
 
