@@ -11,6 +11,7 @@ from typing import Any
 from kivy.clock import Clock
 
 from drivers.base import Role
+from kiosk.backend import models as m
 from kiosk.flows.journey import Journey, StepFailed
 from kiosk.flows.spec import StepKind
 from kiosk.identity.documents import DocumentRefused
@@ -23,6 +24,12 @@ FACE_HANDOFF = UserMessage(
     "face_check_declined",
     "未通过或未使用人脸核验",
     "The face check was not passed or not used",
+    False,
+)
+WITNESS_REFUSED = UserMessage(
+    "witness_refused",
+    "登记中心未能核实该证件持有人",
+    "The registry could not confirm the holder of this card",
     False,
 )
 # what the voice says when a step comes up (fixed texts, never personal data)
@@ -185,6 +192,19 @@ class FlowController:
 
     def start_face_check(self) -> None:
         self.app.open_face_check(self.journey.ctx.document)
+
+    def witness(self) -> None:
+        """The operator confirmed the borrower's identity in person (no face check)."""
+        screen = self._show("step_work")
+        screen.begin(self, "正在登记经办人核验…", "Recording the operator's check…")
+
+        def recorded(verification: m.Verification) -> None:
+            if verification.result is m.VerifyResult.VERIFIED:
+                self.next()
+            else:  # the card's holder is not on the registry's records
+                self.handoff(WITNESS_REFUSED)
+
+        self.run(self.journey.witness, recorded)
 
     def next(self) -> None:
         self.journey.advance()

@@ -115,18 +115,39 @@ class CardRemoved(ModalView):  # type: ignore[misc]
 
 class FaceIntroScreen(StepScreen):
     """Why the face is checked, that the image is not kept, and the way without it (the
-    face-recognition rules require an alternative): the counter, with a hand-off slip."""
+    face-recognition rules require an alternative): at a citizens' kiosk the counter, with a
+    hand-off slip; at a bank the operator's witness, confirmed on this screen."""
+
+    bank = BooleanProperty(False)  # an operator is there to witness
+    witnessing = BooleanProperty(False)  # the operator's statement is on screen
+    statement_zh = StringProperty("")
+    statement_en = StringProperty("")
 
     def begin(self, flow: Any) -> None:
         self._begin(flow)
+        self.bank = flow.journey.operator is not None
+        self.witnessing = False
+        self.statement_zh = self.statement_en = ""
 
     def start(self) -> None:
         self.flow.start_face_check()
 
     def use_counter(self) -> None:
+        """The way without the face: the counter, or at a bank the operator's statement."""
+        if self.bank:
+            self.statement_zh, self.statement_en = self.flow.journey.witness_statement()
+            self.witnessing = True
+            return
         from screens.flow import FACE_HANDOFF
 
         self.flow.handoff(FACE_HANDOFF)
+
+    def back(self) -> None:
+        self.witnessing = False
+
+    def confirm_witness(self) -> None:
+        self.witnessing = False
+        self.flow.witness()
 
 
 class ConsentScreen(StepScreen):

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from drivers.idcard.sam_emulator import DEMO_CARDS
 from kiosk.backend import models as m
-from kiosk.backend.errors import BackendConflict, BackendUnauthorized
+from kiosk.backend.errors import BackendConflict, BackendRejected, BackendUnauthorized
 from kiosk.config import BANK_SERVICES
 from kiosk.flows import forms
 from kiosk.flows.journey import JourneyContext
@@ -311,3 +312,55 @@ def test_a_field_that_does_not_apply_holds_a_slash_never_nothing() -> None:
     assert problems["term_to"][1] == "The term must end after it begins"
     assert "combined_confirmation" in problems
     assert forms.problems("mortgage_loan", {"amount": "012"}, ctx)["amount"]
+
+
+def test_an_operator_witness_stands_for_the_face_check_at_that_bank_only(
+    registry: Registry,
+) -> None:
+    client = registry.client
+    card = DEMO_CARDS[0]
+    statement = hashlib.sha256(b"checked in person").hexdigest()
+    scope = m.ApplicationType.MORTGAGE_CANCELLATION
+
+    def witness(token: str, name: str = card.name, signed: str = statement) -> m.Verification:
+        return client.witness_identity(
+            m.WitnessIdentity(card.number, name, m.CardType.RESIDENT, signed, SIGNED),
+            operator=token,
+        )
+
+    def sign_for(token: str, verification: m.Verification) -> m.BankAuthorization:
+        return client.authorize_bank(
+            m.BankAuthorizationRequest(
+                verification.verification_id, scope, hashlib.sha256(b"sig").hexdigest(), SIGNED
+            ),
+            operator=token,
+        )
+
+    with pytest.raises(BackendUnauthorized):  # no operator, no witness
+        witness("no-such-session")
+    token = login(registry).operator_token
+    with pytest.raises(BackendRejected) as unsigned:
+        witness(token, signed="")
+    assert unsigned.value.field == "statement_sha256"
+    stranger = witness(token, name="王小明")  # the card's name is not the registry's
+    assert stranger.result is m.VerifyResult.NOT_VERIFIED
+    with pytest.raises(BackendConflict) as refused:
+        sign_for(token, stranger)
+    assert refused.value.error == "not_verified"
+    witnessed = witness(token)
+    assert witnessed.result is m.VerifyResult.VERIFIED and "BOC-JN/op01" in witnessed.reason
+    # another bank's operator cannot lean on BOC's witness
+    other = client.operator_login(m.OperatorLogin("CCB-NJ", "op01", SANDBOX_PASSWORD))
+    with pytest.raises(BackendUnauthorized) as foreign:
+        sign_for(other.operator_token, witnessed)
+    assert foreign.value.error == "not_authorized"
+    token = login(registry).operator_token
+    auth = sign_for(token, witnessed)
+    assert auth.scope is scope and auth.bank_code == BANK
+    with db(registry) as conn:
+        row = conn.execute(
+            "SELECT bank_code, operator_id, statement_sha256 FROM witnessed "
+            "WHERE verification_id = ?",
+            (witnessed.verification_id,),
+        ).fetchone()
+    assert tuple(row) == (BANK, "op01", statement)

@@ -475,3 +475,49 @@ def test_a_locked_out_operator_is_told_so(bank: UiDriver, tmp_path: Path) -> Non
     assert hashlib.sha256(SANDBOX_PASSWORD.encode()).hexdigest() not in json.dumps(
         [r.fields for r in records]
     )
+
+
+def test_a_borrower_who_declines_the_face_check_is_witnessed_by_the_operator(
+    bank: UiDriver, tmp_path: Path
+) -> None:
+    """The face-recognition rules' alternative at a bank: the operator's in-person check,
+    confirmed on screen and recorded by the registry as the witness; no camera at all."""
+    ui = bank
+    login(ui)
+    start(ui, "bank_mortgage_cancellation")
+    intro = on(ui, "step_face_intro", 30)
+    ui.frames(2)
+    assert "经办人当面核验" in intro.ids.alternative.lead
+    seen: list[str] = []
+    ui.app.manager.bind(current=lambda _m, name: seen.append(name))
+    ui.tap(intro.ids.counter)  # "no face check: the operator checks"
+    ui.frames(2)
+    assert intro.witnessing and "op01" in intro.statement_zh
+    assert CARD.name not in intro.statement_zh  # the name is masked on screen
+    ui.screenshot(tmp_path / "bank_witness.png")
+    ui.tap(intro.ids.counter)  # back: nothing recorded yet
+    assert not intro.witnessing and ui.app.manager.current == "step_face_intro"
+    assert not ui.app.kiosk.audit_log.records("identity.witness")
+    ui.tap(intro.ids.counter)
+    ui.tap(intro.ids.start)  # "I confirm: checked in person"
+    sign(ui)  # the borrower's authorization
+    mortgage = bank_mortgage(ui)
+    choose(ui, mortgage)
+    scan_review_sign(ui)
+    on(ui, "step_done", 60)
+    assert "face" not in seen  # the camera was never used
+    case = ui.app.flow.journey.ctx.submitted
+    assert case is not None
+    _status, record = case_record(ui, case.case_number)
+    assert record["identity"]["method"] == "operator_witness"
+    assert record["identity"]["witness"] == f"{BANK}/op01"
+    assert_filed_with_evidence(ui, record, "mortgage_cancellation")
+    witnessed = ui.app.kiosk.audit_log.records("identity.witness")[-1]
+    assert (witnessed.actor, witnessed.outcome) == (f"operator:{BANK}/op01", "verified")
+    with registry(ui) as db:
+        row = db.execute(
+            "SELECT bank_code, operator_id, length(statement_sha256) FROM witnessed "
+            "WHERE verification_id = ?",
+            (record["identity"]["verification_id"],),
+        ).fetchone()
+    assert tuple(row) == (BANK, "op01", 64)

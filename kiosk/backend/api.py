@@ -253,6 +253,15 @@ ROUTES: tuple[Route, ...] = (
         request_body="none",
     ),
     Route(
+        "witness_identity",
+        "POST",
+        "/v1/bank/witness",
+        "The operator witnessed in person that the borrower holds the card (no face check)",
+        m.WitnessIdentity,
+        m.Verification,
+        auth="operator",
+    ),
+    Route(
         "authorize_bank",
         "POST",
         "/v1/bank/authorizations",

@@ -154,6 +154,11 @@ class RegistryClient:
     def operator_logout(self, operator: str) -> m.OperatorLogout:
         return self.call("operator_logout", operator=operator)  # type: ignore[no-any-return]
 
+    def witness_identity(
+        self, body: m.WitnessIdentity, operator: str, key: str | None = None
+    ) -> m.Verification:
+        return self.call("witness_identity", body, key=key, operator=operator)  # type: ignore[no-any-return]
+
     def authorize_bank(
         self, body: m.BankAuthorizationRequest, operator: str, key: str | None = None
     ) -> m.BankAuthorization:

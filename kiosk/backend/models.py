@@ -463,11 +463,24 @@ class OperatorLogout:
 
 
 @dataclass(frozen=True)
+class WitnessIdentity:
+    """The bank operator checked, in person, that the borrower is the holder of the card just
+    read: the alternative for a borrower who does not want a face check. The registry records
+    the operator as the witness; the answer serves wherever a face check's would."""
+
+    id_number: str
+    name: str
+    card_type: CardType
+    statement_sha256: str  # the operator's signed statement (签字确认当面核验)
+    witnessed_at: str
+
+
+@dataclass(frozen=True)
 class BankAuthorizationRequest:
     """The borrower's signed authorization for the bank to query their records, for one
     application only (its scope)."""
 
-    verification_id: str  # the borrower's face check
+    verification_id: str  # the borrower's face check, or the operator's witness
     scope: ApplicationType
     signature_sha256: str
     signed_at: str

@@ -70,6 +70,43 @@ class BankSteps:
             application.value in self.kiosk.config.bank.maker_checker
         )
 
+    # -- the operator's witness: the way without a face check ------------------------------
+
+    def witness_statement(self) -> tuple[str, str]:
+        """What the operator confirms, in Chinese and English (masked: it is on screen)."""
+        assert self.operator is not None and self.ctx.document is not None
+        who = f"{self.operator.operator_name}（{self.operator.operator_id}）"
+        name = mask_name(self.ctx.document.name)
+        return (
+            f"本人{who}已当面核对：申请人{name}本人在场，与所持身份证件一致。",
+            f"I, {self.operator.operator_id}, checked in person that the applicant {name} is "
+            "present and is the holder of this ID card.",
+        )
+
+    def witness(self) -> m.Verification:
+        """The borrower declined the face check; the operator witnessed their identity in
+        person. The registry records the operator as the witness, and the verification it
+        answers serves the authorization and the filing as a face check's would."""
+        document = self.ctx.document
+        assert document is not None
+        # the statement as confirmed, bound to this card and this moment
+        statement = "|".join((self.witness_statement()[0], document.number, _now())).encode()
+        verification = self.client.witness_identity(
+            m.WitnessIdentity(
+                document.number,
+                document.name,
+                m.CardType(document.card_type.value),
+                hashlib.sha256(statement).hexdigest(),
+                _now(),
+            ),
+            operator=self.token,
+            key=self.key("witness"),
+        )
+        self.audit("identity.witness", verification.result.value, reason="declined_face")
+        if verification.result is m.VerifyResult.VERIFIED:
+            self.ctx.verification_id = verification.verification_id
+        return verification
+
     # -- the borrower's authorization -----------------------------------------------------
 
     def authorize(self, jpeg: bytes) -> m.BankAuthorization:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kiosk.backend import models as m
-from kiosk.identifiers import unit_code_problem
+from kiosk.identifiers import id_number_problem, unit_code_problem
 from kiosk.redact import mask_name
 from kiosk.sandbox.handlers import ApiError, Ctx, _case, _record, _verified, new_id
 
@@ -63,9 +63,55 @@ def operator_logout(ctx: Ctx, _body: None) -> m.OperatorLogout:
 # -- the borrower's authorization -------------------------------------------------------------
 
 
+def witness_identity(ctx: Ctx, body: m.WitnessIdentity) -> m.Verification:
+    """The operator's in-person check stands for the face check (the borrower declined it):
+    the same verification, with the operator recorded as the witness."""
+    op = _operator(ctx)
+    problem = id_number_problem(body.id_number) if body.card_type is m.CardType.RESIDENT else None
+    if problem:
+        raise ApiError(400, "invalid", problem, "id_number")
+    if len(body.statement_sha256) != 64:
+        raise ApiError(
+            400, "invalid", "the operator's signed statement is required", "statement_sha256"
+        )
+    person = ctx.one("SELECT name FROM people WHERE id_number = ?", body.id_number)
+    verification_id = new_id("V")
+    if person is None or person["name"] != body.name:
+        result, reason = m.VerifyResult.NOT_VERIFIED, "no such person on record"
+    else:
+        result, reason = (
+            m.VerifyResult.VERIFIED,
+            f"witnessed by {op['bank_code']}/{op['operator_id']}",
+        )
+    ctx.conn.execute(
+        "INSERT INTO verifications VALUES (?, ?, ?, ?, ?)",
+        (verification_id, body.id_number, result.value, ctx.kiosk_id, ctx.now),
+    )
+    ctx.conn.execute(
+        "INSERT INTO witnessed VALUES (?, ?, ?, ?, ?)",
+        (verification_id, op["bank_code"], op["operator_id"], body.statement_sha256, ctx.iso()),
+    )
+    return m.Verification(verification_id, result, 0.0, reason)
+
+
+def _identity(ctx: Ctx, verification_id: str) -> dict[str, str]:
+    """How the borrower's identity was checked, for the case record."""
+    row = ctx.one("SELECT * FROM witnessed WHERE verification_id = ?", verification_id)
+    if row is None:
+        return {"method": "face", "verification_id": verification_id}
+    return {
+        "method": "operator_witness",
+        "verification_id": verification_id,
+        "witness": f"{row['bank_code']}/{row['operator_id']}",
+    }
+
+
 def authorize_bank(ctx: Ctx, body: m.BankAuthorizationRequest) -> m.BankAuthorization:
     op = _operator(ctx)
     person = _verified(ctx, body.verification_id)  # the borrower's face check, here and now
+    witness = ctx.one("SELECT * FROM witnessed WHERE verification_id = ?", body.verification_id)
+    if witness is not None and witness["bank_code"] != op["bank_code"]:
+        raise ApiError(403, "not_authorized", "witnessed by another bank", "verification_id")
     if body.scope not in BANK_TYPES:
         raise ApiError(400, "invalid", "not a bank application", "scope")
     if len(body.signature_sha256) != 64:
@@ -401,6 +447,7 @@ def _file(ctx: Ctx, draft: sqlite3.Row, checker: str) -> m.Case:
             "debtor": debtor,
             "agent": f"{op['bank_code']}/{draft['maker']}",
         },
+        "identity": _identity(ctx, application.verification_id),
         "maker": draft["maker"],
         "checker": checker,
         "authorization_id": auth["authorization_id"],
@@ -559,6 +606,7 @@ def sandbox_register(ctx: Ctx, _body: None) -> m.Case:
 
 BANK_HANDLERS: dict[str, Callable[[Ctx, Any], Any]] = {
     "operator_logout": operator_logout,
+    "witness_identity": witness_identity,
     "authorize_bank": authorize_bank,
     "bank_records": bank_records,
     "save_draft": save_draft,

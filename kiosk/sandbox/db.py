@@ -109,6 +109,10 @@ CREATE TABLE IF NOT EXISTS operator_sessions (
     token TEXT PRIMARY KEY, bank_code TEXT NOT NULL, operator_id TEXT NOT NULL,
     name TEXT NOT NULL, kiosk_id TEXT NOT NULL, expires REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS witnessed (
+    verification_id TEXT PRIMARY KEY REFERENCES verifications, bank_code TEXT NOT NULL,
+    operator_id TEXT NOT NULL, statement_sha256 TEXT NOT NULL, created TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS bank_authorizations (
     authorization_id TEXT PRIMARY KEY, bank_code TEXT NOT NULL, operator_id TEXT NOT NULL,
     id_number TEXT NOT NULL, verification_id TEXT NOT NULL, scope TEXT NOT NULL,
