@@ -265,7 +265,11 @@ class KioskApp(App):  # type: ignore[misc]
     def open_maintenance_pin(self) -> None:
         log.info("maintenance entry opened")
         self._staff_touch = time.monotonic()
-        self._reset_visit("maintenance")
+        if self.bank_mode and self.desk.session is not None:
+            # maintenance staff are not the operator: their session ends (draft kept) first
+            self.operator_logout("maintenance")
+        else:
+            self._reset_visit("maintenance")
         self.show("maintenance_pin")
 
     def show_maintenance(self) -> None:

@@ -1,7 +1,8 @@
 """The hidden way into maintenance: hold the top-left corner for a few seconds.
 
 Citizens touch the corner by chance and let go at once; only a held press opens the PIN pad.
-Available on the attract and out-of-service screens (the latter is when staff need it most).
+Available on the attract and out-of-service screens (the latter is when staff need it most),
+and at a bank on the operator login (the screen a bank kiosk rests on).
 """
 
 from __future__ import annotations
@@ -15,7 +16,12 @@ CORNER_MM = 25.0
 
 
 class HiddenEntry:
-    """Mixed into a Screen. ``on_short_touch`` is what an ordinary touch does there."""
+    """Mixed into a Screen. ``on_short_touch`` is what an ordinary touch does there.
+
+    ``passes_touches``: the screen has its own buttons and fields (the operator login at a
+    bank), so every touch also goes on to them; its corner must hold none."""
+
+    passes_touches = False
 
     def on_touch_down(self, touch: Any) -> bool:
         app = App.get_running_app()
@@ -23,6 +29,8 @@ class HiddenEntry:
         touch.ud[id(self)] = True  # a touch that went down elsewhere does nothing here
         if touch.x <= corner and touch.y >= app.window.height - corner:
             touch.ud["corner_down"] = time.monotonic()
+        if self.passes_touches:
+            return bool(super().on_touch_down(touch))  # type: ignore[misc]
         return True
 
     def on_touch_up(self, touch: Any) -> bool:
@@ -33,6 +41,8 @@ class HiddenEntry:
         held = time.monotonic() - started if started is not None else 0.0
         if started is not None and held >= app.kiosk.config.maintenance.long_press_s:
             app.open_maintenance_pin()
+        elif self.passes_touches:
+            return bool(super().on_touch_up(touch))  # type: ignore[misc]
         else:
             self.on_short_touch()
         return True

@@ -19,6 +19,7 @@ from kiosk.documents.receipts import BUSINESS_NAMES
 from kiosk.flows.forms import Keyboard
 from kiosk.messages import message_for
 from screens.background import in_background
+from screens.hidden_entry import HiddenEntry
 from screens.registry import load_kv
 from screens.widgets import BilingualButton
 
@@ -38,8 +39,12 @@ def _app() -> Any:
     return App.get_running_app()
 
 
-class OperatorLoginScreen(Screen):  # type: ignore[misc]
-    """One operator at a time; five wrong passwords lock the account (the registry counts)."""
+class OperatorLoginScreen(HiddenEntry, Screen):  # type: ignore[misc]
+    """One operator at a time; five wrong passwords lock the account (the registry counts).
+    The way into maintenance is here too (its corner holds no button: no voice toggle, the
+    operator is staff)."""
+
+    passes_touches = True
 
     message_zh = StringProperty("")
     message_en = StringProperty("")

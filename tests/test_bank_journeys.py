@@ -521,3 +521,27 @@ def test_a_borrower_who_declines_the_face_check_is_witnessed_by_the_operator(
             (record["identity"]["verification_id"],),
         ).fetchone()
     assert tuple(row) == (BANK, "op01", 64)
+
+
+def test_maintenance_is_reached_from_the_operator_login_and_ends_the_operator_session(
+    bank: UiDriver,
+) -> None:
+    ui = bank
+    app = ui.app
+    corner = (app.theme.mm(5), ui.window.height - app.theme.mm(5))
+    screen = on(ui, "operator_login", 10)
+    ui.tap_at(*corner)  # a short touch in the corner is nothing but a touch
+    assert app.manager.current == "operator_login"
+    ui.long_press(*corner, 0.5)
+    assert app.manager.current == "maintenance_pin"
+    app.leave_maintenance("test")
+    assert app.manager.current == "operator_login"
+    assert screen.values["operator_id"] == ""
+    login(ui)
+    workbench(ui)
+    assert app.desk.session is not None
+    app.open_maintenance_pin()  # e.g. from the out-of-service screen
+    assert app.manager.current == "maintenance_pin" and app.desk.session is None
+    assert app.kiosk.audit_log.records("operator.logout")[-1].outcome == "maintenance"
+    app.leave_maintenance("test")
+    assert app.manager.current == "operator_login"
