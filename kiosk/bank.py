@@ -103,7 +103,24 @@ class OperatorDesk:
             raise LoginRefused(UserMessage(err.error or "login", zh, en, True)) from err
         self.session = session
         self._audit("operator.login", "ok", bank=session.bank.name)
+        self._send_held(session)
         return session
+
+    def _send_held(self, session: m.OperatorSession) -> None:
+        """Drafts kept while the registry was away (an idle logout in an outage) go now, with
+        this session, before the workbench lists them."""
+        link = self.kiosk.backend
+        if link is None or link.outbox is None:
+            return
+        try:
+            sent = link.outbox.deliver_held(
+                f"{session.bank.bank_code}/{session.operator_id}", session.operator_token
+            )
+        except Exception as err:  # they wait for the next login; the login itself stands
+            log.warning("held drafts not sent", extra={"error": str(err)})
+            return
+        if sent:
+            self._audit("bank.draft", "sent_held", count=str(sent))
 
     def logout(self, reason: str) -> None:
         self.release(self.take(reason), reason)

@@ -48,6 +48,15 @@ CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (state, grp, seq);
 """
 
 
+# an operator's writes (their drafts) need their session: held until they log in again
+HELD_PREFIX = "operator:"
+
+
+def held_group(operator: str) -> str:
+    """The outbox group of what waits for ``operator`` ("BANK/operator_id")."""
+    return HELD_PREFIX + operator
+
+
 class ItemState(StrEnum):
     PENDING = "pending"
     SENT = "sent"
@@ -156,13 +165,15 @@ class Outbox:
     # -- delivering -----------------------------------------------------------------------
 
     def deliver_due(self) -> int:
-        """Send the first due pending item of each group once. Returns how many were sent."""
+        """Send the first due pending item of each group once. Returns how many were sent.
+        Items held for an operator wait for them (:meth:`deliver_held`)."""
         now = self.clock()
         with self._lock:
             heads = self._conn.execute(
                 "SELECT * FROM outbox WHERE seq IN (SELECT MIN(seq) FROM outbox "
-                "WHERE state = 'pending' GROUP BY grp) AND next_at <= ? ORDER BY seq",
-                (now,),
+                "WHERE state = 'pending' AND grp NOT LIKE ? GROUP BY grp) AND next_at <= ? "
+                "ORDER BY seq",
+                (HELD_PREFIX + "%", now),
             ).fetchall()
         sent = 0
         for row in heads:
@@ -171,7 +182,27 @@ class Outbox:
             sent += self._deliver(row)
         return sent
 
-    def _deliver(self, row: sqlite3.Row) -> int:
+    def deliver_held(self, operator: str, token: str) -> int:
+        """Send what is held for ``operator`` (see :func:`held_group`), in order, with their
+        new session's ``token``; stops at the first that must wait. Returns how many went."""
+        group = held_group(operator)
+        sent = 0
+        while True:
+            with self._lock:
+                row = self._conn.execute(
+                    "SELECT * FROM outbox WHERE grp = ? AND state = 'pending' ORDER BY seq LIMIT 1",
+                    (group,),
+                ).fetchone()
+            if row is None:
+                return sent
+            if self._deliver(row, operator_token=token):
+                sent += 1
+                continue
+            item = self.item(row["key"])
+            if item is not None and item.state is ItemState.PENDING:
+                return sent  # the registry is still away: it waits for the next login
+
+    def _deliver(self, row: sqlite3.Row, operator_token: str = "") -> int:
         body_raw = self.sealer.open(bytes(row["body"]))
         if row["content_type"] == "application/json":
             body: Any = self._resolve(json.loads(body_raw))
@@ -187,6 +218,7 @@ class Outbox:
                 path=json.loads(row["path"]),
                 key=row["key"],
                 content_type=row["content_type"],
+                operator=operator_token,
             )
         except BackendError as err:
             attempts = row["attempts"] + 1

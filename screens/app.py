@@ -175,9 +175,9 @@ class KioskApp(App):  # type: ignore[misc]
 
         def finish() -> None:
             if journey is not None and body is not None:
-                try:
+                try:  # with the registry away it waits in the outbox for their next login
                     journey.keep_draft(body)
-                except Exception as err:  # the registry unreachable: the draft is lost
+                except Exception as err:  # refused by the registry: logged, not retried
                     log.warning("draft not kept", extra={"error": str(err)})
             desk.release(session, reason)
 

@@ -17,7 +17,9 @@ import pytest
 
 from drivers.base import Role
 from drivers.idcard.sam_emulator import DEMO_CARDS
+from kiosk.backend import models as m
 from kiosk.config import BankSection, SiteMode
+from kiosk.outbox import ItemState, held_group
 from kiosk.sandbox.seed import DEMO_ADVANCE, DEMO_CONTRACT, SANDBOX_PASSWORD
 from screens.demo import type_keys, write_signature
 from tests.journey_steps import on, pdf_text, registry
@@ -545,3 +547,49 @@ def test_maintenance_is_reached_from_the_operator_login_and_ends_the_operator_se
     assert app.kiosk.audit_log.records("operator.logout")[-1].outcome == "maintenance"
     app.leave_maintenance("test")
     assert app.manager.current == "operator_login"
+
+
+def test_a_draft_kept_while_the_registry_is_away_goes_with_the_next_login(
+    bank: UiDriver,
+) -> None:
+    """An idle logout in an outage: the draft waits in the durable outbox (sealed), not lost,
+    and reaches the registry once, with the operator's next login, before their workbench."""
+    ui = bank
+    app = ui.app
+    sandbox = app.kiosk.backend.sandbox
+    outbox = app.kiosk.backend.outbox
+    app.kiosk.config = dataclasses.replace(
+        app.kiosk.config, bank=BankSection(bank_code=BANK, operator_idle_s=6.0)
+    )
+    login(ui)
+    start(ui, "bank_mortgage_cancellation")
+    through_borrower(ui)
+    journey = app.flow.journey
+    choose(ui, bank_mortgage(ui))
+    on(ui, "scan", 20)
+    sandbox.set_faults(m.Faults(status=503, count=100_000))  # the registry is away now
+    try:
+        assert ui.wait(lambda: app.manager.current == "operator_login", 30)
+        app.logout_job.join(30)
+        assert app.kiosk.audit_log.records("bank.draft")[-1].outcome == "held"
+        held = [i for i in outbox.items() if i.group == held_group(f"{BANK}/op01")]
+        assert [i.state for i in held] == [ItemState.PENDING]
+    finally:
+        sandbox.set_faults(m.Faults(count=0))
+    with registry(ui) as db:
+        assert db.execute(
+            "SELECT COUNT(*) FROM drafts WHERE draft_id = ?", (journey.draft_id,)
+        ).fetchone() == (0,)
+    app.kiosk.config = dataclasses.replace(
+        app.kiosk.config, bank=BankSection(bank_code=BANK, operator_idle_s=120.0)
+    )
+    login(ui)
+    bench = workbench(ui)
+    assert bench.row(journey.draft_id) is not None  # there at once, to resume
+    assert outbox.item(held[0].key).state is ItemState.SENT
+    assert app.kiosk.audit_log.records("bank.draft")[-1].outcome == "sent_held"
+    with registry(ui) as db:
+        row = db.execute(
+            "SELECT status, maker FROM drafts WHERE draft_id = ?", (journey.draft_id,)
+        ).fetchone()
+    assert tuple(row) == ("open", "op01")

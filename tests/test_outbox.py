@@ -15,8 +15,9 @@ import pytest
 
 from kiosk.backend import models as m
 from kiosk.backend.client import ClientSettings, RegistryClient
-from kiosk.outbox import ItemState, Outbox
+from kiosk.outbox import ItemState, Outbox, held_group
 from kiosk.sandbox import db
+from kiosk.sandbox.seed import SANDBOX_PASSWORD
 from kiosk.sealing import Sealer
 from tests.backend_fixtures import DEMO, Registry, face_jpeg
 from tests.conftest import REPO
@@ -150,3 +151,40 @@ def test_kill_9_at_any_point_loses_nothing_and_sends_nothing_twice(
     conn = sqlite3.connect(tmp_path / "outbox.db")
     states = conn.execute("SELECT state, COUNT(*) FROM outbox GROUP BY state").fetchall()
     assert states == [("sent", count)]
+
+
+def test_an_operators_drafts_wait_for_their_next_login_and_go_once(
+    registry: Registry, tmp_path: Path
+) -> None:
+    """A draft kept while the registry was away needs the operator's session: the sender
+    leaves it alone; their next login sends it (same key: kept once)."""
+    client = registry.client
+    outbox = make_outbox(tmp_path, client)
+    body = m.SaveDraft(
+        m.ApplicationType.MORTGAGE_CANCELLATION, m.DraftStatus.OPEN, "抵押注销 张*", 3
+    )
+    first = outbox.put(
+        "save_draft",
+        body,
+        group=held_group("BOC-JN/op01"),
+        key="held-draft-1",
+        path={"draft_id": "D0000000000000001"},
+    )
+    assert outbox.deliver_due() == 0  # no session for it: it waits
+    assert outbox.item(first).state is ItemState.PENDING  # type: ignore[union-attr]
+    # the registry still away at the login: it keeps waiting, nothing lost
+    away = make_outbox(tmp_path / "away", RegistryClient(ClientSettings("http://127.0.0.1:9")))
+    away.put("save_draft", body, group=held_group("BOC-JN/op01"), key="k", path={"draft_id": "D1"})
+    assert away.deliver_held("BOC-JN/op01", "token") == 0
+    assert away.item("k").state is ItemState.PENDING  # type: ignore[union-attr]
+    away.stop()
+    session = client.operator_login(m.OperatorLogin("BOC-JN", "op01", SANDBOX_PASSWORD))
+    assert outbox.deliver_held("BOC-JN/op02", session.operator_token) == 0  # not theirs
+    assert outbox.deliver_held("BOC-JN/op01", session.operator_token) == 1
+    assert outbox.item(first).state is ItemState.SENT  # type: ignore[union-attr]
+    assert outbox.deliver_held("BOC-JN/op01", session.operator_token) == 0  # once
+    drafts = client.list_drafts(operator=session.operator_token).drafts
+    assert [d.draft_id for d in drafts if d.draft_id == "D0000000000000001"] == [
+        "D0000000000000001"
+    ]
+    outbox.stop()

@@ -14,8 +14,10 @@ import hashlib
 from typing import TYPE_CHECKING, Any
 
 from kiosk.backend import models as m
+from kiosk.backend.errors import BackendError
 from kiosk.flows import forms
 from kiosk.flows.spec import StepKind
+from kiosk.outbox import held_group
 from kiosk.redact import mask_name
 
 if TYPE_CHECKING:
@@ -287,16 +289,29 @@ class BankSteps:
             self._values(),
         )
 
-    def keep_draft(self, body: m.SaveDraft) -> m.Draft:
-        """Keep the unfinished application with the registry, for this operator only."""
-        draft = self.client.save_draft(
-            self.draft_id,
-            body,
-            operator=self.token,
-            key=self.key(f"open-{body.step}-{len(body.values)}"),
-        )
-        self.audit("bank.draft", "kept", draft=draft.draft_id, step=str(body.step))
-        return draft
+    def keep_draft(self, body: m.SaveDraft) -> str:
+        """Keep the unfinished application with the registry, for this operator only. With
+        the registry away it waits in the durable outbox (sealed) and goes with the operator's
+        next login here (same idempotency key: kept once). Returns "kept" or "held"."""
+        key = self.key(f"open-{body.step}-{len(body.values)}")
+        try:
+            self.client.save_draft(self.draft_id, body, operator=self.token, key=key)
+        except BackendError as err:
+            link = self.kiosk.backend
+            if not err.retryable or link is None or link.outbox is None:
+                raise
+            assert self.operator is not None
+            link.outbox.put(
+                "save_draft",
+                body,
+                group=held_group(f"{self.operator.bank.bank_code}/{self.operator.operator_id}"),
+                key=key,
+                path={"draft_id": self.draft_id},
+            )
+            self.audit("bank.draft", "held", draft=self.draft_id, step=str(body.step))
+            return "held"
+        self.audit("bank.draft", "kept", draft=self.draft_id, step=str(body.step))
+        return "kept"
 
     def agent_text(self) -> str:
         operator = self.operator
