@@ -70,7 +70,7 @@ class KioskApp(App):  # type: ignore[misc]
         self.kiosk = kiosk
         self.shell = Shell(kiosk)
         self.desk = OperatorDesk(kiosk)  # the bank service point's operator (bank mode)
-        self.logout_job: Any = None  # the last logout's worker (keeps the draft, then logs out)
+        self.logout_job: Any = None  # the last worker keeping a draft (and logging out)
         self._exit_after = exit_after
         self._screenshot = screenshot
         self._subscriptions: list[Subscription] = []
@@ -190,6 +190,27 @@ class KioskApp(App):  # type: ignore[misc]
         self.show("operator_login")
         self.refresh()
 
+    def _keep_failed_draft(self) -> None:
+        """An application that failed on its way (the registry away at submit, say) is kept
+        as the operator's draft rather than lost; one the operator cancelled is not."""
+        import threading
+
+        journey = self.flow.journey if self.flow is not None else None
+        if journey is None or not journey.ended.startswith("failed:"):
+            return
+        body = journey.open_draft()
+        if body is None:
+            return
+
+        def keep() -> None:
+            try:  # with the registry away it waits in the outbox for their next login
+                journey.keep_draft(body)
+            except Exception as err:  # refused by the registry: logged, not retried
+                log.warning("draft not kept", extra={"error": str(err)})
+
+        self.logout_job = threading.Thread(target=keep, name="keep-draft", daemon=True)
+        self.logout_job.start()
+
     def resume_draft(self, draft: Any) -> Any:
         """Take up an unfinished application: the borrower's identity and authorization are
         checked again; what the operator entered comes back."""
@@ -221,6 +242,7 @@ class KioskApp(App):  # type: ignore[misc]
             if reason in OPERATOR_ENDS or self.desk.session is None:
                 self.operator_logout(reason)
             else:  # the application ended: the operator stays, on the workbench
+                self._keep_failed_draft()
                 self._reset_journey(reason)
                 self.show("workbench")
                 self.refresh()

@@ -593,3 +593,48 @@ def test_a_draft_kept_while_the_registry_is_away_goes_with_the_next_login(
             "SELECT status, maker FROM drafts WHERE draft_id = ?", (journey.draft_id,)
         ).fetchone()
     assert tuple(row) == ("open", "op01")
+
+
+def test_an_application_that_fails_at_submit_is_kept_as_the_operators_draft(
+    bank: UiDriver,
+) -> None:
+    """The registry answers 503 at filing: the operator is told, may try again, and an
+    application they then leave is their draft on the workbench, not lost."""
+    ui = bank
+    app = ui.app
+    sandbox = app.kiosk.backend.sandbox
+    login(ui)
+    start(ui, "bank_mortgage_cancellation")
+    through_borrower(ui)
+    journey = app.flow.journey
+    mortgage = bank_mortgage(ui)
+    choose(ui, mortgage)
+    sandbox.set_faults(m.Faults(status=503, count=100_000))
+    try:
+        scan_review_sign(ui)
+        work = on(ui, "step_work", 30)
+        assert ui.wait(lambda: work.failed, 60), work.lead_en
+        assert work.can_retry and "网络暂不可用" in work.lead_zh
+        with registry(ui) as db:
+            assert db.execute(
+                "SELECT status FROM mortgages WHERE mortgage_id = ?", (mortgage,)
+            ).fetchone() == ("active",)  # nothing was filed
+    finally:
+        sandbox.set_faults(m.Faults(count=0))
+    ui.tap(work.ids.finish)
+    bench = workbench(ui)
+    app.logout_job.join(30)
+    ui.tap(bench.ids.reload)
+    bench = workbench(ui)
+    resume = next(w for w in bench.row(journey.draft_id).children if getattr(w, "action", ""))
+    assert resume.action.startswith("继续")
+    assert app.kiosk.audit_log.records("bank.draft")[-1].outcome == "kept"
+    # a cancelled application is not kept: the operator chose to drop it
+    drafts = len(app.desk.workbench().drafts)
+    start(ui, "bank_mortgage_cancellation")
+    through_borrower(ui)
+    choose(ui, mortgage)
+    on(ui, "scan", 20)
+    app.end_session("cancel")
+    workbench(ui)
+    assert len(app.desk.workbench().drafts) == drafts
