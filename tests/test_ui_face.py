@@ -40,11 +40,23 @@ def test_the_card_holder_passes_and_the_screen_shows_preview_and_guidance(
     ui = visiting
     document = card_on_reader(ui)
     assert document.number == DEMO_CARDS[0].number
-    screen = ui.app.open_face_check(document)
-    assert ui.app.manager.current == "face"
-    assert ui.wait(lambda: screen.phase == "challenge", 20), screen.prompt_en
-    assert screen.prompt_zh == "请眨眨眼" and screen.prompt_en == "Please blink"
-    shot = ui.screenshot(tmp_path / "face_challenge.png")
+    screen = ui.app.screens.get("face")
+
+    def challenged() -> bool:
+        return bool(screen.phase == "challenge")
+
+    for _attempt in range(3):
+        assert ui.app.open_face_check(document) is screen
+        assert ui.app.manager.current == "face"
+        assert ui.wait(challenged, 20), screen.prompt_en
+        assert screen.prompt_zh == "请眨眨眼" and screen.prompt_en == "Please blink"
+        shot = ui.screenshot(tmp_path / "face_challenge.png")
+        if challenged():  # the shot is of the challenge, not of what followed
+            break
+        # a loaded machine: the blink came while the frames were drawn; check once more
+        assert ui.wait(lambda: ui.app.face_result is not None, 20), screen.prompt_en
+        assert ui.wait(lambda: ui.app.manager.current == "home", 5)
+        ui.app.face_result = None
     assert not is_blank(shot)
     theme = ui.app.theme
     assert best_match(shot, render_text("请眨眨眼", theme.font_name, theme.text(9))) > 0.85
