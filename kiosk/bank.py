@@ -113,9 +113,7 @@ class OperatorDesk:
         if link is None or link.outbox is None:
             return
         try:
-            sent = link.outbox.deliver_held(
-                f"{session.bank.bank_code}/{session.operator_id}", session.operator_token
-            )
+            sent = link.outbox.deliver_held(session.ref, session.operator_token)
         except Exception as err:  # they wait for the next login; the login itself stands
             log.warning("held drafts not sent", extra={"error": str(err)})
             return

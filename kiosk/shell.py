@@ -86,24 +86,20 @@ class Shell:
     # -- what the home screen shows -------------------------------------------------------
 
     def services(self) -> list[ServiceAvailability]:
-        statuses = self.kiosk.device_manager.statuses()
-        backend_up = self.kiosk.backend is not None and self.kiosk.backend.up
-        return availability(
-            self.kiosk.config.services.enabled,
-            dict(statuses),
-            backend_up,
-            # a service with a journey needs what the journey's steps need
-            {name: flow.needs for name, flow in self.flows.items()},
-        )
+        return self._availability(self.kiosk.config.services.enabled)
 
     def bank_services(self) -> list[ServiceAvailability]:
         """The bank service point's applications, as the operator's workbench offers them."""
+        return self._availability(self.kiosk.config.bank.services)
+
+    def _availability(self, names: tuple[str, ...]) -> list[ServiceAvailability]:
         statuses = self.kiosk.device_manager.statuses()
         backend_up = self.kiosk.backend is not None and self.kiosk.backend.up
         return availability(
-            self.kiosk.config.bank.services,
+            names,
             dict(statuses),
             backend_up,
+            # a service with a journey needs what the journey's steps need
             {name: flow.needs for name, flow in self.flows.items()},
         )
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -166,47 +167,32 @@ class KioskApp(App):  # type: ignore[misc]
     def operator_logout(self, reason: str) -> None:
         """Log the operator out. An application under way is kept as their draft (with the
         registry) and wiped from the screen; the logout follows the draft on a worker."""
-        import threading
-
-        journey = self.flow.journey if self.flow is not None else None
-        body = journey.open_draft() if journey is not None else None
         desk = self.desk
         session = desk.take(reason)
-
-        def finish() -> None:
-            if journey is not None and body is not None:
-                try:  # with the registry away it waits in the outbox for their next login
-                    journey.keep_draft(body)
-                except Exception as err:  # refused by the registry: logged, not retried
-                    log.warning("draft not kept", extra={"error": str(err)})
-            desk.release(session, reason)
-
+        self._keep_draft(then=lambda: desk.release(session, reason))
         self._reset_visit(reason)
         for name in ("workbench", "approve", "operator_login"):
             if self.manager.has_screen(name):
                 self.manager.get_screen(name).wipe()
-        self.logout_job = threading.Thread(target=finish, name="logout", daemon=True)
-        self.logout_job.start()
         self.show("operator_login")
         self.refresh()
 
-    def _keep_failed_draft(self) -> None:
-        """An application that failed on its way (the registry away at submit, say) is kept
-        as the operator's draft rather than lost; one the operator cancelled is not."""
-        import threading
-
+    def _keep_draft(self, then: Any = None) -> None:
+        """What the operator entered of the application under way is taken now, on the UI
+        thread, before the visit is wiped, and kept as their draft on a worker (``then``
+        runs after it there). With the registry away it waits in the outbox for their next
+        login; refused by the registry, it is logged."""
         journey = self.flow.journey if self.flow is not None else None
-        if journey is None or not journey.ended.startswith("failed:"):
-            return
-        body = journey.open_draft()
-        if body is None:
-            return
+        body = journey.open_draft() if journey is not None else None
 
         def keep() -> None:
-            try:  # with the registry away it waits in the outbox for their next login
-                journey.keep_draft(body)
-            except Exception as err:  # refused by the registry: logged, not retried
-                log.warning("draft not kept", extra={"error": str(err)})
+            if journey is not None and body is not None:
+                try:
+                    journey.keep_draft(body)
+                except Exception as err:
+                    log.warning("draft not kept", extra={"error": str(err)})
+            if then is not None:
+                then()
 
         self.logout_job = threading.Thread(target=keep, name="keep-draft", daemon=True)
         self.logout_job.start()
@@ -242,7 +228,9 @@ class KioskApp(App):  # type: ignore[misc]
             if reason in OPERATOR_ENDS or self.desk.session is None:
                 self.operator_logout(reason)
             else:  # the application ended: the operator stays, on the workbench
-                self._keep_failed_draft()
+                failed = self.flow is not None and self.flow.journey.ended.startswith("failed:")
+                if failed:  # (the registry away at filing, say) not lost; one cancelled is
+                    self._keep_draft()
                 self._reset_journey(reason)
                 self.show("workbench")
                 self.refresh()
@@ -277,8 +265,6 @@ class KioskApp(App):  # type: ignore[misc]
             order = journey.ctx.order
             journey.wipe()
             if order is not None:
-                import threading
-
                 threading.Thread(target=journey.cancel_order, args=(order,), daemon=True).start()
         self.scanned = None  # the person's documents go with the visit
 

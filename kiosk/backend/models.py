@@ -456,6 +456,12 @@ class OperatorSession:
     operator_name: str
     bank: Bank
 
+    @property
+    def ref(self) -> str:
+        """Who the operator is across sessions ("BANK/operator_id"): audit actors, held
+        outbox groups."""
+        return f"{self.bank.bank_code}/{self.operator_id}"
+
 
 @dataclass(frozen=True)
 class OperatorLogout:
@@ -471,7 +477,7 @@ class WitnessIdentity:
     id_number: str
     name: str
     card_type: CardType
-    statement_sha256: str  # the operator's signed statement (签字确认当面核验)
+    statement_sha256: str  # of the statement the operator confirmed on screen (当面核验确认)
     witnessed_at: str
 
 

@@ -2,9 +2,10 @@
 the bank see, the operator's own signature, filing (straight away, or for a second operator's
 approval: maker-checker), and the draft kept when the operator is logged out mid-way.
 
-Everything goes to the registry at once (the operator is there to retry): a bank application
-does not wait in the kiosk's outbox, and nothing of the borrower's is kept on the kiosk. The
-registry keeps the drafts, per operator.
+A filing goes to the registry at once (it needs the operator's live session; the operator is
+there to retry), not through the kiosk's outbox. The registry keeps the drafts, per operator;
+only a draft kept while the registry is away waits in the outbox (sealed), held until that
+operator's next login here.
 """
 
 from __future__ import annotations
@@ -91,15 +92,15 @@ class BankSteps:
         answers serves the authorization and the filing as a face check's would."""
         document = self.ctx.document
         assert document is not None
-        # the statement as confirmed, bound to this card and this moment
-        statement = "|".join((self.witness_statement()[0], document.number, _now())).encode()
+        at = _now()  # the statement as confirmed, bound to this card and this moment
+        statement = "|".join((self.witness_statement()[0], document.number, at)).encode()
         verification = self.client.witness_identity(
             m.WitnessIdentity(
                 document.number,
                 document.name,
                 m.CardType(document.card_type.value),
                 hashlib.sha256(statement).hexdigest(),
-                _now(),
+                at,
             ),
             operator=self.token,
             key=self.key("witness"),
@@ -304,7 +305,7 @@ class BankSteps:
             link.outbox.put(
                 "save_draft",
                 body,
-                group=held_group(f"{self.operator.bank.bank_code}/{self.operator.operator_id}"),
+                group=held_group(self.operator.ref),
                 key=key,
                 path={"draft_id": self.draft_id},
             )

@@ -194,9 +194,7 @@ class Journey(BankSteps):
         if self.kiosk.audit is not None:
             operator = self.operator  # a bank operator's actions are theirs, under their id
             self.kiosk.audit.record(
-                f"operator:{operator.bank.bank_code}/{operator.operator_id}"
-                if operator
-                else "kiosk",
+                f"operator:{operator.ref}" if operator else "kiosk",
                 action,
                 outcome,
                 flow=self.flow.name,

@@ -9,6 +9,7 @@ second operator of the same bank; a bank files only for its own mortgages.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import secrets
 import sqlite3
@@ -19,7 +20,15 @@ from typing import Any
 from kiosk.backend import models as m
 from kiosk.identifiers import id_number_problem, unit_code_problem
 from kiosk.redact import mask_name
-from kiosk.sandbox.handlers import ApiError, Ctx, _case, _record, _verified, new_id
+from kiosk.sandbox.handlers import (
+    ApiError,
+    Ctx,
+    _case,
+    _check_attachments,
+    _record,
+    _verified,
+    new_id,
+)
 
 AUTHORIZATION_TTL_S = 24 * 3600  # one application, the same day
 OPERATOR_SESSION_S = 8 * 3600  # the kiosk logs out on idle long before
@@ -169,20 +178,7 @@ def bank_records(ctx: Ctx, body: m.BankRecordsQuery) -> m.BankRecords:
         record = _record(ctx, unit, person)
         # another bank's loans are none of this bank's business: only its own are shown
         own = [g for g in record.mortgages if g.creditor == bank["name"]]
-        properties.append(
-            m.PropertyRecord(
-                record.unit_code,
-                record.address,
-                record.certificate_number,
-                record.area_m2,
-                record.use,
-                record.right_type,
-                record.holders,
-                own,
-                record.seizures,
-                record.objections,
-            )
-        )
+        properties.append(dataclasses.replace(record, mortgages=own))
     contracts = [
         m.PresaleContract(
             r["contract_number"], r["unit_code"], r["address"], r["developer"], r["price_fen"]
@@ -363,9 +359,7 @@ def _file(ctx: Ctx, draft: sqlite3.Row, checker: str) -> m.Case:
     signers = {s.signer for s in application.signatures}
     if not {"applicant", "operator"} <= signers:
         raise ApiError(400, "invalid", "the borrower's and the operator's signatures", "signatures")
-    for attachment in application.attachments:
-        if ctx.one("SELECT 1 FROM attachments WHERE attachment_id = ?", attachment) is None:
-            raise ApiError(400, "invalid", f"unknown attachment {attachment}", "attachments")
+    _check_attachments(ctx, application.attachments)
     if not application.attachments:
         raise ApiError(400, "invalid", "the contracts are required", "attachments")
     values = _fields(application)

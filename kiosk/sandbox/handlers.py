@@ -396,6 +396,12 @@ def upload_attachment(ctx: Ctx, body: bytes) -> m.Attachment:
     return m.Attachment(attachment_id, digest, len(body), content_type)
 
 
+def _check_attachments(ctx: Ctx, attachments: list[str]) -> None:
+    for attachment in attachments:
+        if ctx.one("SELECT 1 FROM attachments WHERE attachment_id = ?", attachment) is None:
+            raise ApiError(400, "invalid", f"unknown attachment {attachment}", "attachments")
+
+
 def _case(row: sqlite3.Row) -> m.Case:
     body = json.loads(row["body"]) if row["body"] else {}
     return m.Case(
@@ -432,9 +438,7 @@ def submit_application(ctx: Ctx, body: m.Application) -> m.Case:
         is None
     ):
         raise ApiError(409, "not_holder", "the applicant does not hold this unit", "unit_code")
-    for attachment in body.attachments:
-        if ctx.one("SELECT 1 FROM attachments WHERE attachment_id = ?", attachment) is None:
-            raise ApiError(400, "invalid", f"unknown attachment {attachment}", "attachments")
+    _check_attachments(ctx, body.attachments)
     if not body.signatures:
         raise ApiError(400, "invalid", "the applicant's signature is required", "signatures")
     kind = body.type
