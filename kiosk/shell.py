@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 
 from drivers.base import Role
+from kiosk.config import SiteMode
 from kiosk.core import Kiosk
 from kiosk.flows.spec import load_flows
 from kiosk.services import ServiceAvailability, availability
@@ -116,4 +117,6 @@ class Shell:
             return True
         if self.devices_down():
             return True
-        return not any(s.available for s in self.services())
+        # nothing left to offer: at a bank, none of the workbench's applications
+        bank = self.kiosk.config.kiosk.site_mode is SiteMode.BANK
+        return not any(s.available for s in (self.bank_services() if bank else self.services()))

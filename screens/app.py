@@ -452,6 +452,11 @@ class KioskApp(App):  # type: ignore[misc]
                 self.screens.get("maintenance").refresh()
             return  # staff are at the machine: the public screens wait
         if self.shell.out_of_service():
+            if self.bank_mode and self.desk.session is not None:
+                # the operator's session ends, the application under way kept as their draft
+                # (held in the outbox while the registry is away); this refreshes again
+                self.operator_logout("out_of_service")
+                return
             if self.shell.session is not None:
                 self._reset_visit("out_of_service")
             screen = self.screens.get("out_of_service")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -549,17 +550,21 @@ def test_maintenance_is_reached_from_the_operator_login_and_ends_the_operator_se
     assert app.manager.current == "operator_login"
 
 
+@pytest.mark.parametrize("ended_by", ["idle", "out_of_service"])
 def test_a_draft_kept_while_the_registry_is_away_goes_with_the_next_login(
-    bank: UiDriver,
+    bank: UiDriver, ended_by: str
 ) -> None:
-    """An idle logout in an outage: the draft waits in the durable outbox (sealed), not lost,
-    and reaches the registry once, with the operator's next login, before their workbench."""
+    """The operator's session ends while the registry is away — by idle (the drafts endpoint
+    failing), or because the kiosk sees the registry down and goes out of service: the draft
+    waits in the durable outbox (sealed), not lost, and reaches the registry once, with the
+    operator's next login, before their workbench."""
     ui = bank
     app = ui.app
-    sandbox = app.kiosk.backend.sandbox
-    outbox = app.kiosk.backend.outbox
+    link = app.kiosk.backend
+    sandbox, outbox = link.sandbox, link.outbox
+    idle_s = 6.0 if ended_by == "idle" else 120.0
     app.kiosk.config = dataclasses.replace(
-        app.kiosk.config, bank=BankSection(bank_code=BANK, operator_idle_s=6.0)
+        app.kiosk.config, bank=BankSection(bank_code=BANK, operator_idle_s=idle_s)
     )
     login(ui)
     start(ui, "bank_mortgage_cancellation")
@@ -567,12 +572,24 @@ def test_a_draft_kept_while_the_registry_is_away_goes_with_the_next_login(
     journey = app.flow.journey
     choose(ui, bank_mortgage(ui))
     on(ui, "scan", 20)
-    sandbox.set_faults(m.Faults(status=503, count=100_000))  # the registry is away now
     try:
-        assert ui.wait(lambda: app.manager.current == "operator_login", 30)
+        if ended_by == "idle":  # the drafts endpoint away (the heartbeat still answered)
+            away = ["save_draft", "operator_logout"]
+            sandbox.set_faults(m.Faults(status=503, count=100_000, routes=away))
+            assert ui.wait(lambda: app.manager.current == "operator_login", 30)
+        else:  # the whole registry away, and the kiosk's heartbeat finds it so now
+            sandbox.set_faults(m.Faults(status=503, count=100_000))
+            threading.Thread(target=link.check_now, daemon=True).start()
+            assert ui.wait(lambda: app.manager.current == "out_of_service", 60)
+        assert app.desk.session is None and app.flow is None
+        assert app.kiosk.audit_log.records("operator.logout")[-1].outcome == ended_by
         app.logout_job.join(30)
         assert app.kiosk.audit_log.records("bank.draft")[-1].outcome == "held"
-        held = [i for i in outbox.items() if i.group == held_group(f"{BANK}/op01")]
+        held = [
+            i
+            for i in outbox.items()
+            if i.group == held_group(f"{BANK}/op01") and i.key.startswith(journey.id)
+        ]
         assert [i.state for i in held] == [ItemState.PENDING]
     finally:
         sandbox.set_faults(m.Faults(count=0))
@@ -580,6 +597,9 @@ def test_a_draft_kept_while_the_registry_is_away_goes_with_the_next_login(
         assert db.execute(
             "SELECT COUNT(*) FROM drafts WHERE draft_id = ?", (journey.draft_id,)
         ).fetchone() == (0,)
+    if ended_by == "out_of_service":  # the registry back: the kiosk is back at the login
+        threading.Thread(target=link.check_now, daemon=True).start()
+        assert ui.wait(lambda: app.manager.current == "operator_login", 60)
     app.kiosk.config = dataclasses.replace(
         app.kiosk.config, bank=BankSection(bank_code=BANK, operator_idle_s=120.0)
     )
@@ -609,7 +629,8 @@ def test_an_application_that_fails_at_submit_is_kept_as_the_operators_draft(
     journey = app.flow.journey
     mortgage = bank_mortgage(ui)
     choose(ui, mortgage)
-    sandbox.set_faults(m.Faults(status=503, count=100_000))
+    filing = ["upload_attachment", "save_draft", "submit_draft"]  # the heartbeat still answers
+    sandbox.set_faults(m.Faults(status=503, count=100_000, routes=filing))
     try:
         scan_review_sign(ui)
         work = on(ui, "step_work", 30)

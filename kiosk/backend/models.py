@@ -664,6 +664,7 @@ class Faults:
     status: int = 0  # answer the next ``count`` API calls with this HTTP status
     delay_s: float = 0.0  # or delay them
     count: int = 1
+    routes: list[str] = field(default_factory=list)  # only these routes (by name); [] = all
 
 
 @dataclass(frozen=True)

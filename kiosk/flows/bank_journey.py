@@ -292,27 +292,34 @@ class BankSteps:
 
     def keep_draft(self, body: m.SaveDraft) -> str:
         """Keep the unfinished application with the registry, for this operator only. With
-        the registry away it waits in the durable outbox (sealed) and goes with the operator's
-        next login here (same idempotency key: kept once). Returns "kept" or "held"."""
+        the registry away (known down, or failing now) it waits in the durable outbox
+        (sealed) and goes with the operator's next login here (same idempotency key: kept
+        once). Returns "kept" or "held"; a refusal by the registry raises."""
+        assert self.operator is not None
         key = self.key(f"open-{body.step}-{len(body.values)}")
-        try:
-            self.client.save_draft(self.draft_id, body, operator=self.token, key=key)
-        except BackendError as err:
-            link = self.kiosk.backend
-            if not err.retryable or link is None or link.outbox is None:
-                raise
-            assert self.operator is not None
-            link.outbox.put(
-                "save_draft",
-                body,
-                group=held_group(self.operator.ref),
-                key=key,
-                path={"draft_id": self.draft_id},
-            )
-            self.audit("bank.draft", "held", draft=self.draft_id, step=str(body.step))
-            return "held"
-        self.audit("bank.draft", "kept", draft=self.draft_id, step=str(body.step))
-        return "kept"
+        link = self.kiosk.backend
+        if link is None or link.client is None:
+            raise BackendError("no registry configured")
+        if link.up:
+            try:
+                link.client.save_draft(self.draft_id, body, operator=self.token, key=key)
+            except BackendError as err:
+                if not err.retryable or link.outbox is None:
+                    raise
+            else:
+                self.audit("bank.draft", "kept", draft=self.draft_id, step=str(body.step))
+                return "kept"
+        if link.outbox is None:
+            raise BackendError("the registry is away and there is no outbox")
+        link.outbox.put(
+            "save_draft",
+            body,
+            group=held_group(self.operator.ref),
+            key=key,
+            path={"draft_id": self.draft_id},
+        )
+        self.audit("bank.draft", "held", draft=self.draft_id, step=str(body.step))
+        return "held"
 
     def agent_text(self) -> str:
         operator = self.operator

@@ -8,6 +8,7 @@ SQLite transaction, so a crash cannot separate them.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -94,12 +95,14 @@ class Sandbox:
             self._local.conn = conn
         return conn
 
-    def _take_fault(self) -> m.Faults | None:
+    def _take_fault(self, route: str) -> m.Faults | None:
         with self._faults_lock:
             faults = self._faults
             if faults.count <= 0 or (not faults.status and not faults.delay_s):
                 return None
-            self._faults = m.Faults(faults.status, faults.delay_s, faults.count - 1)
+            if faults.routes and route not in faults.routes:  # a partial outage
+                return None
+            self._faults = dataclasses.replace(faults, count=faults.count - 1)
             return faults
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
@@ -154,7 +157,7 @@ class Sandbox:
             faults = m.parse(m.Faults, _json(raw))
             self.set_faults(faults)
             return 200, "application/json", json.dumps(m.dump(faults)).encode()
-        fault = self._take_fault()
+        fault = self._take_fault(route.name)
         if fault is not None:
             time.sleep(fault.delay_s)
             if fault.status:
