@@ -40,6 +40,20 @@ class RedactionFilter(logging.Filter):
         return True
 
 
+OWN_LOGGERS = ("kiosk", "drivers", "screens", "__main__")
+
+
+class ThirdPartyFilter(logging.Filter):
+    """Libraries speak at warning and above: their info (fontTools names every glyph it
+    subsets) would drown the kiosk's own lines. The kiosk's loggers keep the root level."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.WARNING:
+            return True
+        name = record.name
+        return any(name == own or name.startswith(own + ".") for own in OWN_LOGGERS)
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
@@ -74,6 +88,7 @@ def setup_logging(
             root.removeHandler(existing)
             existing.close()
     for item in handlers:
+        item.addFilter(ThirdPartyFilter())
         item.addFilter(RedactionFilter())
         item.setFormatter(JsonFormatter())
         item._dengji = True  # type: ignore[attr-defined]

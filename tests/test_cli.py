@@ -173,6 +173,13 @@ def test_bench_reports_ratios() -> None:
     assert report["median_ratio"] >= 1.0  # never faster than the wire: the throttle is real
 
 
+def test_bench_takes_no_names_as_all_and_refuses_an_unknown_one() -> None:
+    from kiosk.cli import build_parser, main
+
+    assert build_parser().parse_args(["bench"]).names == []  # was "invalid choice: []"
+    assert main(["bench", "teleport"]) == 2
+
+
 def test_print_test_pages_on_the_sim_printers(tmp_path: Path) -> None:
     receipt = kiosk("print", "test", "--role", "receipt")
     assert receipt.returncode == 0, receipt.stdout + receipt.stderr

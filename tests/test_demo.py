@@ -14,7 +14,13 @@ pytestmark = pytest.mark.ui
 
 
 def kiosk(*args: str, tmp: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "SDL_VIDEODRIVER": "offscreen", "KIVY_HOME": str(tmp / "kivy")}
+    (tmp / "tmp").mkdir(exist_ok=True)
+    env = {
+        **os.environ,
+        "SDL_VIDEODRIVER": "offscreen",
+        "KIVY_HOME": str(tmp / "kivy"),
+        "TMPDIR": str(tmp / "tmp"),  # what the demo leaves in the temp folder, seen here
+    }
     return subprocess.run(
         [sys.executable, "-m", "kiosk", *args],
         capture_output=True,
@@ -48,3 +54,8 @@ def test_demo_walks_the_queue_ticket_journey(tmp_path: Path) -> None:
         assert list(out.glob(f"*-{name}.png")), name
     last = result.stdout.strip().splitlines()[-1]
     assert last.startswith("queue-ticket: ok, 3 taps,")
+    # the demo's registry copy and data folder went with it
+    assert [p.name for p in (tmp_path / "tmp").iterdir() if p.name.startswith("dengji")] == []
+    # libraries speak at warning: no line of fontTools' glyph-by-glyph subsetting log
+    noisy = [line for line in result.stderr.splitlines() if '"logger": "fontTools' in line]
+    assert noisy == [], noisy[:3]

@@ -33,7 +33,7 @@ def entries(stream: io.StringIO) -> list[dict[str, object]]:
 
 
 def test_free_text_is_masked(log_lines: io.StringIO) -> None:
-    logging.getLogger("t").info(
+    logging.getLogger("kiosk.test").info(
         "card 11010519491231002X read, phone +86 138-1234-5678, lower x 11010519491231002x"
     )
     text = entries(log_lines)[0]["msg"]
@@ -41,7 +41,7 @@ def test_free_text_is_masked(log_lines: io.StringIO) -> None:
 
 
 def test_arguments_and_extra_fields_are_masked(log_lines: io.StringIO) -> None:
-    logging.getLogger("t").warning(
+    logging.getLogger("kiosk.test").warning(
         "applicant %s",
         "11010519491231002X",
         extra={"applicant": "张建国", "phone": "13812345678", "note": "id 11010519491231002X"},
@@ -55,9 +55,9 @@ def test_arguments_and_extra_fields_are_masked(log_lines: io.StringIO) -> None:
 
 def test_registered_names_are_masked_anywhere(log_lines: io.StringIO) -> None:
     REDACTOR.register_name("张建国")
-    logging.getLogger("t").info("greeting 张建国 at the kiosk")
+    logging.getLogger("kiosk.test").info("greeting 张建国 at the kiosk")
     REDACTOR.forget_names()
-    logging.getLogger("t").info("greeting 张建国 again")
+    logging.getLogger("kiosk.test").info("greeting 张建国 again")
     first, second = entries(log_lines)
     assert first["msg"] == "greeting 张** at the kiosk"
     assert second["msg"] == "greeting 张建国 again"  # forgotten with the session
@@ -67,14 +67,23 @@ def test_exception_text_is_masked(log_lines: io.StringIO) -> None:
     try:
         raise ValueError("bad id 11010519491231002X")
     except ValueError:
-        logging.getLogger("t").exception("failed")
+        logging.getLogger("kiosk.test").exception("failed")
     entry = entries(log_lines)[0]
     assert "11010519491231002X" not in json.dumps(entry, ensure_ascii=False)
     assert "110***********002X" in str(entry["exc"])
 
 
 def test_ordinary_numbers_survive(log_lines: io.StringIO) -> None:
-    logging.getLogger("t").info("job 123456 printed on queue 42, unit 320684413219GB00029F00010002")
+    logging.getLogger("kiosk.test").info("job 123456 printed on queue 42, unit 320684413219GB00029F00010002")
     assert entries(log_lines)[0]["msg"] == (
         "job 123456 printed on queue 42, unit 320684413219GB00029F00010002"
     )
+
+
+def test_libraries_speak_at_warning_and_the_kiosk_at_its_level(log_lines: io.StringIO) -> None:
+    logging.getLogger("fontTools.subset").info("glyph names: uni4E00 uni4E01 …")
+    logging.getLogger("kiosk.documents.fonts").info("font subset cached")
+    logging.getLogger("fontTools.ttLib").warning("table missing")
+    lines = log_lines.getvalue()
+    assert "glyph names" not in lines
+    assert "font subset cached" in lines and "table missing" in lines
