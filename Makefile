@@ -20,8 +20,9 @@ lint:
 	$(BIN)/ruff format --check kiosk drivers screens tests
 	$(BIN)/mypy
 
+## Two workers (the machines have two cores); a test file stays whole on one worker.
 pytest:
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -14,6 +14,9 @@ os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 os.environ.setdefault("KIVY_NO_ARGS", "1")
 os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
 os.environ.setdefault("KIVY_HOME", _KIVY_HOME)
+# Software GL renders on as many threads as there are cores; with a test worker per core
+# (pytest-xdist, see the Makefile) those threads only fight each other.
+os.environ.setdefault("LP_NUM_THREADS", "1")
 
 import pytest  # noqa: E402
 
@@ -34,6 +37,18 @@ from tests.backend_fixtures import Registry, start_registry  # noqa: E402
 from tests.ui_driver import UiDriver  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
+# pcscd is one daemon per machine (its socket is /run/pcscd): the tests that start and stop
+# it run on one worker, one after the other
+MACHINE_PCSCD = {"test_passport.py", "test_devices.py"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """With ``-n 2 --dist loadgroup`` a test file runs whole, in its order, on one worker
+    (a UI test module shares one app); files that share a machine-wide daemon share a group."""
+    for item in items:
+        name = item.path.name
+        group = "pcscd" if name in MACHINE_PCSCD else name
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 def fast_config(tmp_path: Path, **session: Any) -> SiteConfig:
