@@ -52,6 +52,14 @@ class CardType(StrEnum):
     PASSPORT = "passport"
 
 
+def card_type_of(document_type: str) -> CardType:
+    """The registry's card type for a document the reader read: both layouts of the foreign
+    permanent-residence card (2017, 2023) are one type to the registry."""
+    if document_type.startswith("foreign_permanent"):
+        return CardType.FOREIGN_PERMANENT
+    return CardType(document_type)
+
+
 class VerifyResult(StrEnum):
     VERIFIED = "verified"
     NOT_VERIFIED = "not_verified"

@@ -98,7 +98,7 @@ class BankSteps:
             m.WitnessIdentity(
                 document.number,
                 document.name,
-                m.CardType(document.card_type.value),
+                m.card_type_of(document.card_type.value),
                 hashlib.sha256(statement).hexdigest(),
                 at,
             ),

@@ -107,7 +107,7 @@ class BackendVerifier:
                 m.VerifyIdentity(
                     document.number,
                     document.name,
-                    m.CardType(document.card_type.value),
+                    m.card_type_of(document.card_type.value),
                     base64.b64encode(jpeg).decode(),
                     m.Liveness(liveness.challenge, liveness.passed, liveness.score),
                 )
