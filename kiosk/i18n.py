@@ -29,11 +29,6 @@ TEXTS: dict[str, tuple[str, str]] = {
         "请到人工窗口，工作人员将为您核验身份",
         "Please go to a counter: the staff will check your identity",
     ),
-    "oos.title": ("设备维护中，暂停服务", "Out of service for maintenance"),
-    "oos.body": (
-        "请到人工窗口办理，给您带来不便，敬请谅解",
-        "Please go to a service counter. We apologise for the inconvenience",
-    ),
 }
 
 

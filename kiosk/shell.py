@@ -7,14 +7,41 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from drivers.base import Role
 from kiosk.config import SiteMode
 from kiosk.core import Kiosk
 from kiosk.flows.spec import load_flows
-from kiosk.services import ServiceAvailability, availability
+from kiosk.services import ServiceAvailability, availability, devices_text
 from kiosk.session import Phase, Session
 from kiosk.voice import VoicePrompts
+
+
+@dataclass(frozen=True)
+class OutOfService:
+    """Why the kiosk serves no one now, what still holds, and the device list: Chinese first."""
+
+    title_zh: str
+    title_en: str
+    body_zh: str
+    body_en: str
+    detail_zh: str = ""
+    detail_en: str = ""
+
+
+MAINTENANCE = ("设备维护中，暂停服务", "Out of service for maintenance")
+DEVICES_DOWN = ("设备故障，暂停服务", "Out of service: a device is not working")
+REGISTRY_DOWN = ("暂时无法连接登记系统", "The registry cannot be reached just now")
+COUNTER = (
+    "请到人工窗口办理，给您带来不便，敬请谅解",
+    "Please go to a service counter. We apologise for the inconvenience",
+)
+REGISTRY_BODY = (
+    "网络恢复后本机自动恢复服务；已在本机提交的申请均已保存，将自动发送，无需重新办理。急办请到人工窗口",
+    "The kiosk comes back by itself when the link does; applications filed here are kept and "
+    "sent then, nothing to do again. For urgent matters please go to a counter",
+)
 
 
 class Shell:
@@ -120,3 +147,18 @@ class Shell:
         # nothing left to offer: at a bank, none of the workbench's applications
         bank = self.kiosk.config.kiosk.site_mode is SiteMode.BANK
         return not any(s.available for s in (self.bank_services() if bank else self.services()))
+
+    def out_of_service_notice(self) -> OutOfService:
+        """What the out-of-service screen says: staff's message, the devices down, or the
+        registry out of reach — not "maintenance" for a network fault."""
+        switch = self.kiosk.service_switch
+        out, message = switch.state() if switch is not None else (False, "")
+        if out:
+            return OutOfService(*MAINTENANCE, *COUNTER, message, "")
+        down = self.devices_down()
+        if down:
+            return OutOfService(*DEVICES_DOWN, *COUNTER, *devices_text(down))
+        backend = self.kiosk.backend
+        if backend is None or not backend.up:
+            return OutOfService(*REGISTRY_DOWN, *REGISTRY_BODY)
+        return OutOfService(*DEVICES_DOWN, *COUNTER, *devices_text(self.devices_unusable()))

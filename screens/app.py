@@ -24,7 +24,6 @@ from kiosk.config import SessionSection, SiteMode
 from kiosk.core import Kiosk
 from kiosk.events import Subscription
 from kiosk.sdnotify import notify, watchdog_interval_s
-from kiosk.services import devices_text
 from kiosk.session import Phase
 from kiosk.shell import Shell
 from screens.registry import ScreenRegistry, load_kv
@@ -459,13 +458,7 @@ class KioskApp(App):  # type: ignore[misc]
                 return
             if self.shell.session is not None:
                 self._reset_visit("out_of_service")
-            screen = self.screens.get("out_of_service")
-            screen.devices_zh, screen.devices_en = devices_text(self.shell.devices_unusable())
-            switch = self.kiosk.service_switch
-            out, message = switch.state() if switch is not None else (False, "")
-            if out and message:  # staff's message, both languages in one line
-                screen.devices_zh = message
-                screen.devices_en = ""
+            self.screens.get("out_of_service").show(self.shell.out_of_service_notice())
             self.show("out_of_service")
             return
         if self.manager.current == "out_of_service":

@@ -122,6 +122,10 @@ def test_the_registry_down_at_the_query_says_so_and_offers_a_way_out(home: UiDri
         ui.tap(work.ids.finish)
         assert ui.app.shell.session is None  # the visit ended; the home screen says why
         assert ui.app.manager.current == "out_of_service"  # nothing works without the registry
+        oos = ui.app.manager.get_screen("out_of_service")  # what is wrong: not "maintenance"
+        assert oos.title_zh == "暂时无法连接登记系统" and "维护" not in oos.title_zh
+        assert oos.title_en == "The registry cannot be reached just now"
+        assert "已在本机提交的申请均已保存" in oos.body_zh  # and what still holds
     finally:
         link.up = True
     audit = ui.app.kiosk.audit_log

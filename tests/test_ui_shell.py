@@ -142,7 +142,7 @@ def test_out_of_service_when_the_reader_is_down(at_attract: UiDriver, tmp_path: 
         assert (
             best_match(
                 shot,
-                render_text("设备维护中，暂停服务", ui.app.theme.font_name, ui.app.theme.text(13)),
+                render_text("设备故障，暂停服务", ui.app.theme.font_name, ui.app.theme.text(13)),
             )
             > 0.85
         )
