@@ -74,7 +74,9 @@ def test_exception_text_is_masked(log_lines: io.StringIO) -> None:
 
 
 def test_ordinary_numbers_survive(log_lines: io.StringIO) -> None:
-    logging.getLogger("kiosk.test").info("job 123456 printed on queue 42, unit 320684413219GB00029F00010002")
+    logging.getLogger("kiosk.test").info(
+        "job 123456 printed on queue 42, unit 320684413219GB00029F00010002"
+    )
     assert entries(log_lines)[0]["msg"] == (
         "job 123456 printed on queue 42, unit 320684413219GB00029F00010002"
     )
