@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from drivers.base import Role, State
-from drivers.camera.emulator import face_scene, write_footage
+from drivers.camera.emulator import Visitor, face_scene, write_footage
 from drivers.camera.opencv import OpenCvCamera, OpenCvCameraSettings
 from drivers.idcard.identity import CardType, IdentityDocument
 from drivers.idcard.sam_emulator import DEMO_CARDS
@@ -163,6 +163,38 @@ def test_a_live_person_matching_the_card_is_verified(
     assert len(fields["frame_sha256"]) == 64 and fields["verifiers"].startswith("registry:0.9")
     assert max(len(str(v)) for v in fields.values()) < 100  # no image in the evidence
     assert audit.verify() is None
+
+
+@pytest.mark.parametrize(
+    "card_type", [CardType.FOREIGN_PERMANENT_2017, CardType.FOREIGN_PERMANENT_2023]
+)
+def test_a_foreign_permanent_residence_card_is_sent_as_the_registrys_card_type(
+    registry: Registry, audit: AuditLog, tmp_path: Path, card_type: CardType
+) -> None:
+    """Both layouts read; the registry knows one type for them (this raised ValueError and
+    left the face step waiting for ever)."""
+    check = check_for(registry, audit, tmp_path)
+    demo = DEMO_CARDS[0]
+    check.document = IdentityDocument(card_type, demo.name, "unknown", None, demo.number)
+    assert run(check, face_scene("live", 90)) is Phase.PASSED
+    assert audit.records("identity.check")[-1].outcome == "match"
+
+
+def test_a_verifier_that_breaks_ends_the_check_with_the_counter_and_evidence(
+    audit: AuditLog, tmp_path: Path
+) -> None:
+    class Broken:
+        name = "broken"
+
+        def verify(self, *_args: Any) -> Any:
+            raise ValueError("a bug of ours")
+
+    check = check_for(None, audit, tmp_path)
+    check.verifiers = [Broken()]
+    assert run(check, face_scene("live", 90)) is Phase.GAVE_UP  # not VERIFYING for ever
+    assert check.view().prompt[1].startswith("The check service cannot be reached")
+    record = audit.records("identity.check")[-1]
+    assert record.outcome == "unavailable" and record.fields["verifiers"] == "broken:0.000"
 
 
 def test_a_different_card_at_the_same_face_is_refused(
@@ -365,3 +397,65 @@ def test_yunet_finds_the_face_with_landmarks() -> None:
     faces = detector.detect(face_scene("live", 1)[0])
     assert len(faces) == 1 and len(faces[0].landmarks) == 5
     assert liveness(Challenge.TURN_LEFT, "turn_left").passed
+
+
+# -- visitors who do what is asked (the liveness benchmark's, a few of them here) ------------
+
+
+def visit(
+    check: FaceCheck, person: Visitor, clock: Clock, seconds_per_frame: float = 1 / 15
+) -> Phase:
+    """Frames from a visitor who reacts to the challenge once it is on screen."""
+    asked = False
+    phase = Phase.ALIGN
+    for _ in range(400):
+        phase = check.feed(person.frame())
+        clock.now += seconds_per_frame
+        if phase is Phase.CHALLENGE and not asked:
+            assert check.challenge is not None
+            person.ask(check.challenge.value)
+            asked = True
+        if phase is Phase.VERIFYING:
+            return check.verify()
+        if phase not in (Phase.ALIGN, Phase.CHALLENGE):
+            return phase
+    return phase
+
+
+@pytest.mark.parametrize("challenge", list(Challenge))
+def test_every_challenge_passes_visitors_and_the_frame_compared_faces_the_camera(
+    registry: Registry, audit: AuditLog, tmp_path: Path, challenge: Challenge
+) -> None:
+    """A head turned to the left was the frame sent (the registry: "picture not clear"), and
+    a visitor already turning when the challenge came was judged from the turn."""
+    for seed in range(3):
+        clock = Clock()
+        check = check_for(registry, audit, tmp_path, challenges=(challenge,), clock=clock)
+        person = Visitor(np.random.default_rng([seed, 7]))
+        assert visit(check, person, clock) is Phase.PASSED, (seed, check.failure)
+        assert check.result is not None and check.result.decision.value == "match"
+
+
+@pytest.mark.parametrize("challenge", [Challenge.TURN_LEFT, Challenge.TURN_RIGHT])
+def test_a_photo_held_up_passes_no_turn(
+    audit: AuditLog, tmp_path: Path, challenge: Challenge
+) -> None:
+    for seed in range(3):
+        clock = Clock()
+        check = check_for(None, audit, tmp_path, challenges=(challenge,), clock=clock)
+        assert visit(check, Visitor(np.random.default_rng(seed), photo=True), clock) in (
+            Phase.FAILED,
+            Phase.GAVE_UP,
+        )
+        assert check.failure == "liveness_failed"
+
+
+def test_a_loaded_machine_does_not_cut_the_person_short(
+    registry: Registry, audit: AuditLog, tmp_path: Path
+) -> None:
+    """Two frames a second handled instead of fifteen (the other core busy, the camera's
+    frames waiting): the person still has the challenge's time in frames they were shown."""
+    clock = Clock()
+    check = check_for(registry, audit, tmp_path, challenges=(Challenge.TURN_RIGHT,), clock=clock)
+    person = Visitor(np.random.default_rng(3))
+    assert visit(check, person, clock, seconds_per_frame=0.5) is Phase.PASSED

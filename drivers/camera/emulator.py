@@ -107,7 +107,7 @@ def face_scene(
         item = face
         turn = ""
         if scene in ("turn_left", "turn_right"):
-            # facing the camera, then turning over ~0.7 s, holding, and turning back
+            # facing the camera, then turning over ~0.5 s and straight back, as people do
             phase, turn = i % 48, scene.removeprefix("turn_")
         if scene == "visitor":  # does whatever is asked: faces, turns left, then right
             cycle = i % 126
@@ -116,7 +116,7 @@ def face_scene(
                 ("" if cycle < 30 else "left" if cycle < 78 else "right"),
             )
         if turn:
-            amount = float(np.clip(min((phase - 10) / 10, (44 - phase) / 10), 0.0, 1.0))
+            amount = float(np.clip(min((phase - 10) / 7, (24 - phase) / 7), 0.0, 1.0))
             item = turned(face, turn, amount)
         if scene in ("visitor", "live", "blink") and i % 30 in (14, 15, 16):
             item = closed_eyes(item) if turn else shut  # blinks about every two seconds
@@ -139,6 +139,65 @@ def face_scene(
             frame = (frame.astype(np.float32) * 0.16).astype(np.uint8)
         frames.append(frame)
     return frames
+
+
+class Visitor:
+    """A person at the kiosk who does what is asked, frame by frame: faces the screen (with
+    the small drift and the blinks every few seconds of a real visitor), and once told a
+    challenge reacts after a human delay, blinks or turns the head and comes back. Every
+    visit differs (``rng``). With ``photo`` it is a printed photo held up: it never moves
+    inside. For the liveness benchmark and the face check's tests."""
+
+    def __init__(self, rng: Any, photo: bool = False, width: int = 640, height: int = 480):
+        self.rng = rng
+        self.photo = photo
+        self.size = (width, height)
+        self.i = 0
+        self._base = background(width, height)
+        self._face = portrait()
+        self._drift = (rng.uniform(0, 6.3), rng.uniform(0, 6.3), rng.uniform(0.97, 1.03))
+        self._next_blink = int(rng.integers(20, 60))
+        self._action = ""  # "blink" | "left" | "right"
+        self._action_at = -1
+        self._speed = 7
+
+    def ask(self, challenge: str) -> None:
+        """The screen shows the challenge; the person reacts in 0.3–1.2 s."""
+        self._action = {"turn_left": "left", "turn_right": "right"}.get(challenge, "blink")
+        self._action_at = self.i + int(self.rng.integers(5, 18))
+        self._speed = int(self.rng.integers(5, 9))
+
+    def frame(self) -> np.ndarray[Any, Any]:
+        i, width, height = self.i, *self.size
+        self.i += 1
+        frame = self._base.copy()
+        scale = height / self._face.shape[0] * 0.92 * self._drift[2]
+        if self.photo:
+            item = cv2.copyMakeBorder(
+                self._face, 18, 18, 18, 18, cv2.BORDER_CONSTANT, value=(235, 235, 235)
+            )
+            cx, cy = width / 2 + 3 * np.sin(i / 5), height / 2 + 2 * np.cos(i / 6)
+            place(frame, item, cx, cy, scale * 0.85)
+            return frame
+        cx = width / 2 + 14 * np.sin(i / 11 + self._drift[0])
+        cy = height / 2 + 8 + 4 * np.cos(i / 17 + self._drift[1])
+        item = self._face
+        since = i - self._action_at if self._action_at >= 0 else -1
+        shut = False
+        if self._action in ("left", "right") and since >= 0:
+            amount = float(np.clip(min(since / self._speed, 2 - since / self._speed), 0, 1))
+            if amount > 0:
+                item = turned(self._face, self._action, amount)
+        elif self._action == "blink" and 0 <= since < 3:
+            shut = True
+        if i >= self._next_blink and i < self._next_blink + 3:
+            shut = True  # blinking by itself now and then, as everyone does
+        elif i >= self._next_blink + 3:
+            self._next_blink = i + int(self.rng.integers(25, 70))
+        if shut:
+            item = closed_eyes(item)
+        place(frame, item, cx, cy, scale * (1 + 0.015 * np.sin(i / 7)))
+        return frame
 
 
 def write_footage(path: Path, frames: list[np.ndarray], fps: float) -> dict[str, object]:

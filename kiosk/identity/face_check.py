@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import random
+import statistics
 import threading
 import time
 from collections.abc import Callable
@@ -28,7 +29,15 @@ from drivers.idcard.identity import IdentityDocument
 from kiosk.audit import AuditLog
 from kiosk.identity.evidence import Evidence, card_hash
 from kiosk.identity.faces import Face, FaceDetector
-from kiosk.identity.liveness import CHALLENGE_TEXT, Challenge, LivenessCheck, choose_challenge
+from kiosk.identity.liveness import (
+    CHALLENGE_TEXT,
+    TURN_THRESHOLD,
+    Challenge,
+    EyeFinder,
+    LivenessCheck,
+    choose_challenge,
+    pose,
+)
 from kiosk.identity.quality import GUIDANCE_TEXT, Guidance, QualitySettings, assess
 from kiosk.identity.verifier import (
     Decision,
@@ -70,7 +79,12 @@ FAILURE_TEXT: dict[str, tuple[str, str]] = {
 @dataclass(frozen=True)
 class FaceCheckSettings:
     challenges: tuple[Challenge, ...] = tuple(Challenge)
+    # The person has this long to answer, counted in what the camera showed them: the time
+    # must be up *and* this many seconds of frames seen at ``fps``. A loaded machine that
+    # handles fewer frames a second does not cut a person short (nor the emulator's visitor,
+    # whose every move is a fixed run of frames).
     challenge_timeout_s: float = 10.0
+    fps: float = 15.0
     align_frames: int = 5
     max_attempts: int = 3
     quality: QualitySettings = field(default_factory=QualitySettings)
@@ -138,11 +152,19 @@ class FaceCheck:
         self.result: VerifierResult | None = None
         self.challenge: Challenge | None = None
         self.liveness: LivenessCheck | None = None
-        self.best: Frame | None = None  # the best good frame of this attempt
+        # the best good frame of this attempt, facing the camera with the eyes open when one
+        # was seen (a turned or blinking face is not compared with the card's photo)
+        self.best: Frame | None = None
         self.best_face: Face | None = None
         self._best_score = -1e9
+        self._best_frontal = False
+        self._eyes = EyeFinder()
+        self._yaws: list[float] = []  # the pose over the current run of good frames
+        self._unmeasured = 0  # good frames in a row whose pose could not be measured
+        self._frontal: float | None = None  # the pose held still while aligning
         self._good = 0
         self._challenge_until = 0.0
+        self._challenge_frames = 0
 
     # -- frames ---------------------------------------------------------------------------
 
@@ -164,23 +186,47 @@ class FaceCheck:
                 self._challenge(frame, quality, len(faces))
             return self.phase
 
-    def _keep_best(self, frame: Frame, quality: Any) -> None:
-        if quality.ok and quality.score > self._best_score:
+    def _keep_best(self, frame: Frame, quality: Any, facing: bool) -> None:
+        if not quality.ok or quality.face is None:
+            return
+        better = (facing, quality.score) > (self._best_frontal, self._best_score)
+        if better:
             if self.best is not None:
                 self.best[:] = 0
             self.best, self.best_face, self._best_score = frame.copy(), quality.face, quality.score
+            self._best_frontal = facing
 
     def _align(self, frame: Frame, quality: Any) -> None:
-        self._good = self._good + 1 if quality.ok else 0
-        self._keep_best(frame, quality)
+        """Good frames in a row, the head held still: that pose is the person's frontal one
+        (the challenge's turn is measured from it, and the frame compared is one of them)."""
+        eyes, value = pose(frame, quality.face, self._eyes) if quality.ok else (0, None)
+        steady = TURN_THRESHOLD / 2
+        if not quality.ok:
+            self._good, self._yaws, self._unmeasured = 0, [], 0
+        elif value is not None and eyes >= 2:
+            self._unmeasured = 0
+            self._yaws = [*self._yaws, value][-self.settings.align_frames :]
+            if max(self._yaws) - min(self._yaws) > steady:  # moving: a new run starts here
+                self._good, self._yaws = 1, [value]
+            else:
+                self._good += 1
+        else:  # a blink, or a pose that cannot be measured: it neither adds nor breaks a run,
+            # unless it never can be (glasses, say): then good frames alone decide
+            self._unmeasured += 1
+            if self._unmeasured > 2 * self.settings.align_frames:
+                self._good, self._yaws = self._good + 1, []
+        self._keep_best(frame, quality, value is not None and eyes >= 2)
         if self._good >= self.settings.align_frames:
+            self._frontal = statistics.median(self._yaws) if self._yaws else None
             self.challenge = choose_challenge(self.settings.challenges, self._rng)
-            self.liveness = LivenessCheck(self.challenge)
+            self.liveness = LivenessCheck(self.challenge, frontal=self._frontal)
             self._challenge_until = self._clock() + self.settings.challenge_timeout_s
+            self._challenge_frames = 0
             self.phase = Phase.CHALLENGE
 
     def _challenge(self, frame: Frame, quality: Any, faces: int) -> None:
         assert self.liveness is not None
+        self._challenge_frames += 1
         if faces > 1:  # someone else stepped in: start the attempt again
             self._reset_attempt()
             return
@@ -188,15 +234,25 @@ class FaceCheck:
             Guidance.NO_FACE,
             Guidance.MANY_FACES,
         ):
-            self._keep_best(frame, quality)
+            if quality.ok and self._frontal is not None:  # only as frontal as when aligned
+                eyes, value = pose(frame, quality.face, self._eyes)
+                facing = (
+                    eyes >= 2
+                    and value is not None
+                    and abs(value - self._frontal) <= TURN_THRESHOLD / 2
+                )
+                self._keep_best(frame, quality, facing)
             if self.liveness.feed(frame, quality.face):
                 self.phase = Phase.VERIFYING
                 return
-        if self._clock() > self._challenge_until:
+        settings = self.settings
+        seen = self._challenge_frames >= settings.challenge_timeout_s * settings.fps
+        if seen and self._clock() > self._challenge_until:
             self._end_attempt("liveness_failed", None)
 
     def _reset_attempt(self) -> None:
         self.phase, self._good, self.liveness, self.challenge = Phase.ALIGN, 0, None, None
+        self._yaws, self._frontal, self._unmeasured = [], None, 0
 
     # -- verifying ------------------------------------------------------------------------
 
@@ -211,7 +267,12 @@ class FaceCheck:
         summary = LivenessSummary(liveness.challenge.value, True, 1.0)
         results: list[VerifierResult] = []
         for verifier in self.verifiers:
-            result = verifier.verify(document, frame, face, summary)
+            try:
+                result = verifier.verify(document, frame, face, summary)
+            except Exception as err:  # a fault of ours must not leave the person waiting
+                log.exception("face verifier failed", extra={"verifier": verifier.name})
+                reason = f"{type(err).__name__}"
+                result = VerifierResult(Decision.UNAVAILABLE, 0.0, verifier.name, reason=reason)
             results.append(result)
             if result.decision is not Decision.MATCH:
                 break
@@ -239,6 +300,7 @@ class FaceCheck:
         if self.best is not None:
             self.best[:] = 0
         self.best, self.best_face, self._best_score = None, None, -1e9
+        self._best_frontal = False
 
     def _evidence(self, decision: str, frame_hash: str, scores: str, verification_id: str) -> None:
         liveness = self.liveness

@@ -6,7 +6,9 @@ the hand shifts as a whole, without the eyes closing or the features moving insi
   cascade searched in the upper half of the face).
 * Turn: the yaw is where the eyes sit between the cheeks' edges (skin on the cheek band), or,
   with YuNet's landmarks, where the nose sits between the eyes; measured against the person's
-  own frontal baseline, it must pass a threshold in the asked direction for a few frames.
+  own frontal pose — the one they held still to pass the quality gates, when the check knows
+  it, else the first frames of the challenge — it must pass a threshold in the asked
+  direction for a few frames.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ import numpy as np
 from kiosk.identity.faces import Face
 
 Frame = np.ndarray[Any, Any]
+
+
+TURN_THRESHOLD = 0.035  # the yaw change that is a turn (a clear 15–20° with the Haar measure)
 
 
 class Challenge(StrEnum):
@@ -80,11 +85,28 @@ def yaw(frame: Frame, face: Face, eyes: list[tuple[float, float]]) -> float | No
         return None
     ycc = cv2.cvtColor(band, cv2.COLOR_BGR2YCrCb)
     skin = (ycc[:, :, 1] > 135) & (ycc[:, :, 1] < 180) & (ycc[:, :, 2] > 85) & (ycc[:, :, 2] < 135)
-    columns = np.where(skin.mean(axis=0) > 0.5)[0]
-    if len(columns) < 5:
+    # the cheeks' edges: the run of skin columns around the eyes (not stray skin-coloured
+    # pixels elsewhere in the band, which made the yaw jump between frames of a still photo)
+    columns = skin.mean(axis=0) > 0.5
+    centre = int(mid) - x0
+    if not 0 <= centre < len(columns) or not columns[centre]:
         return None
-    left, right = x0 + columns[0], x0 + columns[-1]
-    return float((mid - (left + right) / 2) / (right - left))
+    left = centre
+    while left > 0 and columns[left - 1]:
+        left -= 1
+    right = centre
+    while right < len(columns) - 1 and columns[right + 1]:
+        right += 1
+    if right - left < 5:
+        return None
+    return float((mid - x0 - (left + right) / 2) / (right - left))
+
+
+def pose(frame: Frame, face: Face, finder: EyeFinder) -> tuple[int, float | None]:
+    """How many open eyes are seen, and the yaw (None when it cannot be measured)."""
+    grey = frame if frame.ndim == 2 else cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+    eyes = finder.eyes(grey, face)
+    return len(eyes), yaw(frame, face, eyes)
 
 
 @dataclass
@@ -92,7 +114,7 @@ class LivenessCheck:
     """Fed one good frame at a time; ``passed`` once the challenge is met."""
 
     challenge: Challenge
-    turn_threshold: float = 0.035
+    turn_threshold: float = TURN_THRESHOLD
     frames_needed: int = 3
     eye_finder: EyeFinder = field(default_factory=EyeFinder)
     passed: bool = False
@@ -104,6 +126,11 @@ class LivenessCheck:
     _recent: list[float] = field(default_factory=list)
     _turned: int = 0
     best_turn: float = 0.0
+    frontal: float | None = None  # the yaw of the pose held while aligning, when known
+
+    def __post_init__(self) -> None:
+        if self.frontal is not None:
+            self._baseline = [self.frontal]
 
     @property
     def progress(self) -> float:
@@ -143,17 +170,17 @@ class LivenessCheck:
     def _feed_turn(self, value: float | None) -> None:
         """Against the person's own frontal baseline (the first frames of the challenge: they
         were facing the screen to pass the quality gates); values are the median of the last
-        three, so one bad frame is no turn. A turn the other way, and back, is no turn."""
+        five, so one or two bad frames are no turn. A turn the other way, and back, is no turn."""
         if value is None:
             return
-        self._recent = [*self._recent[-2:], value]
-        if len(self._recent) < 3:
+        self._recent = [*self._recent[-4:], value]
+        if len(self._recent) < 5:
             return
-        smooth = self._signed(statistics.median(self._recent))
-        if len(self._baseline) < 5:
+        smooth = statistics.median(self._recent)
+        if self.frontal is None and len(self._baseline) < 5:
             self._baseline.append(smooth)
             return
-        delta = smooth - statistics.median(self._baseline)
+        delta = self._signed(smooth - statistics.median(self._baseline))
         self.best_turn = max(self.best_turn, delta)
         if delta >= self.turn_threshold:
             self._turned += 1

@@ -42,6 +42,13 @@ def verifiers_for(kiosk: Kiosk) -> list[Verifier]:
     return chain
 
 
+def camera_fps(kiosk: Kiosk) -> float:
+    """The frame rate the camera's profile asks for (the challenge's time is counted in it)."""
+    spec = kiosk.profile.devices.get(Role.CAMERA)
+    fps = spec.settings.get("fps") if spec is not None else None
+    return float(fps) if isinstance(fps, int | float) and fps > 0 else 15.0
+
+
 def face_check_for(kiosk: Kiosk, document: IdentityDocument, session: str = "") -> FaceCheck:
     identity = kiosk.config.identity
     return FaceCheck(
@@ -54,6 +61,7 @@ def face_check_for(kiosk: Kiosk, document: IdentityDocument, session: str = "") 
         settings=FaceCheckSettings(
             challenges=tuple(Challenge(c) for c in identity.challenges),
             challenge_timeout_s=identity.challenge_timeout_s,
+            fps=camera_fps(kiosk),
             max_attempts=identity.max_attempts,
             quality=QualitySettings(
                 min_face_ratio=identity.min_face_ratio,
