@@ -111,6 +111,12 @@ MESSAGES: dict[str, tuple[str, str, bool]] = {
         "The case is not finished yet: the certificate is not ready",
         False,
     ),
+    "appointment_closed": (
+        "该预约不在签到时间内（预约时间前12小时至后30分钟），请重新预约或取号",
+        "This appointment is not open for check-in (12 h before to 30 min after its time): "
+        "book again or take a ticket",
+        False,
+    ),
     "registry": (
         "登记中心暂时无法办理，请到人工窗口",
         "The registry cannot take this now; please go to a counter",
@@ -125,6 +131,7 @@ REFUSALS = {
     "no_active_mortgage",
     "already_issued",
     "not_ready",
+    "appointment_closed",
 }
 
 

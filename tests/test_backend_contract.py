@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import sqlite3
 
 import pytest
 import requests
@@ -423,6 +424,32 @@ def test_queue_tickets_and_appointments(registry: Registry) -> None:
     assert registry.client.check_in("YY20261122001") == checked  # same key: same answer
     with pytest.raises(BackendNotFound):
         registry.client.check_in("YY404")
+
+
+def test_an_appointment_is_checked_in_around_its_time_only(registry: Registry) -> None:
+    """An appointment from 11 days ago was checked in (and given a queue number)."""
+    import datetime as dt
+
+    from kiosk.sandbox.seed import CHINA
+
+    def slot(days: float) -> str:
+        at = dt.datetime.fromtimestamp(registry.clock(), CHINA) + dt.timedelta(days=days)
+        return at.strftime("%Y-%m-%dT%H:%M")
+
+    with sqlite3.connect(registry.sandbox.db_path) as conn:
+        for code, when in (("YYOLD", slot(-11)), ("YYSOON", slot(0.1)), ("YYNEXTWEEK", slot(7))):
+            conn.execute(
+                "INSERT INTO appointments VALUES (?, ?, 'query_certificate', ?, 0)",
+                (code, DEMO.number, when),
+            )
+    verification = registry.verify().verification_id
+    listed = {a.code for a in registry.client.list_appointments(verification).appointments}
+    assert "YYSOON" in listed and not {"YYOLD", "YYNEXTWEEK"} & listed
+    for code in ("YYOLD", "YYNEXTWEEK"):
+        with pytest.raises(BackendConflict) as caught:
+            registry.client.check_in(code)
+        assert caught.value.error == "appointment_closed"
+    assert registry.client.check_in("YYSOON").ticket_number
 
 
 # -- transport failures -----------------------------------------------------------------------

@@ -7,6 +7,7 @@ parsed into its typed model; they raise ``ApiError`` for every refusal, with a r
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import json
 import secrets
@@ -23,7 +24,7 @@ from kiosk.backend import models as m
 from kiosk.backend.api import ATTACHMENT_TYPES, MAX_ATTACHMENT_BYTES
 from kiosk.identifiers import id_number_problem, unit_code_problem
 from kiosk.redact import mask_name
-from kiosk.sandbox.seed import password_hash
+from kiosk.sandbox.seed import CHINA, password_hash
 
 VERIFICATION_TTL_S = 15 * 60
 ORDER_TTL_S = 5 * 60
@@ -877,13 +878,28 @@ def create_ticket(ctx: Ctx, body: m.TicketRequest) -> m.Ticket:
     return _ticket(ctx, body.service)
 
 
+CHECK_IN_EARLY_S = 12 * 3600  # an appointment is checked in from 12 h before its time
+CHECK_IN_LATE_S = 30 * 60  # until 30 min after it; later, the person books again
+
+
+def _open_for_check_in(ctx: Ctx, slot: str) -> bool:
+    """The slot is China time (as the person booked it)."""
+    at = dt.datetime.fromisoformat(slot).replace(tzinfo=CHINA).timestamp()
+    return at - CHECK_IN_EARLY_S <= ctx.now <= at + CHECK_IN_LATE_S
+
+
 def list_appointments(ctx: Ctx, body: m.AppointmentsQuery) -> m.Appointments:
+    """The person's appointments that can be checked in now (past ones are not offered)."""
     person = _verified(ctx, body.verification_id)
     rows = ctx.conn.execute(
         "SELECT * FROM appointments WHERE id_number = ? ORDER BY slot", (person,)
     )
     return m.Appointments(
-        [m.Appointment(r["code"], r["service"], r["slot"], bool(r["checked_in"])) for r in rows]
+        [
+            m.Appointment(r["code"], r["service"], r["slot"], bool(r["checked_in"]))
+            for r in rows
+            if _open_for_check_in(ctx, r["slot"])
+        ]
     )
 
 
@@ -893,6 +909,12 @@ def check_in(ctx: Ctx, _body: None) -> m.Ticket:
         raise ApiError(404, "not_found", "no such appointment")
     if row["checked_in"]:
         raise ApiError(409, "checked_in", "already checked in")
+    if not _open_for_check_in(ctx, row["slot"]):
+        raise ApiError(
+            409,
+            "appointment_closed",
+            "check-in is open from 12 hours before the appointment to 30 minutes after it",
+        )
     ctx.conn.execute("UPDATE appointments SET checked_in = 1 WHERE code = ?", (row["code"],))
     service = row["service"] if row["service"] in TICKET_SERVICES else "counter"
     return _ticket(ctx, service)

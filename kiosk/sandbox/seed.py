@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import random
 import sqlite3
+import time
 
 from drivers.idcard.sam_emulator import DEMO_CARDS
 from kiosk.identifiers import make_id_number, uscc_check_char
@@ -55,7 +56,17 @@ def make_uscc(rng: random.Random, region: str) -> str:
     return body + uscc_check_char(body)
 
 
-def seed(conn: sqlite3.Connection, seed_value: int = 20261122) -> None:
+CHINA = dt.timezone(dt.timedelta(hours=8))
+
+
+def demo_appointment_slot(now: float) -> str:
+    """The demo card holder's appointment: 40 minutes from when the registry was made (China
+    time), so the check-in demo and tests find one that is open for check-in."""
+    slot = dt.datetime.fromtimestamp(now, CHINA) + dt.timedelta(minutes=40)
+    return slot.strftime("%Y-%m-%dT%H:%M")
+
+
+def seed(conn: sqlite3.Connection, seed_value: int = 20261122, now: float | None = None) -> None:
     if conn.execute("SELECT COUNT(*) FROM people").fetchone()[0]:
         return
     rng = random.Random(seed_value)
@@ -233,7 +244,12 @@ def seed(conn: sqlite3.Connection, seed_value: int = 20261122) -> None:
         )
     conn.execute(
         "INSERT INTO appointments VALUES (?, ?, ?, ?, 0)",
-        ("YY20261122001", demo, "mortgage_cancellation", "2026-11-22T10:00"),
+        (
+            "YY20261122001",
+            demo,
+            "mortgage_cancellation",
+            demo_appointment_slot(time.time() if now is None else now),
+        ),
     )
     for i in range(20):
         conn.execute(

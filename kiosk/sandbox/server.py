@@ -51,7 +51,7 @@ class Sandbox:
         self._faults = m.Faults(count=0)
         conn = db.connect(self.db_path)
         db.create(conn)
-        seed.seed(conn)
+        seed.seed(conn, now=clock())
         seed.seed_bank(conn)
         conn.close()
         self._local = threading.local()
