@@ -55,7 +55,8 @@ def test_demo_walks_the_queue_ticket_journey(tmp_path: Path) -> None:
     last = result.stdout.strip().splitlines()[-1]
     assert last.startswith("queue-ticket: ok, 3 taps,")
     # the demo's registry copy and data folder went with it
-    assert [p.name for p in (tmp_path / "tmp").iterdir() if p.name.startswith("dengji")] == []
+    left = [p.name for p in (tmp_path / "tmp").iterdir() if p.name.startswith("dengji-demo")]
+    assert left == []
     # libraries speak at warning: no line of fontTools' glyph-by-glyph subsetting log
     noisy = [line for line in result.stderr.splitlines() if '"logger": "fontTools' in line]
     assert noisy == [], noisy[:3]

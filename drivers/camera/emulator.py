@@ -107,7 +107,8 @@ def face_scene(
         item = face
         turn = ""
         if scene in ("turn_left", "turn_right"):
-            # facing the camera, then turning over ~0.5 s and straight back, as people do
+            # facing the camera, then a quick turn (~0.3 s) and straight back: never held
+            # still while turned (the check aligns on a pose held still)
             phase, turn = i % 48, scene.removeprefix("turn_")
         if scene == "visitor":  # does whatever is asked: faces, turns left, then right
             cycle = i % 126
@@ -116,7 +117,7 @@ def face_scene(
                 ("" if cycle < 30 else "left" if cycle < 78 else "right"),
             )
         if turn:
-            amount = float(np.clip(min((phase - 10) / 7, (24 - phase) / 7), 0.0, 1.0))
+            amount = float(np.clip(min((phase - 10) / 4, (18 - phase) / 4), 0.0, 1.0))
             item = turned(face, turn, amount)
         if scene in ("visitor", "live", "blink") and i % 30 in (14, 15, 16):
             item = closed_eyes(item) if turn else shut  # blinks about every two seconds

@@ -52,6 +52,9 @@ log = logging.getLogger(__name__)
 Frame = np.ndarray[Any, Any]
 
 
+SPARES = 2  # frames kept besides the best one
+
+
 class Phase(StrEnum):
     ALIGN = "align"
     CHALLENGE = "challenge"
@@ -158,6 +161,11 @@ class FaceCheck:
         self.best_face: Face | None = None
         self._best_score = -1e9
         self._best_frontal = False
+        # the runners-up, in case the best one's crop shows no face the verifier can find (a
+        # frame mid-blink can pass as open-eyed on a compressed picture)
+        self._spares: list[tuple[tuple[bool, float], Frame, Face]] = []
+        self._pending: tuple[Frame, Face, bool, float] | None = None  # waits for the next frame
+        self._open_before = False
         self._eyes = EyeFinder()
         self._yaws: list[float] = []  # the pose over the current run of good frames
         self._unmeasured = 0  # good frames in a row whose pose could not be measured
@@ -186,15 +194,32 @@ class FaceCheck:
                 self._challenge(frame, quality, len(faces))
             return self.phase
 
-    def _keep_best(self, frame: Frame, quality: Any, facing: bool) -> None:
-        if not quality.ok or quality.face is None:
-            return
-        better = (facing, quality.score) > (self._best_frontal, self._best_score)
-        if better:
-            if self.best is not None:
-                self.best[:] = 0
-            self.best, self.best_face, self._best_score = frame.copy(), quality.face, quality.score
-            self._best_frontal = facing
+    def _keep_best(self, frame: Frame, quality: Any, facing: bool, eyes: int) -> None:
+        """A frame becomes a candidate only once the next one shows both eyes open too: a
+        frame beside a blink may be mid-blink (eyelids half shut pass for eyes on a
+        compressed picture) and a shut-eyed face is no face to a verifier."""
+        open_now = quality.ok and quality.face is not None and eyes >= 2
+        pending, self._pending = self._pending, None
+        if pending is not None and open_now:
+            self._candidate(*pending)
+        elif pending is not None:
+            pending[0][:] = 0
+        if open_now and self._open_before:
+            self._pending = (frame.copy(), quality.face, facing, float(quality.score))
+        self._open_before = open_now
+
+    def _candidate(self, frame: Frame, face: Face, facing: bool, score: float) -> None:
+        rank = (facing, score)
+        entries = [(rank, frame, face)]
+        if self.best is not None and self.best_face is not None:
+            entries.append(((self._best_frontal, self._best_score), self.best, self.best_face))
+        entries += self._spares
+        entries.sort(key=lambda e: e[0], reverse=True)
+        for _, dropped, _face in entries[SPARES + 1 :]:
+            dropped[:] = 0
+        (best_rank, self.best, self.best_face), *rest = entries[: SPARES + 1]
+        self._best_frontal, self._best_score = best_rank
+        self._spares = rest
 
     def _align(self, frame: Frame, quality: Any) -> None:
         """Good frames in a row, the head held still: that pose is the person's frontal one
@@ -210,12 +235,14 @@ class FaceCheck:
                 self._good, self._yaws = 1, [value]
             else:
                 self._good += 1
-        else:  # a blink, or a pose that cannot be measured: it neither adds nor breaks a run,
-            # unless it never can be (glasses, say): then good frames alone decide
+        else:  # a blink, or a pose that cannot be measured: the run starts again, unless it
+            # never can be measured (glasses, say): then good frames alone decide
             self._unmeasured += 1
             if self._unmeasured > 2 * self.settings.align_frames:
                 self._good, self._yaws = self._good + 1, []
-        self._keep_best(frame, quality, value is not None and eyes >= 2)
+            else:
+                self._good, self._yaws = 0, []
+        self._keep_best(frame, quality, value is not None and eyes >= 2, eyes)
         if self._good >= self.settings.align_frames:
             self._frontal = statistics.median(self._yaws) if self._yaws else None
             self.challenge = choose_challenge(self.settings.challenges, self._rng)
@@ -234,14 +261,15 @@ class FaceCheck:
             Guidance.NO_FACE,
             Guidance.MANY_FACES,
         ):
-            if quality.ok and self._frontal is not None:  # only as frontal as when aligned
+            if quality.ok:  # only as frontal as when aligned
                 eyes, value = pose(frame, quality.face, self._eyes)
                 facing = (
                     eyes >= 2
                     and value is not None
+                    and self._frontal is not None
                     and abs(value - self._frontal) <= TURN_THRESHOLD / 2
                 )
-                self._keep_best(frame, quality, facing)
+                self._keep_best(frame, quality, facing, eyes)
             if self.liveness.feed(frame, quality.face):
                 self.phase = Phase.VERIFYING
                 return
@@ -261,7 +289,9 @@ class FaceCheck:
         with self._lock:
             if self.phase is not Phase.VERIFYING or self.best is None or self.best_face is None:
                 return self.phase
-            frame, face, document = self.best, self.best_face, self.document
+            candidates = [(self.best, self.best_face)] + [(f, c) for _, f, c in self._spares]
+            frame, face = self._sendable(candidates)
+            document = self.document
             liveness = self.liveness
         assert document is not None and liveness is not None
         summary = LivenessSummary(liveness.challenge.value, True, 1.0)
@@ -290,6 +320,19 @@ class FaceCheck:
                 self._end_attempt(final.decision.value, (frame_hash, scores))
             return self.phase
 
+    def _sendable(self, candidates: list[tuple[Frame, Face]]) -> tuple[Frame, Face]:
+        """The best frame whose crop (what is sent) still shows a face to the detector."""
+        for frame, face in candidates:
+            jpeg = face_jpeg(frame, face)
+            crop = cv2.imdecode(np.frombuffer(bytes(jpeg), np.uint8), cv2.IMREAD_COLOR)
+            wipe(jpeg)
+            found = crop is not None and len(self.detector.detect(crop)) > 0
+            if crop is not None:
+                crop[:] = 0
+            if found:
+                return frame, face
+        return candidates[0]
+
     def _end_attempt(self, decision: str, verified: tuple[str, str] | None) -> None:
         frame_hash, scores = verified or ("", "")
         self._evidence(decision, frame_hash, scores, "")
@@ -297,10 +340,19 @@ class FaceCheck:
         # no service, or no attempts left: the person is sent to the counter, not round again
         last = decision == "unavailable" or self.attempt >= self.settings.max_attempts
         self.phase = Phase.GAVE_UP if last else Phase.FAILED
-        if self.best is not None:
-            self.best[:] = 0
+        self._forget_frames()
+
+    def _forget_frames(self) -> None:
+        pending, self._pending, self._open_before = self._pending, None, False
+        for frame in [
+            self.best,
+            pending[0] if pending else None,
+            *(f for _, f, _c in self._spares),
+        ]:
+            if frame is not None:
+                frame[:] = 0
         self.best, self.best_face, self._best_score = None, None, -1e9
-        self._best_frontal = False
+        self._best_frontal, self._spares = False, []
 
     def _evidence(self, decision: str, frame_hash: str, scores: str, verification_id: str) -> None:
         liveness = self.liveness
@@ -347,9 +399,8 @@ class FaceCheck:
     def wipe(self) -> None:
         """Zero every frame held and forget the card (the visit ended)."""
         with self._lock:
-            if self.best is not None:
-                self.best[:] = 0
-            self.best = self.best_face = self.face = None
+            self._forget_frames()
+            self.face = None
             self.document = None
             self.liveness = None
 
