@@ -283,19 +283,6 @@ def test_the_face_notice_offers_the_counter_and_prints_a_hand_off_slip(home: UiD
     assert ui.app.shell.session is None
 
 
-def test_the_face_notice_has_a_way_back_to_the_start(home: UiDriver) -> None:
-    """It had only the face check and the counter: someone who changed their mind had to
-    wait for the idle countdown."""
-    ui = home
-    tap_service(ui, "query_certificate")
-    ui.tap(elder_offer(ui).ids.no)
-    intro = on(ui, "step_face_intro", 20)
-    assert not ui.overflowing(intro)
-    ui.tap(intro.ids.cancel)
-    assert ui.app.manager.current == "attract" and ui.app.shell.session is None
-    assert ui.app.kiosk.audit_log.records("journey.end")[-1].outcome == "cancel"
-
-
 @pytest.mark.parametrize("screen", ["step_face_intro", "step_consent", "step_pay", "step_done"])
 def test_walking_away_at_any_step_wipes_the_visit(
     home: UiDriver, query_fee: int, screen: str
