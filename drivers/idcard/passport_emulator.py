@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import socket
 import threading
+import time
 from dataclasses import dataclass, field
 
 from drivers.idcard import icao
@@ -107,8 +108,18 @@ class PassportEmulator:
         seed = icao.seed_from_mrz(mrz)
         self._k_enc, self._k_mac = icao.derive_key(seed, 1), icao.derive_key(seed, 2)
 
-    def insert(self) -> None:
-        sock = socket.create_connection((self.host, self.port), timeout=5)
+    def insert(self, wait_s: float = 10.0) -> None:
+        """Puts the chip on the reader. pcscd lists the virtual reader a moment before vpcd
+        accepts connections on its port, so a refused connection is tried again for a while."""
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                sock = socket.create_connection((self.host, self.port), timeout=5)
+                break
+            except ConnectionRefusedError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.settimeout(None)
         self._socket = sock
