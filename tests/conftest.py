@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+# Kivy's home is this process's own: the xdist workers inherit the controller's environment,
+# and two Kivys creating the same home at once collide ("File exists: .../mods").
 _KIVY_HOME = tempfile.mkdtemp(prefix="dengji-kivy-")
+atexit.register(shutil.rmtree, _KIVY_HOME, True)
 os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 os.environ.setdefault("KIVY_NO_ARGS", "1")
 os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
-os.environ.setdefault("KIVY_HOME", _KIVY_HOME)
+os.environ["KIVY_HOME"] = _KIVY_HOME
 # Software GL renders on as many threads as there are cores; with a test worker per core
 # (pytest-xdist, see the Makefile) those threads only fight each other.
 os.environ.setdefault("LP_NUM_THREADS", "1")
