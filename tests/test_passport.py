@@ -53,6 +53,7 @@ def passport(reader: PcscReader) -> Iterator[PassportEmulator]:
     chip = PassportEmulator()
     chip.insert()
     assert wait_for(reader.card_present)
+    assert chip.served.wait(10), "vpcd never spoke to this chip: another one is on the reader"
     yield chip
     chip.remove()
 

@@ -104,6 +104,7 @@ class PassportEmulator:
         self._socket: socket.socket | None = None
         self._thread: threading.Thread | None = None
         self._session = _Session()
+        self.served = threading.Event()  # vpcd has spoken to this chip since it was put down
         mrz = icao.mrz_information(passport.number, passport.birth, passport.expiry)
         seed = icao.seed_from_mrz(mrz)
         self._k_enc, self._k_mac = icao.derive_key(seed, 1), icao.derive_key(seed, 2)
@@ -124,6 +125,7 @@ class PassportEmulator:
         sock.settimeout(None)
         self._socket = sock
         self._session = _Session(files=self.passport.files())
+        self.served.clear()
         self._thread = threading.Thread(
             target=self._serve, args=(sock,), daemon=True, name="passport-emulator"
         )
@@ -147,6 +149,7 @@ class PassportEmulator:
             while True:
                 header = _recv(sock, 2)
                 payload = _recv(sock, int.from_bytes(header, "big"))
+                self.served.set()
                 answer = self._control(payload[0]) if len(payload) == 1 else self._apdu(payload)
                 if answer is not None:
                     sock.sendall(len(answer).to_bytes(2, "big") + answer)
