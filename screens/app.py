@@ -259,6 +259,7 @@ class KioskApp(App):  # type: ignore[misc]
         self.face_result = None
         flow, self.flow = self.flow, None
         if flow is not None:  # an unpaid order is closed; the journey forgets the person
+            flow.close()
             journey = flow.journey
             journey.end(reason)
             order = journey.ctx.order
@@ -307,6 +308,7 @@ class KioskApp(App):  # type: ignore[misc]
 
     def open_service(self, name: str, resume: Any = None) -> Any:
         """Start the journey of a service; a service without one yet says so."""
+        from kiosk.flows.deps import JourneyServices
         from kiosk.flows.journey import Journey
         from screens.flow import FlowController
         from screens.home import NoticeView
@@ -320,7 +322,8 @@ class KioskApp(App):  # type: ignore[misc]
             return None
         session = self.shell.session
         operator = self.desk.session if self.bank_mode else None
-        journey = Journey(spec, self.kiosk, session.id if session else "", operator, resume)
+        services = JourneyServices.of(self.kiosk)
+        journey = Journey(spec, services, session.id if session else "", operator, resume)
         if session is not None:
             session.data["journey"] = journey  # wiped with the visit
         self.flow = FlowController(self, journey)

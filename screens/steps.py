@@ -138,7 +138,7 @@ class FaceIntroScreen(StepScreen):
             self.statement_zh, self.statement_en = self.flow.journey.witness_statement()
             self.witnessing = True
             return
-        from screens.flow import FACE_HANDOFF
+        from kiosk.flows.runner import FACE_HANDOFF
 
         self.flow.handoff(FACE_HANDOFF)
 

@@ -23,7 +23,7 @@ from kiosk.redact import mask_name
 
 if TYPE_CHECKING:
     from kiosk.backend.client import RegistryClient
-    from kiosk.core import Kiosk
+    from kiosk.flows.deps import JourneyServices
     from kiosk.flows.journey import JourneyContext
     from kiosk.flows.spec import FlowSpec, StepSpec
 
@@ -36,7 +36,7 @@ class BankSteps:
     """Mixed into :class:`kiosk.flows.journey.Journey`."""
 
     flow: FlowSpec
-    kiosk: Kiosk
+    services: JourneyServices
     ctx: JourneyContext
     index: int
     id: str
@@ -69,9 +69,7 @@ class BankSteps:
     def needs_review(self) -> bool:
         """Maker-checker: a second operator approves this kind of application."""
         application = self._application_type()
-        return application is not None and (
-            application.value in self.kiosk.config.bank.maker_checker
-        )
+        return application is not None and (application.value in self.services.maker_checker)
 
     # -- the operator's witness: the way without a face check ------------------------------
 
@@ -297,7 +295,7 @@ class BankSteps:
         once). Returns "kept" or "held"; a refusal by the registry raises."""
         assert self.operator is not None
         key = self.key(f"open-{body.step}-{len(body.values)}")
-        link = self.kiosk.backend
+        link = self.services.registry
         if link is None or link.client is None:
             raise BackendError("no registry configured")
         if link.up:

@@ -21,11 +21,11 @@ from drivers.base import Role
 from drivers.idcard.identity import IdentityDocument
 from kiosk.backend import models as m
 from kiosk.backend.client import RegistryClient
-from kiosk.core import Kiosk
 from kiosk.documents.receipts import acknowledgment, handoff_slip, payment_receipt, queue_ticket
 from kiosk.documents.scan import ScanBatch
 from kiosk.flows import forms
 from kiosk.flows.bank_journey import BankSteps
+from kiosk.flows.deps import JourneyServices
 from kiosk.flows.spec import FlowSpec, StepKind, StepSpec
 from kiosk.identity.documents import check_document
 from kiosk.messages import MESSAGES, REFUSALS, UserMessage
@@ -108,13 +108,13 @@ class Journey(BankSteps):
     def __init__(
         self,
         flow: FlowSpec,
-        kiosk: Kiosk,
+        services: JourneyServices,
         session: str = "",
         operator: m.OperatorSession | None = None,
         resume: m.Draft | None = None,
     ) -> None:
         self.flow = flow
-        self.kiosk = kiosk
+        self.services = services
         self.session = session
         self.id = uuid.uuid4().hex[:16]
         self.index = 0
@@ -159,7 +159,7 @@ class Journey(BankSteps):
         if step.kind is StepKind.PRINT and step.param("document") == "payment_receipt":
             if self.ctx.order is None:
                 return True  # nothing was paid here: no receipt
-            printer = self.kiosk.device_manager.statuses()[Role.RECEIPT]
+            printer = self.services.devices.statuses()[Role.RECEIPT]
             if not printer.usable:  # the e-receipt stays with the registry (电子票据)
                 self.audit("print.payment", "skipped_printer_down")
                 return True
@@ -191,9 +191,10 @@ class Journey(BankSteps):
         return f"{self.id}-{what}"
 
     def audit(self, action: str, outcome: str, **fields: Any) -> None:
-        if self.kiosk.audit is not None:
+        audit = self.services.audit
+        if audit is not None:
             operator = self.operator  # a bank operator's actions are theirs, under their id
-            self.kiosk.audit.record(
+            audit.record(
                 f"operator:{operator.ref}" if operator else "kiosk",
                 action,
                 outcome,
@@ -205,7 +206,7 @@ class Journey(BankSteps):
 
     @property
     def client(self) -> RegistryClient:
-        link = self.kiosk.backend
+        link = self.services.registry
         if link is None or link.client is None or not link.up:
             raise StepFailed(BACKEND_DOWN)
         return link.client
@@ -214,22 +215,22 @@ class Journey(BankSteps):
 
     def read_card(self, timeout_s: float = 60.0) -> IdentityDocument:
         """Wait for a card on the reader and read it (worker thread)."""
-        devices = self.kiosk.device_manager
+        devices = self.services.devices
         deadline = time.monotonic() + timeout_s
-        while not devices.submit(Role.IDCARD, lambda d: d.card_present()).result(10):  # type: ignore[attr-defined]
+        while not devices.submit(Role.IDCARD, lambda d: d.card_present()).result(10):
             if time.monotonic() > deadline:
                 raise TimeoutError("no card placed")
             time.sleep(0.2)
         document: IdentityDocument = devices.submit(
             Role.IDCARD,
-            lambda d: d.read_identity(),  # type: ignore[attr-defined]
+            lambda d: d.read_identity(),
         ).result(20)
-        today = dt.date.today()
+        today = self.services.today()
         check_document(document, today)  # expired or invalid: DocumentRefused with the reason
         self.ctx.document = document
         born = document.birth_date
         age = (today - born).days // 365 if born else 0
-        self.ctx.elder = age >= self.kiosk.config.session.elder_age
+        self.ctx.elder = age >= self.services.elder_age
         self.audit("journey.card", "read", card=document.card_type.value)
         return document
 
@@ -412,7 +413,7 @@ class Journey(BankSteps):
         network is down or slow; the outbox sends it later, once (same keys)."""
         if self.operator is not None:  # a bank operator files it at once (maker-checker)
             return self.submit_bank()
-        link = self.kiosk.backend
+        link = self.services.registry
         if link is None or link.outbox is None:
             raise StepFailed(BACKEND_DOWN)
         outbox = link.outbox
@@ -568,7 +569,7 @@ class Journey(BankSteps):
             48,
             ticket_number=ticket,
         )
-        outcome = self.kiosk.print_service.receipt(f"handoff-{self.id}", ops, kind="handoff")
+        outcome = self.services.printing.receipt(f"handoff-{self.id}", ops, kind="handoff")
         self.audit(
             "journey.handoff",
             "printed" if outcome.ok else "not_printed",
@@ -582,7 +583,7 @@ class Journey(BankSteps):
         return reference
 
     def _report_printed(self, query_id: str) -> None:
-        link = self.kiosk.backend
+        link = self.services.registry
         if link is not None and link.outbox is not None:
             link.outbox.put(
                 "report_query_printed",
@@ -608,7 +609,7 @@ class Journey(BankSteps):
             agent=self.agent_text(),
             awaiting_review=ctx.awaiting_review,
         )
-        outcome = self.kiosk.print_service.receipt(
+        outcome = self.services.printing.receipt(
             f"acknowledgment-{reference}", ops, kind="acknowledgment"
         )
         return outcome, f"acknowledgment {reference}"
@@ -638,7 +639,7 @@ class Journey(BankSteps):
 
     def print_step(self) -> PrintOutcome:
         document = self.step.param("document")
-        printing = self.kiosk.print_service
+        printing = self.services.printing
         columns = 48
         if document == "ticket":
             ticket = self.ctx.ticket
