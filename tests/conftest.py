@@ -47,9 +47,11 @@ REPO = Path(__file__).resolve().parent.parent
 MACHINE_PCSCD = {"test_passport.py", "test_devices.py"}
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """With ``-n 2 --dist loadgroup`` a test file runs whole, in its order, on one worker
     (a UI test module shares one app); files that share a machine-wide daemon share a group."""
+    if not config.pluginmanager.hasplugin("xdist"):
+        return  # -p no:xdist: one process, nothing to group
     for item in items:
         name = item.path.name
         group = "pcscd" if name in MACHINE_PCSCD else name

@@ -1,0 +1,299 @@
+"""A journey without Kivy and without emulators: the real sandbox registry (its own database),
+the real durable outbox, in-memory devices and printers that record what they were given, and
+a player that does what each step's screen would do for the person.
+
+The devices and printers are stand-ins on purpose: the drivers are tested against their
+emulators elsewhere; here the question is the journey's logic, and it must run in
+milliseconds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from drivers.base import Role, State, Status
+from drivers.idcard.identity import IdentityDocument, decode_text
+from drivers.idcard.sam_emulator import DEMO_CARDS, DemoCard
+from kiosk.audit import AuditLog
+from kiosk.events import EventBus
+from kiosk.flows.deps import JourneyServices
+from kiosk.flows.journey import Journey
+from kiosk.flows.runner import JourneyRunner, Phase, StepView
+from kiosk.flows.spec import FlowSpec, StepKind, load_flows
+from kiosk.messages import UserMessage
+from kiosk.outbox import Outbox
+from kiosk.printing import PrintOutcome, PrintState
+from kiosk.sandbox.seed import DEMO_AUTHORIZATION
+from kiosk.sealing import Sealer
+from tests.backend_fixtures import Registry
+
+FLOWS = load_flows()
+
+
+class Card:
+    """The reader's stand-in: a card on it (or not), and what reading it gives."""
+
+    def __init__(self, card: DemoCard | None = DEMO_CARDS[0]) -> None:
+        self.card = card
+
+    def card_present(self) -> bool:
+        return self.card is not None
+
+    def read_identity(self) -> IdentityDocument:
+        assert self.card is not None
+        return decode_text(self.card.text_block())
+
+
+class Devices:
+    """Device jobs run in place on the stand-ins; every role is ready unless set otherwise."""
+
+    def __init__(self) -> None:
+        self.reader = Card()
+        self.states: dict[Role, State] = {role: State.READY for role in Role}
+
+    def submit(self, role: Role, job: Callable[[Any], Any]) -> Future[Any]:
+        assert role is Role.IDCARD, role
+        future: Future[Any] = Future()
+        try:
+            future.set_result(job(self.reader))
+        except Exception as err:
+            future.set_exception(err)
+        return future
+
+    def statuses(self) -> dict[Role, Status]:
+        return {role: Status(state) for role, state in self.states.items()}
+
+
+@dataclass
+class Printed:
+    action_id: str
+    kind: str
+    what: Any
+
+
+@dataclass
+class Printers:
+    """Records each print; ``fail`` makes the next prints of a kind fail with a message."""
+
+    printed: list[Printed] = field(default_factory=list)
+    fail: dict[str, UserMessage] = field(default_factory=dict)
+    _sheet: int = 0
+
+    def _outcome(self, action_id: str, kind: str, what: Any) -> PrintOutcome:
+        if kind in self.fail:
+            return PrintOutcome(action_id, PrintState.FAILED, message=self.fail[kind])
+        self.printed.append(Printed(action_id, kind, what))
+        return PrintOutcome(action_id, PrintState.PRINTED)
+
+    def receipt(self, action_id: str, ops: list[Any], *, kind: str = "receipt") -> PrintOutcome:
+        return self._outcome(action_id, kind, ops)
+
+    def document(
+        self, action_id: str, pdf: bytes, title: str, *, kind: str = "document"
+    ) -> PrintOutcome:
+        return self._outcome(action_id, kind, pdf)
+
+    def certificate(self, action_id: str, data: Any) -> PrintOutcome:
+        outcome = self._outcome(action_id, "certificate", data)
+        if outcome.ok:
+            self._sheet += 1
+            return PrintOutcome(action_id, PrintState.PRINTED, paper_serial=f"T{self._sheet:07d}")
+        return outcome
+
+    def kinds(self) -> list[str]:
+        return [p.kind for p in self.printed]
+
+
+class Link:
+    """The registry link as a journey sees it; ``up`` can be turned off."""
+
+    def __init__(self, registry: Registry, folder: Path) -> None:
+        self.client: Any = registry.client
+        self.outbox: Outbox | None = Outbox(
+            folder / "outbox.db", registry.client, Sealer(folder / "outbox.key"), EventBus()
+        )
+        self.up = True
+        self.outbox.start(interval_s=0.02)  # a submission is sent while the journey waits
+
+
+@dataclass
+class Screens:
+    """The runner's views: what was rendered and said, and how the visit ended."""
+
+    views: list[StepView] = field(default_factory=list)
+    said: list[str] = field(default_factory=list)
+    ended: list[str] = field(default_factory=list)
+
+    def render(self, view: StepView) -> None:
+        self.views.append(view)
+
+    def say(self, text: str) -> None:
+        self.said.append(text)
+
+    def end_visit(self, reason: str) -> None:
+        self.ended.append(reason)
+
+    @property
+    def last(self) -> StepView:
+        return self.views[-1]
+
+    def screens(self) -> list[str]:
+        return [v.screen if v.phase is Phase.STEP else v.phase.value for v in self.views]
+
+
+@dataclass
+class Visit:
+    runner: JourneyRunner
+    screens: Screens
+    devices: Devices
+    printers: Printers
+    link: Link
+    registry: Registry
+    audit: AuditLog
+
+    @property
+    def journey(self) -> Journey:
+        return self.runner.journey
+
+    def actions(self) -> list[tuple[str, str]]:
+        return [(r.action, r.outcome) for r in self.audit.records()]
+
+
+@dataclass
+class Kit:
+    """One registry, link and audit log for a test; visits share them."""
+
+    registry: Registry
+    folder: Path
+    devices: Devices = field(default_factory=Devices)
+    printers: Printers = field(default_factory=Printers)
+    link: Link | None = None
+    audit: AuditLog | None = None
+    today: dt.date = field(default_factory=dt.date.today)
+
+    def __post_init__(self) -> None:
+        self.link = Link(self.registry, self.folder)
+        self.audit = AuditLog(self.folder / "audit.db")
+
+    def visit(self, flow: str | FlowSpec, operator: Any = None) -> Visit:
+        spec = FLOWS[flow] if isinstance(flow, str) else flow
+        assert self.link is not None and self.audit is not None
+        services = JourneyServices(
+            registry=self.link,
+            devices=self.devices,
+            printing=self.printers,
+            audit=self.audit,
+            today=lambda: self.today,
+        )
+        screens = Screens()
+        journey = Journey(spec, services, "S-test", operator)
+        runner = JourneyRunner(journey, screens)
+        return Visit(
+            runner, screens, self.devices, self.printers, self.link, self.registry, self.audit
+        )
+
+    def close(self) -> None:
+        if self.link is not None and self.link.outbox is not None:
+            self.link.outbox.stop()
+
+
+def start_kit(registry: Registry, folder: Path) -> Iterator[Kit]:
+    kit = Kit(registry, folder)
+    try:
+        yield kit
+    finally:
+        kit.close()
+
+
+@dataclass
+class Verified:
+    """What the face step hands the runner when it passed."""
+
+    verification_id: str
+
+
+def play(visit: Visit, until: StepKind | None = None, senior: bool = False) -> StepView:
+    """Do what each step's screen does for a person who goes along with everything, until
+    the journey is done, fails, hands off, or reaches ``until``. Returns the last view."""
+    runner, journey, registry = visit.runner, visit.journey, visit.registry
+    if not visit.screens.views:
+        runner.start()
+    for _ in range(40):
+        view = visit.screens.last
+        if view.phase is not Phase.STEP or view.kind is until or view.kind is StepKind.DONE:
+            return view
+        kind = view.kind
+        if kind is StepKind.ID_AUTH:
+            runner.run(journey.read_card, lambda _document: runner.next())
+        elif kind is StepKind.FACE_CHECK:
+            document = journey.ctx.document
+            assert document is not None
+            verification = registry.verify(document.number, document.name)
+            runner.face_finished(Verified(verification.verification_id))
+        elif kind is StepKind.CONSENT:
+            journey.give_consent()
+            runner.next()
+        elif kind is StepKind.CHOOSE:
+            _choose_first(visit)
+        elif kind is StepKind.PAY:
+            order = journey.create_order()
+            registry.client.sandbox_pay(order.order_id)  # the person pays with a phone
+            journey.order_status()
+            runner.next()
+        elif kind is StepKind.FORM:
+            problems = journey.fill_form({**journey.form_values(), **TYPED})
+            assert not problems, problems
+            runner.next()
+        elif kind is StepKind.SCAN:
+            runner.scanned(None)
+        elif kind is StepKind.REVIEW:
+            runner.next()
+        elif kind is StepKind.SIGN:
+            runner.signed(SIGNATURE)
+        else:
+            raise AssertionError(f"no screen plays {kind}")
+    raise AssertionError("the journey went round in circles")
+
+
+# what the person types where the kiosk cannot know it (the demo card holder's data)
+TYPED = {"phone": "13800138000", "former_name": "张建华", "authorization_code": DEMO_AUTHORIZATION}
+SIGNATURE = b"\xff\xd8\xff\xe0 a signature \xff\xd9"
+
+
+def _choose_first(visit: Visit) -> None:
+    runner, journey = visit.runner, visit.journey
+    items = journey.step.param("items")
+    if items == "delivery":
+        journey.choose_delivery("print")
+        runner.next()
+    elif items == "appointments":
+        runner.run(
+            journey.list_appointments,
+            lambda found: _then(runner, journey.choose_appointment, found),
+        )
+    elif items in ("properties", "mortgages"):
+        runner.run(
+            journey.list_properties,
+            lambda found: _then(
+                runner,
+                lambda r: journey.choose_property(
+                    r, r.mortgages[0] if items == "mortgages" else None
+                ),
+                found,
+            ),
+        )
+    elif items == "ready":
+        runner.run(journey.ready_cases, lambda found: _then(runner, journey.choose_case, found))
+    else:
+        runner.run(journey.due_cases, lambda found: _then(runner, journey.choose_case, found))
+
+
+def _then(runner: JourneyRunner, choose: Callable[[Any], None], found: list[Any]) -> None:
+    assert found, "nothing to choose from"
+    choose(found[0])
+    runner.next()

@@ -1,0 +1,251 @@
+"""Journeys through the runner without Kivy: every citizen flow of ``flows.toml`` to its end,
+and the failure routes (the counter hand-off, a reprint, back to the form, home), on the real
+sandbox registry and outbox with in-memory devices and printers."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from drivers.base import Role, State
+from drivers.idcard.sam_emulator import DEMO_CARDS
+from kiosk.flows.runner import FACE_HANDOFF, Answer, Phase
+from kiosk.flows.spec import StepKind
+from kiosk.messages import UserMessage
+from kiosk.outbox import Outbox
+from kiosk.sealing import Sealer
+from tests.backend_fixtures import Registry, start_registry
+from tests.runner_harness import FLOWS, Kit, Verified, play, start_kit
+
+HALL_FLOWS = sorted(name for name, flow in FLOWS.items() if flow.mode == "hall")
+PAPER_OUT = UserMessage("paper_out", "打印机缺纸", "The printer is out of paper", True)
+
+
+@pytest.fixture
+def registry(tmp_path: Path) -> Iterator[Registry]:
+    yield from start_registry(tmp_path)
+
+
+@pytest.fixture
+def kit(registry: Registry, tmp_path: Path) -> Iterator[Kit]:
+    yield from start_kit(registry, tmp_path)
+
+
+def db(kit: Kit) -> sqlite3.Connection:
+    return sqlite3.connect(kit.registry.sandbox.db_path)
+
+
+@pytest.mark.parametrize("name", HALL_FLOWS)
+def test_every_citizen_flow_runs_to_its_end_without_a_screen(kit: Kit, name: str) -> None:
+    visit = kit.visit(name)
+    last = play(visit)
+    assert last.kind is StepKind.DONE and last.phase is Phase.STEP, last
+    assert visit.journey.ended == "finished"
+    # the steps were shown in the flow's order, none twice in a row (none needed a retry)
+    shown = [v.kind for v in visit.screens.views if v.phase is Phase.STEP]
+    flow_kinds = iter(s.kind for s in FLOWS[name].steps)
+    assert all(kind in flow_kinds for kind in shown), shown
+    assert all(v.phase in (Phase.STEP, Phase.WORKING) for v in visit.screens.views)
+    assert visit.screens.said[0] == "请将身份证放在下方感应区" or name == "queue_ticket"
+    assert visit.journey.ctx.outputs, "nothing to take away"
+    actions = visit.actions()
+    assert ("journey.start", "started") in actions and ("journey.end", "finished") in actions
+
+
+def test_the_queue_ticket_is_the_number_the_registry_issued_once(kit: Kit) -> None:
+    visit = kit.visit("queue_ticket")
+    play(visit)
+    ticket = visit.journey.ctx.ticket
+    assert ticket is not None
+    assert visit.screens.screens() == ["working", "working", "step_done"]
+    (printed,) = kit.printers.printed
+    assert printed.kind == "ticket" and printed.action_id == f"ticket-{ticket.ticket_number}"
+    with db(kit) as conn:
+        issued = conn.execute(
+            "SELECT COUNT(*) FROM tickets WHERE ticket_number LIKE ?",
+            (ticket.ticket_number + "-%",),
+        ).fetchone()[0]
+    assert issued == 1
+
+
+def test_a_failed_print_of_a_paid_certificate_says_it_can_be_printed_again_free(kit: Kit) -> None:
+    kit.registry.sandbox.set_setting("query_fee_own", 2000)
+    kit.printers.fail["query_certificate"] = PAPER_OUT
+    visit = kit.visit("query_certificate")
+    failed = play(visit)
+    assert failed.phase is Phase.FAILED and failed.kind is StepKind.PRINT
+    assert failed.message is not None and failed.message.code == "paper_out"
+    assert "免费重新打印" in failed.lead_zh and "free" in failed.lead_en
+    assert failed.can_retry and visit.journey.ended == "failed:paper_out"
+    assert visit.screens.said[-1] == failed.lead_zh
+    order = visit.journey.ctx.order
+    # paper put in, try again: the same query prints, nothing is charged twice
+    del kit.printers.fail["query_certificate"]
+    visit.runner.retry(failed.message)
+    assert visit.screens.last.kind is StepKind.DONE and visit.journey.ended == "finished"
+    assert kit.printers.kinds().count("query_certificate") == 1
+    assert order is not None
+    with db(kit) as conn:
+        orders = conn.execute(
+            "SELECT COUNT(*) FROM orders WHERE target = ? AND status = 'SUCCESS'",
+            (visit.journey.ctx.query.query_id if visit.journey.ctx.query else "",),
+        ).fetchone()[0]
+    assert orders == 1
+
+
+def test_declining_the_face_check_prints_a_hand_off_slip_for_the_counter(kit: Kit) -> None:
+    visit = kit.visit("query_certificate")
+    at_face = play(visit, until=StepKind.FACE_CHECK)
+    assert at_face.screen == "step_face_intro"
+    visit.runner.face_finished(None, to_counter=True)
+    handed = visit.screens.last
+    assert handed.phase is Phase.HANDOFF and handed.message is FACE_HANDOFF
+    assert handed.reference.startswith("H") and handed.reference in handed.lead_zh
+    assert visit.journey.ended == "handoff:face_check_declined"
+    (slip,) = kit.printers.printed
+    assert slip.kind == "handoff"
+    assert ("journey.handoff", "printed") in visit.actions()
+    assert not visit.journey.ctx.verification_id  # nothing of the person's was looked up
+
+
+def test_leaving_the_face_check_ends_on_a_failure_with_a_way_on(kit: Kit) -> None:
+    visit = kit.visit("pay_fee")
+    play(visit, until=StepKind.FACE_CHECK)
+    visit.runner.face_finished(None)
+    failed = visit.screens.last
+    assert failed.phase is Phase.FAILED and failed.message is not None
+    assert failed.message.code == "face_not_done" and not failed.can_retry
+    assert "人工窗口" in failed.lead_zh and "counter" in failed.lead_en
+
+
+def test_no_hand_off_slip_when_the_receipt_printer_fails_says_so(kit: Kit) -> None:
+    kit.printers.fail["handoff"] = PAPER_OUT
+    visit = kit.visit("query_certificate")
+    play(visit, until=StepKind.FACE_CHECK)
+    visit.runner.face_finished(None, to_counter=True)
+    failed = visit.screens.last
+    assert failed.phase is Phase.FAILED and failed.message == PAPER_OUT
+    assert ("journey.handoff", "not_printed") in visit.actions()
+
+
+def test_the_registry_away_ends_a_query_with_the_counter_not_a_crash(kit: Kit) -> None:
+    visit = kit.visit("query_certificate")
+    play(visit, until=StepKind.CONSENT)
+    assert kit.link is not None
+    kit.link.up = False
+    visit.journey.give_consent()
+    visit.runner.next()
+    failed = visit.screens.last
+    assert failed.phase is Phase.FAILED and failed.message is not None
+    assert failed.message.code == "backend_down" and failed.kind is StepKind.QUERY
+    assert visit.journey.ctx.query is None
+
+
+def test_an_expired_card_is_refused_with_its_reason(kit: Kit) -> None:
+    kit.devices.reader.card = DEMO_CARDS[1]  # valid to 2036
+    kit.today = kit.today.replace(year=2037)
+    visit = kit.visit("pay_fee")
+    failed = play(visit)
+    assert failed.phase is Phase.FAILED and failed.kind is StepKind.ID_AUTH
+    assert failed.message is not None and failed.message.code == "expired"
+    assert visit.journey.ctx.document is None
+
+
+def test_a_wrong_authorization_code_goes_back_to_the_form(kit: Kit) -> None:
+    visit = kit.visit("authorized_query")
+    at_form = play(visit, until=StepKind.FORM)
+    assert at_form.screen == "step_form"
+    problems = visit.journey.fill_form({"authorization_code": "ZZZZ-ZZZZ-ZZZZ"})
+    assert not problems
+    visit.runner.next()
+    failed = play(visit)  # consent, then the query the registry refuses
+    assert failed.phase is Phase.FAILED and failed.message is not None
+    assert failed.message.code == "not_authorized", failed.message
+    visit.runner.retry(failed.message)
+    assert visit.screens.last.kind is StepKind.FORM and visit.journey.ended == ""
+
+
+def test_a_filing_with_the_network_down_waits_in_the_outbox_with_a_reference(kit: Kit) -> None:
+    link = kit.link
+    assert link is not None and link.outbox is not None
+    link.outbox.stop()  # a kiosk started with the network down: nothing leaves yet
+    link.outbox = Outbox(
+        kit.folder / "outbox.db", kit.registry.client, Sealer(kit.folder / "outbox.key")
+    )
+    visit = kit.visit("address_change")
+    play(visit, until=StepKind.SIGN)
+    link.up = False
+    play(visit)
+    ctx = visit.journey.ctx
+    assert visit.screens.last.kind is StepKind.DONE
+    assert ctx.submitted is None and ctx.queued.startswith("S")
+    assert ("application.submit", "waiting") in visit.actions()
+    keys = {i.key for i in link.outbox.items()}
+    assert visit.journey.key("submit") in keys and visit.journey.key("signature") in keys
+    # back online: sent once, the same keys however often the sender tries
+    link.up = True
+    sent = 0
+    while delivered := link.outbox.deliver_due():
+        sent += delivered
+    assert sent == 2  # the signature, then the application
+    assert link.outbox.deliver_due() == 0
+    with db(kit) as conn:
+        filed = conn.execute("SELECT COUNT(*) FROM cases WHERE type = 'address_change'").fetchone()[
+            0
+        ]
+    assert filed == 1
+
+
+def test_the_receipt_printer_down_skips_the_payment_receipt_not_the_journey(kit: Kit) -> None:
+    kit.devices.states[Role.RECEIPT] = State.ERROR
+    visit = kit.visit("pay_fee")
+    last = play(visit)
+    assert last.kind is StepKind.DONE
+    assert "payment" not in kit.printers.kinds()
+    assert ("print.payment", "skipped_printer_down") in visit.actions()
+
+
+def test_cancel_asks_the_app_to_end_the_visit(kit: Kit) -> None:
+    visit = kit.visit("query_certificate")
+    play(visit, until=StepKind.CONSENT)
+    visit.runner.cancel()
+    assert visit.screens.ended == ["cancel"]
+
+
+def test_an_answer_after_the_visit_ended_is_dropped(kit: Kit) -> None:
+    later: list[tuple[Callable[[], Any], Answer]] = []
+    visit = kit.visit("queue_ticket")
+    visit.runner.worker = lambda work, answer: later.append((work, answer))
+    visit.runner.start()
+    assert visit.screens.last.phase is Phase.WORKING
+    visit.runner.close()
+    work, answer = later.pop()
+    answer(work())
+    assert [v.phase for v in visit.screens.views] == [Phase.WORKING]
+    assert not kit.printers.printed
+
+
+def test_a_step_that_raises_anything_ends_on_the_failure_view(kit: Kit) -> None:
+    visit = kit.visit("queue_ticket")
+
+    def broken() -> None:
+        raise ValueError("'XX' is not a valid CardType")
+
+    visit.runner.run(broken, lambda _r: None)
+    failed = visit.screens.last
+    assert failed.phase is Phase.FAILED and failed.message is not None
+    assert failed.lead_zh and failed.lead_en and not visit.runner.busy
+
+
+def test_a_verification_from_elsewhere_opens_nothing(kit: Kit) -> None:
+    """The face step's result is what the registry verified for this card, nothing else."""
+    visit = kit.visit("pay_fee")
+    play(visit, until=StepKind.FACE_CHECK)
+    visit.runner.face_finished(Verified("not-a-verification"))
+    failed = play(visit)  # the list of cases is asked for with it
+    assert failed.phase is Phase.FAILED and failed.kind is StepKind.CHOOSE
+    assert visit.journey.ctx.cases == []
