@@ -84,8 +84,6 @@ REPRINT = (
     "费用已缴：也可在 24 小时内到任一自助终端凭身份证免费重新打印",
     "Paid: you can also print it free at any kiosk with your ID card within 24 hours",
 )
-# a refusal that typing the code again may mend: "try again" goes back to the form
-BACK_TO_FORM = {"not_authorized", "expired"}
 
 
 class Phase(StrEnum):
@@ -248,8 +246,10 @@ class JourneyRunner:
         self.next()
 
     def retry(self, message: UserMessage | None = None) -> None:
+        """Try the step again; after a refusal its step lists in ``back_on`` (a code typed
+        wrong, say), from the form before it."""
         self.journey.ended = ""
-        if message is not None and message.code in BACK_TO_FORM:
+        if message is not None and message.code in self.journey.step.param("back_on", []):
             self.journey.back_to(StepKind.FORM)
         self.show_step()
 

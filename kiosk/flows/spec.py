@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from drivers.base import Role
-from kiosk.backend.models import ApplicationType, DeliveryMethod
+from kiosk.backend.models import ApplicationType, DeliveryMethod, QueryKind
 from kiosk.flows.forms import FORMS
+from kiosk.messages import REFUSALS
 from kiosk.strict import StrictConfigError
 
 APPLICATIONS = {t.value for t in ApplicationType}
@@ -54,12 +55,17 @@ PARAMS: dict[StepKind, dict[str, type]] = {
     StepKind.SIGN: {"signer": str},  # applicant (default) | operator | authorization
     StepKind.SUBMIT: {"application": str},  # an ApplicationType
     StepKind.DELIVER: {"method": str},  # a DeliveryMethod
-    StepKind.QUERY: {"kind_of": str},  # own | ownership
+    # own | ownership | unit; "back_on": refusals after which "try again" returns to the form
+    StepKind.QUERY: {"kind_of": str, "back_on": list},
     StepKind.PAY: {"for": str},  # query | case
     StepKind.PRINT: {"document": str},  # a key of PRINTERS
-    StepKind.TICKET: {"service": str},
+    StepKind.TICKET: {"service": str},  # a key of TICKET_SERVICES
     StepKind.DONE: {"next_zh": str, "next_en": str},
 }
+# the values a parameter may take, where they are a closed set (checked at load)
+QUERY_KINDS = {k.value for k in QueryKind}
+PAY_FOR = {"query", "case"}
+TICKET_SERVICES = {"counter", "appointment"}
 NEEDS: dict[StepKind, frozenset[Role]] = {
     StepKind.ID_AUTH: frozenset({Role.IDCARD}),
     StepKind.FACE_CHECK: frozenset({Role.CAMERA}),
@@ -91,6 +97,101 @@ OFFLINE_KINDS = {
     StepKind.SIGN,
     StepKind.SUBMIT,
 }
+
+
+# What a step finds out for the steps after it, and what it needs from the steps before it:
+# checked when the flows are loaded, so a flow that would ask for a property nobody chose, or
+# print a ticket nobody took, never starts. Keys are a kind, or "kind:parameter value".
+GIVES: dict[str, set[str]] = {
+    "id_auth": {"card"},
+    "face_check": {"verification"},
+    "consent": {"consent"},
+    "choose:cases": {"case"},
+    "choose:ready": {"case"},
+    "choose:properties": {"property"},
+    "choose:mortgages": {"property", "mortgage"},
+    "choose:appointments": {"appointment"},
+    "choose:delivery": {"delivery choice"},
+    "choose:bank_properties": {"property"},
+    "choose:bank_mortgages": {"property", "mortgage"},
+    "choose:contracts": {"contract"},
+    "choose:advance": {"advance notice"},
+    "form:authorization": {"authorization code"},
+    "form:mailing": {"address to mail to"},
+    "scan": {"documents"},
+    "sign:applicant": {"signature"},
+    "sign:operator": {"operator's signature"},
+    "sign:authorization": {"borrower's authorization"},
+    "submit": {"application"},
+    "query": {"query"},
+    "pay": {"payment"},
+    "ticket": {"ticket"},
+}
+NEEDS_BEFORE: dict[str, set[str]] = {
+    "face_check": {"card"},
+    "choose:cases": {"verification"},
+    "choose:ready": {"verification"},
+    "choose:properties": {"verification"},
+    "choose:mortgages": {"verification"},
+    "choose:appointments": {"verification"},
+    "choose:delivery": {"case"},
+    "choose:bank_properties": {"borrower's authorization"},
+    "choose:bank_mortgages": {"borrower's authorization"},
+    "choose:contracts": {"borrower's authorization"},
+    "choose:advance": {"borrower's authorization"},
+    "form:mailing": {"delivery choice"},
+    "form:address_change": {"property"},
+    "form:name_change": {"property"},
+    "sign:authorization": {"verification"},
+    "submit": {"signature"},
+    "query": {"verification", "consent"},
+    "query:unit": {"authorization code"},
+    "pay:query": {"query"},
+    "pay:case": {"case"},
+    "print:ticket": {"ticket"},
+    "print:payment_receipt": {"payment"},
+    "print:query_certificate": {"query"},
+    "print:certificate": {"case", "delivery choice"},
+    "print:acknowledgment": {"application"},
+    "ticket:appointment": {"appointment"},
+    "deliver": {"case", "delivery choice"},
+}
+# the parameter that names a step's variant (its default when left out)
+VARIANT: dict[StepKind, tuple[str, str]] = {
+    StepKind.CHOOSE: ("items", ""),
+    StepKind.FORM: ("form", ""),
+    StepKind.SIGN: ("signer", "applicant"),
+    StepKind.QUERY: ("kind_of", "own"),
+    StepKind.PAY: ("for", ""),
+    StepKind.PRINT: ("document", ""),
+    StepKind.TICKET: ("service", "counter"),
+}
+
+
+def _keys(kind: StepKind, params: dict[str, Any]) -> tuple[str, str]:
+    """The step's keys in GIVES and NEEDS_BEFORE: its kind, and kind:variant."""
+    name, default = VARIANT.get(kind, ("", ""))
+    return kind.value, f"{kind.value}:{params.get(name, default)}" if name else kind.value
+
+
+def _check_order(source: str, where: str, steps: list[StepSpec]) -> None:
+    given: dict[str, str] = {}  # what is known, and the step kind that found it out
+    providers: dict[str, set[str]] = {}
+    for key, gives in GIVES.items():
+        for what in gives:
+            providers.setdefault(what, set()).add(key.split(":")[0])
+    for index, step in enumerate(steps):
+        keys = _keys(step.kind, step.params)
+        for what in sorted(NEEDS_BEFORE.get(keys[0], set()) | NEEDS_BEFORE.get(keys[1], set())):
+            if what not in given:
+                raise StrictConfigError(
+                    source,
+                    f"{where}.steps[{index}]",
+                    f"{step.kind} needs {' or '.join(sorted(providers.get(what, {'?'})))} "
+                    f"before it (for the {what})",
+                )
+        for what in GIVES.get(keys[0], set()) | GIVES.get(keys[1], set()):
+            given.setdefault(what, step.kind.value)
 
 
 @dataclass(frozen=True)
@@ -167,17 +268,22 @@ def load_flows(path: Path = FLOWS_FILE) -> dict[str, FlowSpec]:
                 raise StrictConfigError(source, f"{at}.method", f"one of {sorted(DELIVERIES)}")
             if kind is StepKind.SUBMIT and params.get("application") not in APPLICATIONS:
                 raise StrictConfigError(source, f"{at}.application", "unknown application type")
+            if kind is StepKind.QUERY and params.get("kind_of", "own") not in QUERY_KINDS:
+                raise StrictConfigError(source, f"{at}.kind_of", f"one of {sorted(QUERY_KINDS)}")
+            if kind is StepKind.QUERY and not all(
+                code in REFUSALS for code in params.get("back_on", [])
+            ):
+                raise StrictConfigError(source, f"{at}.back_on", "refusal codes of kiosk.messages")
+            if kind is StepKind.PAY and params.get("for") not in PAY_FOR:
+                raise StrictConfigError(source, f"{at}.for", f"one of {sorted(PAY_FOR)}")
+            if kind is StepKind.TICKET and params.get("service", "counter") not in TICKET_SERVICES:
+                raise StrictConfigError(
+                    source, f"{at}.service", f"one of {sorted(TICKET_SERVICES)}"
+                )
             steps.append(StepSpec(kind, params))
         if not steps or steps[-1].kind is not StepKind.DONE:
             raise StrictConfigError(source, f"{where}.steps", "a flow ends with a done step")
         kinds = [s.kind for s in steps]
-        if (
-            StepKind.FACE_CHECK in kinds
-            and StepKind.ID_AUTH not in kinds[: kinds.index(StepKind.FACE_CHECK)]
-        ):
-            raise StrictConfigError(source, f"{where}.steps", "face_check needs id_auth before it")
-        if StepKind.SUBMIT in kinds and StepKind.SIGN not in kinds[: kinds.index(StepKind.SUBMIT)]:
-            raise StrictConfigError(source, f"{where}.steps", "submit needs sign before it")
         mode = str(table.get("mode", "hall"))
         if mode not in MODES:
             raise StrictConfigError(source, f"{where}.mode", f"one of {sorted(MODES)}")
@@ -205,6 +311,7 @@ def load_flows(path: Path = FLOWS_FILE) -> dict[str, FlowSpec]:
                 )
         elif bank_choice or "operator" in signers or "authorization" in signers:
             raise StrictConfigError(source, f"{where}.steps", 'bank steps need mode = "bank"')
+        _check_order(source, where, steps)
         flows[name] = FlowSpec(
             name,
             str(table["journey"]),
