@@ -14,12 +14,26 @@ from dataclasses import dataclass, field
 from kiosk.backend import models as m
 from kiosk.backend.client import RegistryClient
 from kiosk.backend.errors import BackendError
+from kiosk.backend.models import Case, CaseStatus, Draft, DraftStatus
 from kiosk.core import Kiosk
 from kiosk.documents.receipts import acknowledgment
 from kiosk.messages import UserMessage
 from kiosk.printing import PrintOutcome
 
 log = logging.getLogger(__name__)
+
+# what the operator screens use of the registry's records (screens never import kiosk.backend)
+__all__ = [
+    "LOGIN_REFUSED",
+    "NOT_OWN",
+    "Case",
+    "CaseStatus",
+    "Draft",
+    "DraftStatus",
+    "LoginRefused",
+    "OperatorDesk",
+    "Workbench",
+]
 
 LOGIN_REFUSED = {
     "unauthorized": ("账号或密码错误", "Wrong operator id or password"),

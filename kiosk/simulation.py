@@ -10,10 +10,14 @@ import logging
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from drivers.base import Role
 from drivers.registry import EMULATORS, Emulator, emulator_for_driver
 from kiosk.profiles import Profile
+from kiosk.sandbox.seed import DEMO_AUTHORIZATION
+
+__all__ = ["DEMO_AUTHORIZATION", "EmulatorHarness", "collect_outputs"]  # the demo's data too
 
 log = logging.getLogger(__name__)
 
@@ -60,3 +64,24 @@ class EmulatorHarness:
         self.emulators.clear()
         if self._own_dir:
             shutil.rmtree(self.runtime_dir, ignore_errors=True)
+
+
+def collect_outputs(harness: EmulatorHarness | None, out: Path) -> list[str]:
+    """(``kiosk demo``) The receipts the printer emulator received (as PNG) and the PDFs
+    the queue printed."""
+    from drivers.receipt.escpos_decoder import render
+
+    outputs: list[str] = []
+    printer: Any = harness.emulators.get(Role.RECEIPT) if harness else None
+    if printer is not None:
+        printed = [r for r in printer.receipts() if r.lines or r.qr_codes or r.images]
+        for index, receipt in enumerate(printed, 1):
+            path = render(receipt, out / f"receipt-{index}.png")
+            outputs.append(path.name)
+    queue: Any = harness.emulators.get(Role.CERTIFICATE) if harness else None
+    if queue is not None:
+        for index, pdf in enumerate(sorted(queue.out.glob("*.pdf")), 1):
+            target = out / f"document-{index}.pdf"
+            shutil.copy2(pdf, target)
+            outputs.append(target.name)
+    return outputs

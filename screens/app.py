@@ -349,6 +349,7 @@ class KioskApp(App):  # type: ignore[misc]
         session = self.shell.session
         check = face_check_for(self.kiosk, document, session.id if session else "")
         screen = self.screens.get("face")
+        screen.bank = self.flow is not None and self.flow.journey.operator is not None
         self.show("face")
         screen.start(FaceCheckRunner(check, self.kiosk.device_manager))
         return screen

@@ -5,13 +5,12 @@ end, writing a screenshot of every screen, the printed receipts (PNG) and docume
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from drivers.base import Role
+from kiosk.simulation import collect_outputs
 from screens.headless import HeadlessDriver
 
 
@@ -186,7 +185,7 @@ def print_certificate(rec: Recorder) -> None:
 
 
 def authorized_query(rec: Recorder) -> None:
-    from kiosk.sandbox.seed import DEMO_AUTHORIZATION
+    from kiosk.simulation import DEMO_AUTHORIZATION
 
     _start(rec)
     rec.tap_service("authorized_query")
@@ -329,27 +328,6 @@ JOURNEYS: dict[str, Callable[[Recorder], None]] = {
 }
 
 
-def collect_outputs(kiosk: Any, out: Path) -> list[str]:
-    """The receipts the printer emulator received (as PNG) and the PDFs the queue printed."""
-    from drivers.receipt.escpos_decoder import render
-
-    outputs: list[str] = []
-    harness = kiosk.harness
-    printer = harness.emulators.get(Role.RECEIPT) if harness else None
-    if printer is not None:
-        printed = [r for r in printer.receipts() if r.lines or r.qr_codes or r.images]
-        for index, receipt in enumerate(printed, 1):
-            path = render(receipt, out / f"receipt-{index}.png")
-            outputs.append(path.name)
-    queue = harness.emulators.get(Role.CERTIFICATE) if harness else None
-    if queue is not None:
-        for index, pdf in enumerate(sorted(queue.out.glob("*.pdf")), 1):
-            target = out / f"document-{index}.pdf"
-            shutil.copy2(pdf, target)
-            outputs.append(target.name)
-    return outputs
-
-
 def record_journey(
     driver: HeadlessDriver, name: str, out: Path, large_text: bool = False
 ) -> dict[str, Any]:
@@ -391,7 +369,7 @@ def run_journey(app: Any, name: str, out: Path, large_text: bool = False) -> dic
     driver = HeadlessDriver(app)
     try:
         summary = record_journey(driver, name, out, large_text)
-        summary["outputs"] = collect_outputs(app.kiosk, out)
+        summary["outputs"] = collect_outputs(app.kiosk.harness, out)
     finally:
         driver.stop()
     (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2))

@@ -28,6 +28,7 @@ class FaceScreen(Screen):  # type: ignore[misc]
     phase = StringProperty("")
     can_retry = BooleanProperty(False)
     passed = BooleanProperty(False)
+    bank = BooleanProperty(False)  # an operator is there: the way without is their witness
 
     def start(self, runner: FaceCheckRunner) -> None:
         self.runner = runner

@@ -8,7 +8,6 @@ from typing import Any
 
 from kivy.clock import Clock
 
-from drivers.base import Role
 from kiosk.flows.journey import Journey
 from kiosk.flows.runner import (
     FACE_HANDOFF,
@@ -52,7 +51,7 @@ class FlowController(JourneyRunner):
 
     def render(self, view: StepView) -> None:
         if view.phase is Phase.WORKING:
-            self._show("step_work").begin(self, view.lead_zh, view.lead_en)
+            self._show("step_work").working(self, view.lead_zh, view.lead_en)
         elif view.phase is Phase.FAILED:
             assert view.message is not None
             self._show("step_work").show_failure(self, view.message)
@@ -61,10 +60,14 @@ class FlowController(JourneyRunner):
         elif view.screen == "scan":
             step = self.journey.step
             self.app.open_scan(step.param("document_zh"), step.param("document_en"))
-        elif view.screen == "step_consent":
-            self._show(view.screen).begin(self, self.journey.step)
         else:
-            self._show(view.screen).begin(self)
+            self._show(view.screen).render(self, view)
+
+    def large_text(self) -> bool:
+        return bool(self.app.shell.large_text)
+
+    def card_read(self) -> None:
+        self.watch_card()
 
     def _show(self, name: str) -> Any:
         screen = self.app.screens.get(name)
@@ -99,8 +102,7 @@ class FlowController(JourneyRunner):
                 self._card_event = None
                 self.card_removed()
                 return False
-        devices = self.app.kiosk.device_manager
-        self._card_job = devices.submit(Role.IDCARD, lambda d: d.card_present())
+        self._card_job = self.journey.card_check()
         return True
 
     def card_removed(self) -> None:

@@ -18,8 +18,8 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.modalview import ModalView
 from kivy.uix.screenmanager import Screen
 
-from drivers.base import Role, SelfTestStep, State
 from kiosk.documents.certificate_overlay import Calibration
+from kiosk.hardware import Role, SelfTestStep, State
 from kiosk.maintenance_console import DeviceRow, MaintenanceConsole, TestRun, help_desk_code
 from kiosk.paper_ledger import LedgerError
 from kiosk.services import ROLE_NAMES

@@ -13,7 +13,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.label import Label
 from kivy.uix.screenmanager import Screen
 
-from kiosk.backend import models as m
+from kiosk import bank as m
 from kiosk.bank import LoginRefused, Workbench
 from kiosk.documents.receipts import BUSINESS_NAMES
 from kiosk.flows.forms import Keyboard

@@ -128,6 +128,14 @@ class Screens:
     views: list[StepView] = field(default_factory=list)
     said: list[str] = field(default_factory=list)
     ended: list[str] = field(default_factory=list)
+    large: bool = False  # the larger text is on
+    cards_read: int = 0
+
+    def large_text(self) -> bool:
+        return self.large
+
+    def card_read(self) -> None:
+        self.cards_read += 1
 
     def render(self, view: StepView) -> None:
         self.views.append(view)
@@ -218,33 +226,35 @@ class Verified:
 
 
 def play(visit: Visit, until: StepKind | None = None, senior: bool = False) -> StepView:
-    """Do what each step's screen does for a person who goes along with everything, until
-    the journey is done, fails, hands off, or reaches ``until``. Returns the last view."""
+    """Do what a person who goes along with everything does on each step's screen, through
+    the runner's intents, until the journey is done, fails, hands off, or reaches ``until``.
+    Returns the last view."""
     runner, journey, registry = visit.runner, visit.journey, visit.registry
     if not visit.screens.views:
         runner.start()
-    for _ in range(40):
+    for _ in range(60):
         view = visit.screens.last
         if view.phase is not Phase.STEP or view.kind is until or view.kind is StepKind.DONE:
             return view
         kind = view.kind
         if kind is StepKind.ID_AUTH:
-            runner.run(journey.read_card, lambda _document: runner.next())
+            assert view.offer == "elder", "the card was read and nothing came next"
+            runner.elder_answer(senior)
         elif kind is StepKind.FACE_CHECK:
             document = journey.ctx.document
             assert document is not None
             verification = registry.verify(document.number, document.name)
             runner.face_finished(Verified(verification.verification_id))
         elif kind is StepKind.CONSENT:
-            journey.give_consent()
-            runner.next()
+            runner.agree()
         elif kind is StepKind.CHOOSE:
-            _choose_first(visit)
+            available = [c for c in view.choices if c.available]
+            assert available, f"nothing to choose: {view.lead_en}"
+            runner.choose(available[0].key)
         elif kind is StepKind.PAY:
-            order = journey.create_order()
-            registry.client.sandbox_pay(order.order_id)  # the person pays with a phone
-            journey.order_status()
-            runner.next()
+            assert view.status == "waiting" and journey.ctx.order is not None, view.status
+            registry.client.sandbox_pay(journey.ctx.order.order_id)  # paid with a phone
+            runner.check_payment()
         elif kind is StepKind.FORM:
             problems = journey.fill_form({**journey.form_values(), **TYPED})
             assert not problems, problems
@@ -261,39 +271,15 @@ def play(visit: Visit, until: StepKind | None = None, senior: bool = False) -> S
 
 
 # what the person types where the kiosk cannot know it (the demo card holder's data)
-TYPED = {"phone": "13800138000", "former_name": "张建华", "authorization_code": DEMO_AUTHORIZATION}
+TYPED = {
+    "phone": "13800138000",
+    "former_name": "张建华",
+    "authorization_code": DEMO_AUTHORIZATION,
+    # a bank operator's loan terms
+    "amount": "800000",
+    "term_from": "20261201",
+    "term_to": "20461130",
+    "new_amount": "300000",
+    "new_term_to": "20401231",
+}
 SIGNATURE = b"\xff\xd8\xff\xe0 a signature \xff\xd9"
-
-
-def _choose_first(visit: Visit) -> None:
-    runner, journey = visit.runner, visit.journey
-    items = journey.step.param("items")
-    if items == "delivery":
-        journey.choose_delivery("print")
-        runner.next()
-    elif items == "appointments":
-        runner.run(
-            journey.list_appointments,
-            lambda found: _then(runner, journey.choose_appointment, found),
-        )
-    elif items in ("properties", "mortgages"):
-        runner.run(
-            journey.list_properties,
-            lambda found: _then(
-                runner,
-                lambda r: journey.choose_property(
-                    r, r.mortgages[0] if items == "mortgages" else None
-                ),
-                found,
-            ),
-        )
-    elif items == "ready":
-        runner.run(journey.ready_cases, lambda found: _then(runner, journey.choose_case, found))
-    else:
-        runner.run(journey.due_cases, lambda found: _then(runner, journey.choose_case, found))
-
-
-def _then(runner: JourneyRunner, choose: Callable[[Any], None], found: list[Any]) -> None:
-    assert found, "nothing to choose from"
-    choose(found[0])
-    runner.next()

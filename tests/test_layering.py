@@ -68,3 +68,45 @@ def test_importing_the_whole_core_loads_no_kivy() -> None:
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
+
+
+def every_import(path: Path) -> list[tuple[int, str]]:
+    """Every import in the module, wherever it is: top level, functions, TYPE_CHECKING."""
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found.extend((node.lineno, alias.name) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.append((node.lineno, node.module))
+    return found
+
+
+SCREENS_MAY_NOT = ("drivers", "kiosk.backend", "kiosk.sandbox")
+
+
+def screens_violations(folder: Path) -> list[str]:
+    out = []
+    for path in sorted(folder.rglob("*.py")):
+        for line, name in every_import(path):
+            if any(name == f or name.startswith(f + ".") for f in SCREENS_MAY_NOT):
+                out.append(f"{path.name}:{line} imports {name}")
+    return out
+
+
+def test_screens_import_no_driver_registry_model_or_sandbox() -> None:
+    """Screens are views: they talk to ``kiosk`` (the runner, the shell, the desk), never to
+    a device, the registry's wire models or the sandbox — not even inside a function."""
+    assert screens_violations(REPO / "screens") == []
+
+
+def test_the_screens_checker_sees_a_hidden_import(tmp_path: Path) -> None:
+    (tmp_path / "sneaky.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import drivers.base\n"
+        "def f():\n    from kiosk.backend import models\n    import kiosk.sandbox.seed\n"
+        "import kiosk.backendish\n"
+    )
+    assert screens_violations(tmp_path) == [
+        "sneaky.py:3 imports drivers.base",
+        "sneaky.py:5 imports kiosk.backend",
+        "sneaky.py:6 imports kiosk.sandbox.seed",
+    ]

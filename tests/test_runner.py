@@ -4,6 +4,7 @@ sandbox registry and outbox with in-memory devices and printers."""
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -13,10 +14,12 @@ import pytest
 
 from drivers.base import Role, State
 from drivers.idcard.sam_emulator import DEMO_CARDS
+from kiosk.backend import models as m
 from kiosk.flows.runner import FACE_HANDOFF, Answer, Phase
 from kiosk.flows.spec import StepKind
 from kiosk.messages import UserMessage
 from kiosk.outbox import Outbox
+from kiosk.sandbox.seed import SANDBOX_PASSWORD
 from kiosk.sealing import Sealer
 from tests.backend_fixtures import Registry, start_registry
 from tests.runner_harness import FLOWS, Kit, Verified, play, start_kit
@@ -46,7 +49,8 @@ def test_every_citizen_flow_runs_to_its_end_without_a_screen(kit: Kit, name: str
     assert last.kind is StepKind.DONE and last.phase is Phase.STEP, last
     assert visit.journey.ended == "finished"
     # the steps were shown in the flow's order, none twice in a row (none needed a retry)
-    shown = [v.kind for v in visit.screens.views if v.phase is Phase.STEP]
+    steps = [v.kind for v in visit.screens.views if v.phase is Phase.STEP]
+    shown = [k for i, k in enumerate(steps) if i == 0 or steps[i - 1] is not k]
     flow_kinds = iter(s.kind for s in FLOWS[name].steps)
     assert all(kind in flow_kinds for kind in shown), shown
     assert all(v.phase in (Phase.STEP, Phase.WORKING) for v in visit.screens.views)
@@ -112,14 +116,15 @@ def test_declining_the_face_check_prints_a_hand_off_slip_for_the_counter(kit: Ki
     assert not visit.journey.ctx.verification_id  # nothing of the person's was looked up
 
 
-def test_leaving_the_face_check_ends_on_a_failure_with_a_way_on(kit: Kit) -> None:
+def test_going_back_from_the_face_check_returns_to_its_notice(kit: Kit) -> None:
     visit = kit.visit("pay_fee")
-    play(visit, until=StepKind.FACE_CHECK)
+    notice = play(visit, until=StepKind.FACE_CHECK)
     visit.runner.face_finished(None)
-    failed = visit.screens.last
-    assert failed.phase is Phase.FAILED and failed.message is not None
-    assert failed.message.code == "face_not_done" and not failed.can_retry
-    assert "人工窗口" in failed.lead_zh and "counter" in failed.lead_en
+    back = visit.screens.last
+    assert back.phase is Phase.STEP and back.screen == "step_face_intro" and back is not notice
+    assert not back.bank and visit.journey.ended == ""
+    assert ("identity.face", "back") in visit.actions()
+    assert play(visit).kind is StepKind.DONE  # and the check can be taken after all
 
 
 def test_no_hand_off_slip_when_the_receipt_printer_fails_says_so(kit: Kit) -> None:
@@ -249,3 +254,141 @@ def test_a_verification_from_elsewhere_opens_nothing(kit: Kit) -> None:
     failed = play(visit)  # the list of cases is asked for with it
     assert failed.phase is Phase.FAILED and failed.kind is StepKind.CHOOSE
     assert visit.journey.ctx.cases == []
+
+
+def test_the_older_card_holder_is_offered_larger_text_and_the_answer_is_audited(
+    kit: Kit,
+) -> None:
+    visit = kit.visit("pay_fee")
+    visit.runner.start()
+    offer = visit.screens.last
+    assert offer.kind is StepKind.ID_AUTH and offer.offer == "elder"  # born 1949
+    assert visit.screens.cards_read == 1  # the card is watched from now on
+    visit.runner.elder_answer(True)
+    assert visit.screens.last.kind is StepKind.FACE_CHECK
+    assert ("elder_mode.offer", "accepted") in visit.actions()
+    # with the larger text on already, nothing is offered
+    again = kit.visit("pay_fee")
+    again.screens.large = True
+    again.runner.start()
+    assert again.screens.last.kind is StepKind.FACE_CHECK
+
+
+def test_a_tap_on_an_item_not_on_offer_does_nothing_and_one_tap_chooses_once(kit: Kit) -> None:
+    visit = kit.visit("pay_fee")
+    listed = play(visit, until=StepKind.CHOOSE)
+    assert listed.choices and not listed.loading
+    visit.runner.choose("YW-NOT-LISTED")
+    assert visit.screens.last is listed
+    key = listed.choices[0].key
+    visit.runner.choose(key)
+    assert visit.journey.ctx.case is not None and visit.journey.ctx.case.case_number == key
+    views = len(visit.screens.views)
+    visit.runner.choose(key)  # a second tap on the same button
+    assert len(visit.screens.views) == views
+    assert [r.outcome for r in visit.audit.records("journey.choose")] == ["case"]
+
+
+def test_printing_here_is_shown_but_not_offered_with_the_certificate_printer_down(
+    kit: Kit,
+) -> None:
+    kit.devices.states[Role.CERTIFICATE] = State.ERROR
+    visit = kit.visit("print_certificate")
+    play(visit, until=StepKind.CHOOSE)
+    visit.runner.choose(visit.screens.last.choices[0].key)  # the registered case
+    ways = visit.screens.last
+    assert [c.key for c in ways.choices] == ["print", "ems", "electronic"]
+    printing = ways.choices[0]
+    assert not printing.available and "证书打印机暂不可用" in printing.note
+    visit.runner.choose("print")
+    assert visit.screens.last is ways and not visit.journey.ctx.delivery_choice
+    visit.runner.choose("electronic")
+    last = play(visit)
+    assert last.kind is StepKind.DONE and last.qr.startswith("http")
+    assert "certificate" not in kit.printers.kinds()
+
+
+def test_an_expired_qr_offers_a_new_one_and_only_one_order_is_paid(kit: Kit) -> None:
+    visit = kit.visit("pay_fee")
+    waiting = play(visit, until=StepKind.PAY)
+    assert waiting.status == "waiting" and waiting.pay is not None
+    first = visit.journey.ctx.order
+    assert first is not None and waiting.pay.qr_payload == first.qr_payload
+    visit.runner.check_payment(now=waiting.pay.expires_at + dt.timedelta(seconds=1))
+    expired = visit.screens.last
+    assert expired.status == "expired" and ("payment.order", "expired") in visit.actions()
+    visit.runner.new_order()
+    second = visit.journey.ctx.order
+    assert second is not None and second.order_id != first.order_id
+    kit.registry.client.sandbox_pay(second.order_id)
+    visit.runner.check_payment()
+    assert play(visit).kind is StepKind.DONE
+    with db(kit) as conn:
+        rows = dict(
+            conn.execute(
+                "SELECT order_id, status FROM orders WHERE order_id IN (?, ?)",
+                (first.order_id, second.order_id),
+            ).fetchall()
+        )
+    assert rows == {first.order_id: "CLOSED", second.order_id: "SUCCESS"}
+
+
+def test_a_payment_question_that_fails_is_asked_again_not_a_failure(kit: Kit) -> None:
+    visit = kit.visit("pay_fee")
+    waiting = play(visit, until=StepKind.PAY)
+    assert kit.link is not None
+    kit.link.up = False  # the next question raises: the registry is away
+    visit.runner.check_payment()
+    assert visit.screens.last is waiting
+    kit.link.up = True
+    order = visit.journey.ctx.order
+    assert order is not None
+    kit.registry.client.sandbox_pay(order.order_id)
+    visit.runner.check_payment()
+    assert visit.screens.last.kind is not StepKind.PAY
+
+
+def test_the_done_view_says_what_to_take_away(kit: Kit) -> None:
+    visit = kit.visit("query_certificate")
+    done = play(visit)
+    query = visit.journey.ctx.query
+    assert query is not None
+    assert f"查验码 Check code: {query.verification_code}" in done.outputs
+    assert done.lead_zh.startswith("请取走查询结果证明") and not done.queued
+    visit.runner.finish()
+    assert visit.screens.ended == ["finished"]
+
+
+BANK_FLOWS = sorted(name for name, flow in FLOWS.items() if flow.mode == "bank")
+
+
+def operator(kit: Kit, who: str = "op01") -> m.OperatorSession:
+    return kit.registry.client.operator_login(m.OperatorLogin("BOC-JN", who, SANDBOX_PASSWORD))
+
+
+@pytest.mark.parametrize("name", BANK_FLOWS)
+def test_every_bank_flow_runs_to_its_end_without_a_screen(kit: Kit, name: str) -> None:
+    visit = kit.visit(name, operator=operator(kit))
+    last = play(visit)
+    assert last.kind is StepKind.DONE and last.phase is Phase.STEP, last
+    ctx = visit.journey.ctx
+    assert ctx.authorization is not None and ctx.signature and ctx.operator_signature
+    assert ctx.submitted is not None or ctx.awaiting_review
+    assert "acknowledgment" in kit.printers.kinds()
+    assert all(r.actor.startswith("operator:") for r in visit.audit.records("journey.step"))
+
+
+def test_at_a_bank_the_way_without_the_face_is_the_operators_witness(kit: Kit) -> None:
+    visit = kit.visit("bank_mortgage_cancellation", operator=operator(kit))
+    notice = play(visit, until=StepKind.FACE_CHECK)
+    assert notice.bank
+    visit.runner.face_finished(None, to_counter=True)  # failed, and the other way chosen
+    statement = visit.screens.last
+    assert statement.screen == "step_face_intro" and "当面核对" in statement.statement_zh
+    assert not kit.printers.printed  # no hand-off slip: a bank has no counter
+    visit.runner.witness_back()
+    assert not visit.screens.last.statement_zh
+    visit.runner.without_face()
+    visit.runner.witness()
+    assert visit.journey.ctx.verification_id  # the registry recorded the witness
+    assert visit.screens.last.kind is StepKind.SIGN

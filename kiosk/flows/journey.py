@@ -14,6 +14,7 @@ import hashlib
 import logging
 import time
 import uuid
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -233,6 +234,10 @@ class Journey(BankSteps):
         self.ctx.elder = age >= self.services.elder_age
         self.audit("journey.card", "read", card=document.card_type.value)
         return document
+
+    def card_check(self) -> Future[Any]:
+        """Whether the card is still on the reader: a job on the reader's own worker."""
+        return self.services.devices.submit(Role.IDCARD, lambda d: d.card_present())
 
     def verified(self, verification_id: str) -> None:
         self.ctx.verification_id = verification_id

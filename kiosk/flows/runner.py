@@ -9,17 +9,23 @@ in the tests a plain call, so a whole journey runs in milliseconds without a scr
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any, Protocol
 
+from drivers.base import Role
 from kiosk.backend import models as m
+from kiosk.documents.receipts import yuan
+from kiosk.flows import choices
+from kiosk.flows.choices import Choice, Option
 from kiosk.flows.journey import Journey, StepFailed
 from kiosk.flows.spec import StepKind
 from kiosk.identity.documents import DocumentRefused
 from kiosk.messages import UserMessage, message_for
+from kiosk.services import ROLE_NAMES
 
 log = logging.getLogger(__name__)
 
@@ -27,12 +33,6 @@ FACE_HANDOFF = UserMessage(
     "face_check_declined",
     "未通过或未使用人脸核验",
     "The face check was not passed or not used",
-    False,
-)
-FACE_NOT_DONE = UserMessage(
-    "face_not_done",
-    "未完成人脸核验，请到人工窗口办理",
-    "The face check was not completed: please go to a counter",
     False,
 )
 WITNESS_REFUSED = UserMessage(
@@ -94,9 +94,19 @@ class Phase(StrEnum):
 
 
 @dataclass(frozen=True)
+class PayView:
+    """The order on the pay screen: the amount, who is paid, until when, and the QR."""
+
+    amount: str
+    payee: str
+    expires_at: dt.datetime
+    qr_payload: str
+
+
+@dataclass(frozen=True)
 class StepView:
-    """What a screen shows: which screen, the journey's title, and for the work screen the
-    lead text, the failure (with whether trying again can help) or the hand-off reference."""
+    """What a screen shows: which screen, the journey's title, the lead text (what is being
+    done, the list's heading, the failure), and what the step kind has to show."""
 
     screen: str
     kind: StepKind
@@ -105,9 +115,20 @@ class StepView:
     title_en: str
     lead_zh: str = ""
     lead_en: str = ""
-    message: UserMessage | None = None
+    message: UserMessage | None = None  # failed or handed off: why
     can_retry: bool = False
-    reference: str = ""
+    reference: str = ""  # the hand-off slip's
+    loading: bool = False  # a list or an order is on its way
+    choices: tuple[Choice, ...] = ()  # choose: the buttons, in order
+    offer: str = ""  # id_auth: "elder" when the larger text is offered
+    bank: bool = False  # an operator is there (to witness, at the face notice)
+    statement_zh: str = ""  # the operator's witness statement, when on screen
+    statement_en: str = ""
+    pay: PayView | None = None
+    status: str = ""  # pay: creating | waiting | paid | expired
+    outputs: tuple[str, ...] = ()  # done: what the person takes away
+    qr: str = ""  # done: the progress page or the electronic certificate
+    queued: bool = False  # done: the application waits in the outbox
 
 
 class Views(Protocol):
@@ -118,6 +139,11 @@ class Views(Protocol):
     def say(self, text: str) -> None: ...
 
     def end_visit(self, reason: str) -> None: ...
+
+    def large_text(self) -> bool: ...
+
+    def card_read(self) -> None:
+        """The card was read: from now on its removal may mean the person left."""
 
 
 Answer = Callable[[Any], None]
@@ -142,6 +168,8 @@ class JourneyRunner:
         self.busy = False
         self.closed = False  # the visit ended: late answers are dropped
         self.view: StepView | None = None
+        self._options: dict[str, Callable[[], None]] = {}  # choose: what each key does
+        self._asking = False  # pay: a status question is on its way
 
     # -- showing ------------------------------------------------------------------------
 
@@ -165,9 +193,14 @@ class JourneyRunner:
         self.views.say(PROMPTS[kind])
         screen = SCREENS.get(kind)
         if screen is not None:
-            self._render(self._view(screen, Phase.STEP))
-            if kind is StepKind.DONE:
-                self.journey.end("finished")
+            {
+                StepKind.ID_AUTH: self._read_card,
+                StepKind.FACE_CHECK: self._face_notice,
+                StepKind.CONSENT: self._consent,
+                StepKind.CHOOSE: self._load_choices,
+                StepKind.PAY: self.new_order,
+                StepKind.DONE: self._done,
+            }.get(kind, lambda: self._render(self._view(screen, Phase.STEP)))()
             return
         work: Callable[[], Any] = {
             StepKind.TICKET: self.journey.take_ticket,
@@ -201,6 +234,220 @@ class JourneyRunner:
             raise StepFailed(message)
         return outcome
 
+    # -- the steps the person takes part in ----------------------------------------------
+
+    def _read_card(self) -> None:
+        self._render(self._view("step_card", Phase.STEP))
+        self.run(self.journey.read_card, self._card_read)
+
+    def _card_read(self, _document: Any) -> None:
+        self.views.card_read()
+        journey = self.journey
+        # at a bank the operator drives the screen: the offer is for citizens' kiosks
+        if journey.ctx.elder and not self.views.large_text() and journey.operator is None:
+            self._render(self._view("step_card", Phase.STEP, offer="elder"))
+            return
+        self.next()
+
+    def elder_answer(self, accepted: bool) -> None:
+        """The card holder's answer to the larger text (the screens switch it on)."""
+        self.journey.audit("elder_mode.offer", "accepted" if accepted else "declined")
+        self.next()
+
+    def _face_notice(self) -> None:
+        bank = self.journey.operator is not None
+        self._render(self._view("step_face_intro", Phase.STEP, bank=bank))
+
+    def without_face(self) -> None:
+        """The way without the face check: at a bank the operator's witness statement comes
+        up to confirm; at a citizens' kiosk the counter, with a hand-off slip."""
+        if self.journey.operator is None:
+            self.handoff(FACE_HANDOFF)
+            return
+        zh, en = self.journey.witness_statement()
+        view = self._view("step_face_intro", Phase.STEP, bank=True)
+        self._render(replace(view, statement_zh=zh, statement_en=en))
+
+    def witness_back(self) -> None:
+        self._face_notice()
+
+    def _consent(self) -> None:
+        step = self.journey.step
+        self._render(
+            self._view(
+                "step_consent",
+                Phase.STEP,
+                lead_zh=str(step.param("purpose_zh")),
+                lead_en=str(step.param("purpose_en")),
+            )
+        )
+
+    def agree(self) -> None:
+        self.journey.give_consent()
+        self.next()
+
+    def _load_choices(self) -> None:
+        journey = self.journey
+        items = str(journey.step.param("items"))
+        zh, en = choices.LOADING[items]
+        self._options = {}
+        self._render(self._view("step_choose", Phase.STEP, lead_zh=zh, lead_en=en, loading=True))
+        if items == "delivery":
+            printer = journey.services.devices.statuses().get(Role.CERTIFICATE)
+            usable = printer is not None and printer.usable
+            self._show_choices(
+                choices.delivery(usable, ROLE_NAMES[Role.CERTIFICATE], journey.choose_delivery)
+            )
+        elif items == "appointments":
+            self.run(
+                journey.list_appointments,
+                lambda found: self._show_choices(
+                    choices.appointments(found, journey.choose_appointment)
+                ),
+            )
+        elif items in ("properties", "mortgages"):
+            self.run(
+                journey.list_properties,
+                lambda found: self._show_choices(
+                    choices.properties(found, items == "mortgages", journey.choose_property)
+                ),
+            )
+        elif items in ("bank_properties", "bank_mortgages"):
+            self.run(
+                journey.bank_items,
+                lambda found: self._show_choices(
+                    choices.properties(found, items == "bank_mortgages", journey.choose_property),
+                    journey.preselected(found),
+                ),
+            )
+        elif items in ("contracts", "advance"):
+            choose = journey.choose_contract if items == "contracts" else journey.choose_advance
+            self.run(
+                journey.bank_items,
+                lambda found: self._show_choices(
+                    choices.bank_items(found, choose), journey.preselected(found)
+                ),
+            )
+        else:
+            ready = items == "ready"
+            work = journey.ready_cases if ready else journey.due_cases
+            self.run(
+                work,
+                lambda found: self._show_choices(choices.cases(found, ready, journey.choose_case)),
+            )
+
+    def _show_choices(self, options: list[Option], before: Any = None) -> None:
+        items = str(self.journey.step.param("items"))
+        chosen = choices.identifiers(before) if before is not None else set()
+        shown = tuple(
+            replace(c, note=choices.CHOSEN_BEFORE) if c.key in chosen else c for c, _ in options
+        )
+        self._options = {c.key: act for c, act in options if c.available}
+        state = "pick" if shown else "empty"
+        zh, en = choices.CHOOSE_TEXTS[items][state]
+        self._render(self._view("step_choose", Phase.STEP, lead_zh=zh, lead_en=en, choices=shown))
+
+    def choose(self, key: str) -> None:
+        """A tap on one of the listed items (a key not on offer now is ignored)."""
+        act = self._options.pop(key, None)
+        if act is None or self.busy:
+            return
+        self._options = {}
+        act()
+        self.next()
+
+    def new_order(self) -> None:
+        """The order's QR (again after an expiry: the same business reference, so never a
+        second charge); an order found paid already goes straight on."""
+        self._asking = False
+        self._render(self._view("step_pay", Phase.STEP, loading=True, status="creating"))
+        self.run(self.journey.create_order, self._order)
+
+    def _order(self, order: m.Order) -> None:
+        if order.status is m.OrderStatus.SUCCESS:  # paid already (found again): go on
+            self.next()
+            return
+        expires = dt.datetime.fromisoformat(order.expires_at.replace("Z", "+00:00"))
+        pay = PayView(yuan(order.amount_fen), order.payee, expires, order.qr_payload)
+        self._render(self._view("step_pay", Phase.STEP, pay=pay, status="waiting"))
+
+    def check_payment(self, now: dt.datetime | None = None) -> None:
+        """Ask the registry whether the order is paid (the pay screen asks every second). A
+        question that fails is simply asked again next time."""
+        view = self.view
+        if view is None or view.status != "waiting" or self._asking or self.closed:
+            return
+        self._asking = True
+        pay = view.pay
+
+        def status() -> m.OrderStatus | None:
+            try:
+                return self.journey.order_status()
+            except Exception:  # a missed poll: the next one asks again
+                return None
+
+        def answer(result: Any) -> None:
+            self._asking = False
+            if self.closed or self.view is not view:
+                return
+            expired = pay is not None and (now or dt.datetime.now(dt.UTC)) >= pay.expires_at
+            if result is m.OrderStatus.SUCCESS:
+                self.journey.audit("payment.order", "paid")
+                self.next()
+            elif result is m.OrderStatus.CLOSED or (result is not None and expired):
+                self.journey.audit("payment.order", "expired")
+                self._render(replace(view, status="expired"))
+
+        self.worker(status, answer)
+
+    def _done(self) -> None:
+        step, ctx = self.journey.step, self.journey.ctx
+        next_zh, next_en = str(step.param("next_zh")), str(step.param("next_en"))
+        taken = []
+        if ctx.ticket is not None:
+            taken.append(f"排队号 Queue number: {ctx.ticket.ticket_number}")
+        if ctx.query is not None:
+            taken.append(f"查验码 Check code: {ctx.query.verification_code}")
+        if ctx.sheet:
+            taken.append(f"证书纸编号 Sheet number: {ctx.sheet}")
+        if ctx.case is not None and ctx.order is not None:
+            taken.append(
+                f"业务编号 Case: {ctx.case.case_number}  已缴 Paid: {yuan(ctx.order.amount_fen)}"
+            )
+        url = ""
+        if ctx.submitted is not None:
+            taken.append(f"业务编号 Case number: {ctx.submitted.case_number}")
+            url = ctx.submitted.progress_url
+        elif ctx.queued:
+            taken.append(f"本机编号 Reference: {ctx.queued}")
+            taken.append("网络恢复后自动提交，无需重新办理")
+            taken.append("It is sent when the network is back: nothing to do again")
+        delivery = ctx.delivery
+        if delivery is not None and delivery.method is m.DeliveryMethod.EMS:
+            taken.append(f"邮件号 EMS item: {delivery.reference}")
+            next_zh = "证书将通过 EMS 寄出，请留意快递员来电；可凭邮件号查询"
+            next_en = "Your certificate goes by EMS: expect the courier's call"
+        elif delivery is not None:
+            taken.append("扫码领取电子证照 Scan for your electronic certificate")
+            next_zh = "电子证照与纸质证书具有同等效力；二维码 30 天内有效"
+            next_en = "It has the same force as the paper one; the QR works for 30 days"
+            url = delivery.url
+        self._render(
+            self._view(
+                "step_done",
+                Phase.STEP,
+                lead_zh=next_zh,
+                lead_en=next_en,
+                outputs=tuple(taken),
+                qr=url,
+                queued=bool(ctx.queued),
+            )
+        )
+        self.journey.end("finished")
+
+    def finish(self) -> None:
+        self.views.end_visit("finished")
+
     # -- intents --------------------------------------------------------------------------
 
     def next(self) -> None:
@@ -220,16 +467,18 @@ class JourneyRunner:
         self.run(self.journey.witness, recorded)
 
     def face_finished(self, result: Any, to_counter: bool = False) -> None:
-        """The face step ended: passed (``result`` has the verification), the person chose
-        the counter, or they left it."""
-        if result is None and to_counter:
-            self.handoff(FACE_HANDOFF)
-            return
-        if result is None:
-            self.fail(FACE_NOT_DONE)
-            return
-        self.journey.verified(result.verification_id)
-        self.next()
+        """The face step ended: passed (``result`` has the verification); the person chose
+        the way without it (the counter's hand-off slip, or at a bank — which has no
+        counter — the operator's witness); or they went back, to the notice, from where
+        they can start again, take the way without, or go home."""
+        if result is not None:
+            self.journey.verified(result.verification_id)
+            self.next()
+        elif to_counter:
+            self.without_face()
+        else:
+            self.journey.audit("identity.face", "back")
+            self._face_notice()
 
     def signed(self, jpeg: bytes) -> None:
         """A signature was written: the borrower's authorization goes to the registry (which

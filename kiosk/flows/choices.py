@@ -1,0 +1,182 @@
+"""What a choose step shows: the texts of each list while it loads, when it is empty and when
+there is something to pick, and each item as a ``Choice`` (both languages; the screen picks
+one by the visitor's language). Pure: no registry call, no screen."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from kiosk.backend import models as m
+from kiosk.documents.receipts import BUSINESS_NAMES, SERVICE_NAMES, yuan
+
+# items → {state: (zh, en)}
+CHOOSE_TEXTS: dict[str, dict[str, tuple[str, str]]] = {
+    "cases": {
+        "empty": ("您没有待缴费的业务", "You have no fees to pay"),
+        "pick": ("请选择要缴费的业务", "Choose the case to pay"),
+    },
+    "ready": {
+        "empty": ("暂无可打印的证书证明", "Nothing is ready to print yet"),
+        "pick": ("请选择要打印的证书证明", "Choose what to print"),
+    },
+    "properties": {
+        "empty": ("您名下没有可办理的不动产", "There is no property in your name to change"),
+        "pick": ("请选择要办理的不动产", "Choose the property"),
+    },
+    "mortgages": {
+        "empty": ("您名下的不动产没有有效的抵押登记", "No active mortgage on your property"),
+        "pick": ("请选择要注销的抵押", "Choose the mortgage to cancel"),
+    },
+    "appointments": {
+        "empty": ("未找到您的预约，可返回首页取号", "No appointment found: you can take a ticket"),
+        "pick": ("请选择要签到的预约", "Choose the appointment to check in for"),
+    },
+    "delivery": {
+        "empty": ("请选择领取方式", "How would you like to get it?"),
+        "pick": ("请选择领取方式", "How would you like to get it?"),
+    },
+    # a bank operator, through the borrower's authorization
+    "bank_properties": {
+        "empty": ("借款人名下没有可抵押的不动产", "The borrower holds no property to mortgage"),
+        "pick": ("请选择抵押的不动产", "Choose the property to mortgage"),
+    },
+    "bank_mortgages": {
+        "empty": ("借款人名下没有本行的有效抵押", "No active mortgage of this bank"),
+        "pick": ("请选择本行的抵押登记", "Choose the bank's mortgage"),
+    },
+    "contracts": {
+        "empty": ("借款人没有已备案的预售合同", "The borrower has no pre-sale contract on file"),
+        "pick": ("请选择预售合同", "Choose the pre-sale contract"),
+    },
+    "advance": {
+        "empty": ("没有可转本登记的预告抵押", "No advance-notice mortgage can be converted yet"),
+        "pick": ("请选择要转本登记的预告抵押", "Choose the advance notice to convert"),
+    },
+}
+LOADING = {
+    "cases": ("正在查找您的业务…", "Looking for your cases…"),
+    "ready": ("正在查找您的业务…", "Looking for your cases…"),
+    "properties": ("正在查询您名下的不动产…", "Looking up your property…"),
+    "mortgages": ("正在查询您名下的抵押登记…", "Looking up your mortgages…"),
+    "delivery": ("请选择领取方式", "How would you like to get it?"),
+    "appointments": ("正在查找您的预约…", "Looking for your appointments…"),
+    "bank_properties": ("正在查询借款人名下的不动产…", "Looking up the borrower's property…"),
+    "bank_mortgages": ("正在查询本行的抵押登记…", "Looking up the bank's mortgages…"),
+    "contracts": ("正在查询预售合同备案…", "Looking up pre-sale contracts…"),
+    "advance": ("正在查询预告抵押…", "Looking up advance notices…"),
+}
+DELIVERY_CHOICES = (
+    ("print", "在本机打印纸质证书", "Print it here on certificate paper"),
+    ("ems", "邮寄到家（EMS）", "Mail it to me (EMS)"),
+    ("electronic", "电子证照（扫码领取）", "Electronic certificate (scan a QR)"),
+)
+CHOSEN_BEFORE = "上次所选 · chosen before"
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One button: its key (what a tap sends back), the lead line in both languages, the
+    second line (in the other language, or one bilingual line), and a note when it cannot
+    be chosen now or was chosen before."""
+
+    key: str
+    lead_zh: str
+    lead_en: str
+    second_zh: str = ""  # shown under the English lead
+    second_en: str = ""  # shown under the Chinese lead
+    note: str = ""
+    available: bool = True
+
+
+# a choice and what choosing it does
+Option = tuple[Choice, Callable[[], None]]
+
+
+def cases(found: list[m.Case], ready: bool, choose: Callable[[m.Case], None]) -> list[Option]:
+    options: list[Option] = []
+    for case in found:
+        zh, en = BUSINESS_NAMES.get(case.type, (case.type.value, case.type.value))
+        fee = "" if ready else f"  {yuan(case.fee_fen)}"
+        choice = Choice(
+            case.case_number,
+            f"{case.case_number}  {zh}{fee}",
+            f"{case.case_number}  {en}{fee}",
+            second_zh=zh,
+            second_en=en,
+        )
+        options.append((choice, partial(choose, case)))
+    return options
+
+
+def properties(
+    found: list[m.PropertyRecord],
+    mortgages: bool,
+    choose: Callable[[m.PropertyRecord, m.Mortgage | None], None],
+) -> list[Option]:
+    options: list[Option] = []
+    for record in found:
+        if mortgages:
+            for mortgage in record.mortgages:
+                kind = "最高额抵押" if mortgage.maximum else "抵押"
+                line = (
+                    f"{kind} {mortgage.creditor} {yuan(mortgage.amount_fen)}"
+                    f"  至 to {mortgage.term_to}"
+                )
+                choice = Choice(mortgage.mortgage_id, record.address, record.address, line, line)
+                options.append((choice, partial(choose, record, mortgage)))
+        else:
+            line = f"单元号 Unit {record.unit_code}  证号 No. {record.certificate_number}"
+            choice = Choice(record.unit_code, record.address, record.address, line, line)
+            options.append((choice, partial(choose, record, None)))
+    return options
+
+
+def appointments(
+    found: list[m.Appointment], choose: Callable[[m.Appointment], None]
+) -> list[Option]:
+    options: list[Option] = []
+    for appointment in found:
+        zh, en = SERVICE_NAMES.get(appointment.service, ("综合业务", "General"))
+        when = appointment.slot.replace("T", " ")
+        line = f"预约号 Appointment {appointment.code}"
+        choice = Choice(appointment.code, f"{when}  {zh}", f"{when}  {en}", line, line)
+        options.append((choice, partial(choose, appointment)))
+    return options
+
+
+def bank_items(found: list[Any], choose: Callable[[Any], None]) -> list[Option]:
+    """Pre-sale contracts and advance notices (the bank's properties and mortgages are
+    ``properties``)."""
+    options: list[Option] = []
+    for item in found:
+        if isinstance(item, m.PresaleContract):
+            line = f"合同 Contract {item.contract_number}  {item.developer}  {yuan(item.price_fen)}"
+            key = item.contract_number
+        else:
+            line = f"预告 Notice {item.notice_id}  {yuan(item.amount_fen)}"
+            key = item.notice_id
+        choice = Choice(key, item.address, item.address, line, line)
+        options.append((choice, partial(choose, item)))
+    return options
+
+
+def delivery(
+    printer_usable: bool, printer_name: tuple[str, str], choose: Callable[[str], None]
+) -> list[Option]:
+    options: list[Option] = []
+    for key, zh, en in DELIVERY_CHOICES:
+        down = key == "print" and not printer_usable
+        note = f"{printer_name[0]}暂不可用 {printer_name[1]} unavailable" if down else ""
+        choice = Choice(key, zh, en, second_zh=zh, second_en=en, note=note, available=not down)
+        options.append((choice, partial(choose, key)))
+    return options
+
+
+def identifiers(item: Any) -> set[str]:
+    """The keys under which ``item`` may be listed (a draft remembers one of them)."""
+    if isinstance(item, m.PropertyRecord):
+        return {item.unit_code, *(g.mortgage_id for g in item.mortgages)}
+    return {getattr(item, "contract_number", ""), getattr(item, "notice_id", "")} - {""}
