@@ -253,7 +253,8 @@ class KioskApp(App):  # type: ignore[misc]
             self.manager.get_screen("scan").stop()
         if self.manager.has_screen("face"):  # stop the camera and zero every face frame
             self.manager.get_screen("face").stop()
-        for name in ("step_form", "step_review", "step_sign"):  # typed values, the signature
+        # typed values, the signature, the records a query found
+        for name in ("step_form", "step_review", "step_sign", "step_result"):
             if self.manager.has_screen(name):
                 self.manager.get_screen(name).wipe()
         self.face_result = None

@@ -85,10 +85,21 @@ def _query(rec: Recorder, service: str) -> None:
     _identity(rec)
     rec.until("step_consent", 20)
     rec.tap_id("step_consent", "agree")
+    _result(rec)
     app = rec.driver.app
     rec.driver.wait(lambda: app.manager.current in ("step_pay", "step_done", "step_work"), 30)
     _pay_by_phone(rec)
     _finish(rec)
+
+
+def _result(rec: Recorder) -> None:
+    """What the query found, on screen; the person asks for the certificate."""
+    rec.until("step_result", 30)
+    screen = rec.driver.app.manager.get_screen("step_result")
+    rec.driver.wait(lambda: not screen.loading, 20)
+    rec.driver.frames(5)
+    rec.shoot("step_result")
+    rec.tap_id("step_result", "print")
 
 
 def _pay_by_phone(rec: Recorder) -> None:
@@ -197,6 +208,7 @@ def authorized_query(rec: Recorder) -> None:
     rec.tap_id("step_form", "next")
     rec.until("step_consent", 20)
     rec.tap_id("step_consent", "agree")
+    _result(rec)
     app = rec.driver.app
     rec.driver.wait(lambda: app.manager.current in ("step_pay", "step_done", "step_work"), 30)
     _pay_by_phone(rec)

@@ -54,9 +54,9 @@ class FlowController(JourneyRunner):
             self._show("step_work").working(self, view.lead_zh, view.lead_en)
         elif view.phase is Phase.FAILED:
             assert view.message is not None
-            self._show("step_work").show_failure(self, view.message)
+            self._show("step_work").show_failure(self, view.message, view)
         elif view.phase is Phase.HANDOFF:
-            self._show("step_work").show_handoff(self, view.reference)
+            self._show("step_work").show_handoff(self, view)
         elif view.screen == "scan":
             step = self.journey.step
             self.app.open_scan(step.param("document_zh"), step.param("document_en"))

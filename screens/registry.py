@@ -16,6 +16,7 @@ SCREENS: dict[str, str] = {
     "face": "screens.face:FaceScreen",
     "step_card": "screens.steps:CardScreen",
     "step_consent": "screens.steps:ConsentScreen",
+    "step_result": "screens.steps:ResultScreen",
     "step_face_intro": "screens.steps:FaceIntroScreen",
     "step_work": "screens.steps:WorkScreen",
     "step_choose": "screens.steps:ChooseScreen",

@@ -161,6 +161,36 @@ class ConsentScreen(StepScreen):
         self.flow.agree()
 
 
+class ResultScreen(StepScreen):
+    """What the query found (the holder's properties with their unit codes, certificates
+    and mortgages; for a proof of ownership only whether), before anything is paid or
+    printed: print the certificate, or finish with nothing printed."""
+
+    loading = BooleanProperty(True)
+    found_zh = StringProperty("")
+    found_en = StringProperty("")
+    records = StringProperty("")
+    fee_zh = StringProperty("")
+    fee_en = StringProperty("")
+
+    def render(self, flow: Any, view: StepView) -> None:
+        self._begin(flow)
+        self.loading = view.loading
+        self.found_zh, self.found_en = view.lead_zh, view.lead_en
+        self.records = "\n".join(view.outputs)
+        self.fee_zh, self.fee_en = view.statement_zh, view.statement_en
+
+    def print_result(self) -> None:
+        self.flow.print_result()
+
+    def no_print(self) -> None:
+        self.flow.no_print()
+
+    def wipe(self) -> None:
+        """The visit ended: the person's records leave the screen."""
+        self.records = self.found_zh = self.found_en = ""
+
+
 class WorkScreen(StepScreen):
     """A step the kiosk does by itself (ticket, query, print), or what went wrong."""
 
@@ -168,6 +198,9 @@ class WorkScreen(StepScreen):
     lead_en = StringProperty("")
     failed = BooleanProperty(False)
     can_retry = BooleanProperty(False)
+    outputs_zh = StringProperty("")  # what is already done (a filed case's number)
+    outputs_en = StringProperty("")
+    has_qr = BooleanProperty(False)  # the filed case's progress page, as a QR
     waited = NumericProperty(0)  # seconds of this wait, shown from the second one
     can_cancel = BooleanProperty(False)  # a wait this long offers the way back to the start
 
@@ -175,6 +208,7 @@ class WorkScreen(StepScreen):
         self._begin(flow)
         self.failed = self.can_retry = self.handoff_done = False
         self.lead_zh, self.lead_en = zh, en
+        self._outputs((), "")
         self._stop_clock()
         self.waited, self.can_cancel = 0, False
         self._clock = Clock.schedule_interval(self._count, 1.0)
@@ -193,21 +227,33 @@ class WorkScreen(StepScreen):
     def on_leave(self, *_args: Any) -> None:
         self._stop_clock()
 
-    def show_failure(self, flow: Any, message: UserMessage) -> None:
+    def _outputs(self, lines: tuple[str, ...], qr: str) -> None:
+        self.outputs_zh, self.outputs_en = (lines[0], lines[1]) if lines else ("", "")
+        self.has_qr = bool(qr)
+        self.ids.qr.texture = None
+        if qr:
+            import qrcode
+
+            image = np.asarray(qrcode.make(qr, border=2).convert("RGB"))[:, :, ::-1]
+            self.ids.qr.texture = to_texture(np.ascontiguousarray(image))
+            self.ids.qr.texture.mag_filter = "nearest"
+
+    def show_failure(self, flow: Any, message: UserMessage, view: StepView | None = None) -> None:
         self._begin(flow)
         self._stop_clock()
+        self._outputs(view.outputs if view else (), view.qr if view else "")
         self._message = message
         self.failed, self.can_retry, self.handoff_done = True, message.retry, False
         self.lead_zh, self.lead_en = message.zh, message.en
 
     handoff_done = BooleanProperty(False)
 
-    def show_handoff(self, flow: Any, reference: str) -> None:
+    def show_handoff(self, flow: Any, view: StepView) -> None:
         self._begin(flow)
         self._stop_clock()
         self.failed, self.can_retry, self.handoff_done = False, False, True
-        self.lead_zh = f"请持接续单到人工窗口办理（编号 {reference}）"
-        self.lead_en = f"Please take the slip to a counter (reference {reference})"
+        self.lead_zh, self.lead_en = view.lead_zh, view.lead_en
+        self._outputs(view.outputs, view.qr)
 
     def retry(self) -> None:
         self.flow.retry(getattr(self, "_message", None))
@@ -280,7 +326,7 @@ class PayScreen(StepScreen):
             self._stop()
             self.ids.qr.texture = None
             return
-        if view.status == "expired":
+        if view.status in ("expired", "paid"):
             self._stop()
             return
         import qrcode
@@ -319,6 +365,8 @@ class PayScreen(StepScreen):
 class DoneScreen(StepScreen):
     next_zh = StringProperty("")
     next_en = StringProperty("")
+    heading_zh = StringProperty("办理完成")
+    heading_en = StringProperty("All done")
     outputs = StringProperty("")
     queued = BooleanProperty(False)  # the application waits in the outbox
     has_qr = BooleanProperty(False)
@@ -326,6 +374,7 @@ class DoneScreen(StepScreen):
     def render(self, flow: Any, view: StepView) -> None:
         self._begin(flow)
         self.next_zh, self.next_en = view.lead_zh, view.lead_en
+        self.heading_zh, self.heading_en = view.heading_zh, view.heading_en
         self.outputs = "\n".join(view.outputs)
         self.queued = view.queued
         self.has_qr = bool(view.qr)

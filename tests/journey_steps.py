@@ -48,6 +48,15 @@ def through_identity(ui: UiDriver, senior: bool = False, then: str = "step_conse
     return on(ui, then)
 
 
+def print_the_result(ui: UiDriver) -> Any:
+    """The query's result is on screen: the person asks for the certificate."""
+    result = on(ui, "step_result", 40)
+    assert ui.wait(lambda: not result.loading, 20)
+    ui.frames(2)
+    ui.tap(result.ids.print)
+    return result
+
+
 def pdf_text(path: Path) -> str:
     return subprocess.run(
         ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True

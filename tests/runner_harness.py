@@ -183,6 +183,7 @@ class Kit:
     link: Link | None = None
     audit: AuditLog | None = None
     today: dt.date = field(default_factory=dt.date.today)
+    maker_checker: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         self.link = Link(self.registry, self.folder)
@@ -197,6 +198,7 @@ class Kit:
             printing=self.printers,
             audit=self.audit,
             today=lambda: self.today,
+            maker_checker=self.maker_checker,
         )
         screens = Screens()
         journey = Journey(spec, services, "S-test", operator)
@@ -247,6 +249,9 @@ def play(visit: Visit, until: StepKind | None = None, senior: bool = False) -> S
             runner.face_finished(Verified(verification.verification_id))
         elif kind is StepKind.CONSENT:
             runner.agree()
+        elif kind is StepKind.RESULT:
+            assert not view.loading
+            runner.print_result()
         elif kind is StepKind.CHOOSE:
             available = [c for c in view.choices if c.available]
             assert available, f"nothing to choose: {view.lead_en}"

@@ -20,7 +20,14 @@ from kiosk.config import SessionSection
 from kiosk.outbox import ItemState
 from kiosk.sandbox.seed import DEMO_AUTHORIZATION
 from screens.demo import type_keys, type_pinyin, write_signature
-from tests.journey_steps import elder_offer, on, registry, tap_service, through_identity
+from tests.journey_steps import (
+    elder_offer,
+    on,
+    print_the_result,
+    registry,
+    tap_service,
+    through_identity,
+)
 from tests.ui_driver import UiDriver
 
 pytestmark = pytest.mark.ui
@@ -314,6 +321,7 @@ def test_authorized_query_with_the_holders_code(home: UiDriver) -> None:
     type_keys(ui, form.ids.keyboard, DEMO_AUTHORIZATION)
     ui.tap(form.ids.next)
     ui.tap(on(ui, "step_consent", 20).ids.agree)
+    print_the_result(ui)
     done = on(ui, "step_done", 60)
     query = ui.app.flow.journey.ctx.query
     assert query is not None and query.kind is m.QueryKind.UNIT and query.property_count == 1

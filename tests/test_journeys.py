@@ -22,6 +22,7 @@ from tests.journey_steps import (
     on,
     pages,
     pdf_text,
+    print_the_result,
     registry,
     restore_demo_state,
     tap_service,
@@ -64,6 +65,8 @@ def test_query_certificate_end_to_end(home: UiDriver, tmp_path: Path) -> None:
     consent = through_identity(ui)
     assert "查询您本人名下的不动产登记信息" in consent.purpose_zh
     ui.tap(consent.ids.agree)
+    result = print_the_result(ui)
+    assert "单元号 Unit" in result.records  # the records were on screen before printing
     done = on(ui, "step_done", 60)
     journey = ui.app.flow.journey
     query = journey.ctx.query
@@ -173,6 +176,7 @@ def to_payment(ui: UiDriver) -> Any:
     tap_service(ui, "query_certificate")
     consent = through_identity(ui)
     ui.tap(consent.ids.agree)
+    print_the_result(ui)
     pay = on(ui, "step_pay")
     assert ui.wait(lambda: pay.status == "waiting", 20), pay.status
     return pay
@@ -297,6 +301,7 @@ def test_walking_away_at_any_step_wipes_the_visit(
         consent = on(ui, "step_consent", 40)
         if screen != "step_consent":
             ui.tap(consent.ids.agree)
+            print_the_result(ui)
             on(ui, "step_pay")
             if screen == "step_done":
                 assert ui.wait(lambda: journey.ctx.order is not None, 20)
@@ -425,6 +430,7 @@ def test_a_paid_query_whose_print_failed_prints_free_at_any_kiosk(
     ui.tap_at(ui.window.width / 2, ui.window.height / 2)
     tap_service(ui, "query_certificate")
     ui.tap(through_identity(ui).ids.agree)
+    print_the_result(ui)
     done = on(ui, "step_done", 90)
     again = ui.app.flow.journey
     assert again.ctx.query.query_id == query.query_id and again.ctx.order is None  # no new fee
@@ -543,6 +549,8 @@ def test_the_step_screens_fit_their_text(home: UiDriver, large: bool, tmp_path: 
     seen["step_consent"] = ui.overflowing(consent)
     ui.screenshot(tmp_path / f"consent-{'large' if large else 'normal'}.png")
     ui.tap(consent.ids.agree)
+    result = print_the_result(ui)
+    seen["step_result"] = ui.overflowing(result)
     done = on(ui, "step_done", 60)
     seen["step_done"] = ui.overflowing(done)
     assert {name: cut for name, cut in seen.items() if cut} == {}

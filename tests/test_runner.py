@@ -15,6 +15,7 @@ import pytest
 from drivers.base import Role, State
 from drivers.idcard.sam_emulator import DEMO_CARDS
 from kiosk.backend import models as m
+from kiosk.flows.journey import VisitOver
 from kiosk.flows.runner import FACE_HANDOFF, Answer, Phase
 from kiosk.flows.spec import StepKind
 from kiosk.messages import UserMessage
@@ -127,14 +128,44 @@ def test_going_back_from_the_face_check_returns_to_its_notice(kit: Kit) -> None:
     assert play(visit).kind is StepKind.DONE  # and the check can be taken after all
 
 
-def test_no_hand_off_slip_when_the_receipt_printer_fails_says_so(kit: Kit) -> None:
+def test_a_hand_off_slip_that_cannot_be_printed_is_shown_on_the_screen(kit: Kit) -> None:
     kit.printers.fail["handoff"] = PAPER_OUT
     visit = kit.visit("query_certificate")
     play(visit, until=StepKind.FACE_CHECK)
     visit.runner.face_finished(None, to_counter=True)
-    failed = visit.screens.last
-    assert failed.phase is Phase.FAILED and failed.message == PAPER_OUT
+    handed = visit.screens.last
+    assert handed.phase is Phase.HANDOFF and handed.reference.startswith("H")
+    assert handed.reference in handed.lead_zh and "未能打印" in handed.lead_zh
+    assert handed.reference in handed.lead_en and "could not be printed" in handed.lead_en
     assert ("journey.handoff", "not_printed") in visit.actions()
+
+
+def test_an_acknowledgment_that_cannot_be_printed_leaves_the_case_number_on_screen(
+    kit: Kit,
+) -> None:
+    kit.printers.fail["acknowledgment"] = PAPER_OUT
+    visit = kit.visit("address_change")
+    failed = play(visit)
+    case = visit.journey.ctx.submitted
+    assert failed.phase is Phase.FAILED and failed.kind is StepKind.PRINT and case is not None
+    assert case.case_number in failed.outputs[0] and case.case_number in failed.outputs[1]
+    assert failed.qr == case.progress_url and failed.qr
+    # the hand-off from here says the same, and does not send it to the empty printer only
+    kit.printers.fail["handoff"] = PAPER_OUT
+    visit.runner.handoff(failed.message or PAPER_OUT)
+    handed = visit.screens.last
+    assert handed.phase is Phase.HANDOFF and case.case_number in handed.outputs[0]
+
+
+def test_a_maker_without_review_is_not_told_it_is_filed(kit: Kit) -> None:
+    kit.maker_checker = frozenset({"mortgage_cancellation"})
+    visit = kit.visit("bank_mortgage_cancellation", operator=operator(kit))
+    done = play(visit)
+    ctx = visit.journey.ctx
+    assert done.kind is StepKind.DONE and ctx.submitted is None and ctx.awaiting_review
+    assert done.heading_zh == "已提交本行复核" and done.heading_en == "Sent for review"
+    assert f"草稿编号 Draft: {ctx.awaiting_review}" in done.outputs
+    assert "复核" in done.lead_zh
 
 
 def test_the_registry_away_ends_a_query_with_the_counter_not_a_crash(kit: Kit) -> None:
@@ -392,3 +423,53 @@ def test_at_a_bank_the_way_without_the_face_is_the_operators_witness(kit: Kit) -
     visit.runner.witness()
     assert visit.journey.ctx.verification_id  # the registry recorded the witness
     assert visit.screens.last.kind is StepKind.SIGN
+
+
+def test_a_card_placed_after_the_visit_ended_is_never_read_into_it(kit: Kit) -> None:
+    kit.devices.reader.card = None  # nobody has put a card down yet
+    held: list[tuple[Callable[[], Any], Answer]] = []
+    visit = kit.visit("pay_fee")
+    visit.runner.worker = lambda work, answer: held.append((work, answer))
+    visit.runner.start()  # the read waits for a card on its worker
+    ((read, answer),) = held
+    visit.runner.close()  # the visit times out
+    kit.devices.reader.card = DEMO_CARDS[0]  # the next person's card
+    with pytest.raises(VisitOver):
+        read()
+    assert visit.journey.ctx.document is None
+    assert ("journey.card", "read") not in visit.actions()
+    answer(VisitOver("late"))  # and its answer changes nothing on screen
+    assert [v.kind for v in visit.screens.views] == [StepKind.ID_AUTH]
+
+
+def test_a_read_waiting_for_a_card_stops_when_the_visit_ends(kit: Kit) -> None:
+    kit.devices.reader.card = None
+    visit = kit.visit("pay_fee")
+    visit.journey.close()
+    with pytest.raises(VisitOver):
+        visit.journey.read_card(timeout_s=30)  # returns at once, not after 30 s
+
+
+def test_the_query_result_is_on_screen_before_anything_is_printed_or_paid(kit: Kit) -> None:
+    kit.registry.sandbox.set_setting("query_fee_own", 2000)
+    visit = kit.visit("query_certificate")
+    shown = play(visit, until=StepKind.RESULT)
+    query = visit.journey.ctx.query
+    assert query is not None and not shown.loading
+    assert shown.lead_zh.startswith("查询到") and "registered" in shown.lead_en
+    text = "\n".join(shown.outputs)
+    assert "单元号 Unit" in text and "证号 No." in text
+    assert DEMO_CARDS[0].number not in text  # the screen never shows the ID number
+    assert "20.00" in shown.statement_zh  # what printing costs, before choosing
+    assert not kit.printers.printed and visit.journey.ctx.order is None
+    visit.runner.no_print()  # seen, and that is enough
+    assert visit.screens.ended == ["finished"]
+    assert ("query.result", "not_printed") in visit.actions()
+    assert visit.journey.ctx.order is None and not kit.printers.printed
+
+
+def test_a_proof_of_ownership_says_whether_not_what(kit: Kit) -> None:
+    visit = kit.visit("property_proof")
+    shown = play(visit, until=StepKind.RESULT)
+    assert shown.outputs == () and shown.lead_zh == "您名下有登记的不动产"
+    assert "免费" in shown.statement_zh

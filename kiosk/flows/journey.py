@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import threading
 import time
 import uuid
 from concurrent.futures import Future
@@ -57,6 +58,11 @@ def _refusal(error: str) -> UserMessage:
         return UserMessage(code, zh, en, False)
     zh, en, _retry = MESSAGES["registry"]
     return UserMessage("registry", zh, en, False)
+
+
+class VisitOver(Exception):
+    """The visit ended while a step was still waiting (for a card, say): its result, if any,
+    belongs to nobody and is dropped."""
 
 
 class StepFailed(Exception):
@@ -124,7 +130,9 @@ class Journey(BankSteps):
         self.draft_id = resume.draft_id if resume else f"D{self.id}"
         self.ctx = JourneyContext(operator=operator)
         self.ended = ""
+        self.slip_printed = False
         self._order_round = 0
+        self._over = threading.Event()  # set when the visit ends: waits stop, reads are dropped
         self.audit("journey.start", "started")
 
     # -- where we are ---------------------------------------------------------------------
@@ -171,7 +179,13 @@ class Journey(BankSteps):
             self.ended = reason
             self.audit("journey.end", reason, step=self.step.kind.value)
 
+    def close(self) -> None:
+        """The visit is over: a read still waiting for a card stops, and nothing read after
+        this moment is kept or audited under this visit."""
+        self._over.set()
+
     def wipe(self) -> None:
+        self.close()
         for signature in (self.ctx.signature, self.ctx.operator_signature):
             signature[:] = bytes(len(signature))  # no signature image outlives the visit
         if self.ctx.scan is not None:
@@ -219,13 +233,19 @@ class Journey(BankSteps):
         devices = self.services.devices
         deadline = time.monotonic() + timeout_s
         while not devices.submit(Role.IDCARD, lambda d: d.card_present()).result(10):
+            if self._over.is_set():
+                raise VisitOver("the visit ended before a card was placed")
             if time.monotonic() > deadline:
                 raise TimeoutError("no card placed")
-            time.sleep(0.2)
+            self._over.wait(0.2)
+        if self._over.is_set():  # a card placed after the visit ended is not this visit's
+            raise VisitOver("the visit ended before the card was read")
         document: IdentityDocument = devices.submit(
             Role.IDCARD,
             lambda d: d.read_identity(),
         ).result(20)
+        if self._over.is_set():
+            raise VisitOver("the visit ended while the card was read")
         today = self.services.today()
         check_document(document, today)  # expired or invalid: DocumentRefused with the reason
         self.ctx.document = document
@@ -496,6 +516,23 @@ class Journey(BankSteps):
         self.ctx.query = result
         return result
 
+    def query_records(self) -> list[m.PropertyRecord]:
+        """What the query found, to show before anything is printed (the same records the
+        certificate will state; the holder's own, or the authorized unit's)."""
+        query = self.ctx.query
+        assert query is not None
+        if query.kind is m.QueryKind.OWNERSHIP:  # the proof says whether, not what
+            return []
+        records = self.client.list_records(
+            m.RecordsQuery(
+                self.ctx.verification_id,
+                query.kind,
+                authorization_code=self.ctx.form.get("authorization_code", ""),
+            )
+        )
+        self.audit("query.result", "shown", query=query.query_id, found=len(records.properties))
+        return list(records.properties)
+
     def create_order(self, channel: m.Channel = m.Channel.WECHAT) -> m.Order:
         """The order for the fee (a query's or a case's). The reference is the target (and the
         round): sending it again finds the same order, never a second one. A new round — after
@@ -541,7 +578,8 @@ class Journey(BankSteps):
 
     def handoff(self, reason: UserMessage) -> str:
         """The journey cannot finish here: print a slip so the counter continues it. A queue
-        number for the counter is added when the registry answers. Returns the reference."""
+        number for the counter is added when the registry answers. Returns the reference;
+        ``slip_printed`` says whether the slip came out (if not, the screen shows it)."""
         reference = f"H{self.id[:8].upper()}"
         ticket = ""
         try:
@@ -582,9 +620,9 @@ class Journey(BankSteps):
             reason=reason.code,
             done=",".join(en for _, en in done),
         )
-        if not outcome.ok:
-            raise StepFailed(outcome.message or reason)
-        self.ctx.outputs.append(f"hand-off slip {reference}")
+        self.slip_printed = outcome.ok  # if not, the reference is shown on the screen
+        if outcome.ok:
+            self.ctx.outputs.append(f"hand-off slip {reference}")
         return reference
 
     def _report_printed(self, query_id: str) -> None:

@@ -49,6 +49,7 @@ PROMPTS: dict[StepKind, str] = {
     StepKind.CHOOSE: "请选择要办理的业务",
     StepKind.PAY: "请使用手机扫描屏幕上的二维码支付",
     StepKind.QUERY: "正在查询，请稍候",
+    StepKind.RESULT: "请核对查询结果，需要证明请点打印",
     StepKind.PRINT: "正在打印，请稍候",
     StepKind.TICKET: "正在取号，请稍候",
     StepKind.FORM: "请核对并填写申请信息",
@@ -66,6 +67,7 @@ SCREENS: dict[StepKind, str] = {
     StepKind.CONSENT: "step_consent",
     StepKind.CHOOSE: "step_choose",
     StepKind.PAY: "step_pay",
+    StepKind.RESULT: "step_result",
     StepKind.FORM: "step_form",
     StepKind.SCAN: "scan",
     StepKind.REVIEW: "step_review",
@@ -129,6 +131,8 @@ class StepView:
     outputs: tuple[str, ...] = ()  # done: what the person takes away
     qr: str = ""  # done: the progress page or the electronic certificate
     queued: bool = False  # done: the application waits in the outbox
+    heading_zh: str = ""  # done: 办理完成, or what is true instead (saved, awaiting review)
+    heading_en: str = ""
 
 
 class Views(Protocol):
@@ -199,6 +203,7 @@ class JourneyRunner:
                 StepKind.CONSENT: self._consent,
                 StepKind.CHOOSE: self._load_choices,
                 StepKind.PAY: self.new_order,
+                StepKind.RESULT: self._result,
                 StepKind.DONE: self._done,
             }.get(kind, lambda: self._render(self._view(screen, Phase.STEP)))()
             return
@@ -286,6 +291,48 @@ class JourneyRunner:
         self.journey.give_consent()
         self.next()
 
+    def _result(self) -> None:
+        self._render(self._view("step_result", Phase.STEP, loading=True))
+        self.run(self.journey.query_records, self._show_result)
+
+    def _show_result(self, records: list[m.PropertyRecord]) -> None:
+        query = self.journey.ctx.query
+        assert query is not None
+        lines = tuple(line for record in records for line in _record_lines(record))
+        count = len(records)
+        if query.kind is m.QueryKind.OWNERSHIP:  # the proof says whether, not what
+            lines = ()
+            zh, en = (
+                ("您名下有登记的不动产", "Real estate is registered in your name")
+                if query.owns_property
+                else ("您名下无登记的不动产", "No real estate is registered in your name")
+            )
+        elif count:
+            plural = "property" if count == 1 else "properties"
+            zh, en = f"查询到 {count} 处不动产登记", f"{count} registered {plural}"
+        else:
+            zh, en = "未查询到不动产登记", "No real estate is registered"
+        due = query.fee_fen > 0 and not query.paid
+        fee = (
+            (
+                f"打印证明需缴费 {yuan(query.fee_fen)}",
+                f"The certificate costs {yuan(query.fee_fen)}",
+            )
+            if due
+            else ("打印证明免费", "The certificate is free")
+        )
+        view = self._view("step_result", Phase.STEP, lead_zh=zh, lead_en=en, outputs=lines)
+        self._render(replace(view, statement_zh=fee[0], statement_en=fee[1]))
+
+    def print_result(self) -> None:
+        """The person wants the certificate (paying first if a fee is due)."""
+        self.next()
+
+    def no_print(self) -> None:
+        """Seen on screen, and that is enough: nothing is charged or printed."""
+        self.journey.audit("query.result", "not_printed")
+        self.views.end_visit("finished")
+
     def _load_choices(self) -> None:
         journey = self.journey
         items = str(journey.step.param("items"))
@@ -365,6 +412,7 @@ class JourneyRunner:
 
     def _order(self, order: m.Order) -> None:
         if order.status is m.OrderStatus.SUCCESS:  # paid already (found again): go on
+            self._render(self._view("step_pay", Phase.STEP, status="paid"))
             self.next()
             return
         expires = dt.datetime.fromisoformat(order.expires_at.replace("Z", "+00:00"))
@@ -393,6 +441,7 @@ class JourneyRunner:
             expired = pay is not None and (now or dt.datetime.now(dt.UTC)) >= pay.expires_at
             if result is m.OrderStatus.SUCCESS:
                 self.journey.audit("payment.order", "paid")
+                self._render(replace(view, status="paid"))
                 self.next()
             elif result is m.OrderStatus.CLOSED or (result is not None and expired):
                 self.journey.audit("payment.order", "expired")
@@ -415,6 +464,14 @@ class JourneyRunner:
                 f"业务编号 Case: {ctx.case.case_number}  已缴 Paid: {yuan(ctx.order.amount_fen)}"
             )
         url = ""
+        heading = ("办理完成", "All done")
+        if ctx.queued:
+            heading = ("申请已保存", "Application saved")
+        if ctx.awaiting_review:  # maker-checker: nothing is filed until a checker approves
+            heading = ("已提交本行复核", "Sent for review")
+            taken.append(f"草稿编号 Draft: {ctx.awaiting_review}")
+            next_zh = "复核人批准后提交登记中心；可在工作台查看进度"
+            next_en = "It is filed once a checker approves it; follow it on the workbench"
         if ctx.submitted is not None:
             taken.append(f"业务编号 Case number: {ctx.submitted.case_number}")
             url = ctx.submitted.progress_url
@@ -441,6 +498,8 @@ class JourneyRunner:
                 outputs=tuple(taken),
                 qr=url,
                 queued=bool(ctx.queued),
+                heading_zh=heading[0],
+                heading_en=heading[1],
             )
         )
         self.journey.end("finished")
@@ -506,8 +565,9 @@ class JourneyRunner:
         self.views.end_visit("cancel")
 
     def close(self) -> None:
-        """The visit ended (the app wiped it): answers still on their way are dropped."""
+        """The visit ended (the app wiped it): waits stop, answers on their way are dropped."""
         self.closed = True
+        self.journey.close()
 
     # -- background work and failures ------------------------------------------------------
 
@@ -545,6 +605,7 @@ class JourneyRunner:
     def fail(self, message: UserMessage) -> None:
         self.journey.end(f"failed:{message.code}")
         self.views.say(message.zh)
+        submitted = self.journey.ctx.submitted
         self._render(
             self._view(
                 WORK_SCREEN,
@@ -553,8 +614,32 @@ class JourneyRunner:
                 lead_en=message.en,
                 message=message,
                 can_retry=message.retry,
+                outputs=self._what_they_have(),
+                qr=submitted.progress_url if submitted is not None else "",
             )
         )
+
+    def _what_they_have(self) -> tuple[str, ...]:
+        """What is already done and must not be lost with a paper that did not come out: the
+        filed case's number (its QR is the acknowledgment), the queued application's
+        reference."""
+        ctx = self.journey.ctx
+        if ctx.submitted is not None:
+            return (
+                f"申请已受理，业务编号 {ctx.submitted.case_number}",
+                f"Filed: case number {ctx.submitted.case_number} (scan to follow it)",
+            )
+        if ctx.queued:
+            return (
+                f"申请已保存，本机编号 {ctx.queued}，网络恢复后自动提交",
+                f"Saved: reference {ctx.queued}, sent when the network is back",
+            )
+        if ctx.awaiting_review:
+            return (
+                f"申请待复核，草稿编号 {ctx.awaiting_review}",
+                f"Awaiting review: draft {ctx.awaiting_review}",
+            )
+        return ()
 
     def handoff(self, message: UserMessage) -> None:
         """Print the hand-off slip so the counter continues this journey."""
@@ -562,15 +647,37 @@ class JourneyRunner:
         self.working("正在打印接续单…", "Printing your hand-off slip…")
 
         def printed(reference: str) -> None:
+            if self.journey.slip_printed:
+                zh = f"请持接续单到人工窗口办理（编号 {reference}）"
+                en = f"Please take the slip to a counter (reference {reference})"
+            else:  # the printer failed too: the reference is on the screen instead
+                zh = f"接续单未能打印。请记下编号 {reference}，到人工窗口出示"
+                en = f"The slip could not be printed. Note reference {reference} for the counter"
             self._render(
                 self._view(
                     WORK_SCREEN,
                     Phase.HANDOFF,
-                    lead_zh=f"请持接续单到人工窗口办理（编号 {reference}）",
-                    lead_en=f"Please take the slip to a counter (reference {reference})",
+                    lead_zh=zh,
+                    lead_en=en,
                     message=message,
                     reference=reference,
+                    outputs=self._what_they_have(),
                 )
             )
 
         self.run(lambda: self.journey.handoff(message), printed)
+
+
+def _record_lines(record: m.PropertyRecord) -> list[str]:
+    """One property as the screen lists it: where, the unit code, the certificate, and each
+    mortgage, seizure or objection on it (the holder's own records, after the face check)."""
+    lines = [
+        f"{record.address}  {record.area_m2:g} m²  {record.use}",
+        f"  单元号 Unit {record.unit_code}  证号 No. {record.certificate_number}",
+    ]
+    for mortgage in record.mortgages:
+        amount = yuan(mortgage.amount_fen)
+        lines.append(f"  抵押 Mortgage: {mortgage.creditor} {amount}  至 to {mortgage.term_to}")
+    lines.extend(f"  查封 Seizure: {s}" for s in record.seizures)
+    lines.extend(f"  异议 Objection: {o}" for o in record.objections)
+    return lines

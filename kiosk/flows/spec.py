@@ -36,6 +36,7 @@ class StepKind(StrEnum):
     SUBMIT = "submit"  # the application, through the outbox
     DELIVER = "deliver"  # the certificate mailed (EMS) or issued electronically
     QUERY = "query"  # the registry answers the query
+    RESULT = "result"  # what the query found, on screen: print the certificate, or not
     PAY = "pay"  # a fee, by QR
     PRINT = "print"  # a document on a printer
     TICKET = "ticket"  # a queue number
@@ -57,6 +58,7 @@ PARAMS: dict[StepKind, dict[str, type]] = {
     StepKind.DELIVER: {"method": str},  # a DeliveryMethod
     # own | ownership | unit; "back_on": refusals after which "try again" returns to the form
     StepKind.QUERY: {"kind_of": str, "back_on": list},
+    StepKind.RESULT: {},
     StepKind.PAY: {"for": str},  # query | case
     StepKind.PRINT: {"document": str},  # a key of PRINTERS
     StepKind.TICKET: {"service": str},  # a key of TICKET_SERVICES
@@ -146,6 +148,7 @@ NEEDS_BEFORE: dict[str, set[str]] = {
     "submit": {"signature"},
     "query": {"verification", "consent"},
     "query:unit": {"authorization code"},
+    "result": {"query"},
     "pay:query": {"query"},
     "pay:case": {"case"},
     "print:ticket": {"ticket"},
