@@ -23,14 +23,18 @@ class Recorder:
     screens: list[str] = field(default_factory=list)
     card_taps: int = 0  # taps before the card was read (not counted against the target)
     cut_off: dict[str, list[str]] = field(default_factory=dict)  # text that does not fit
+    both_sizes: bool = False  # every screen is checked in the large text too, at once
     _last: str = ""
     _seen: list[str] = field(default_factory=list)  # screens since the last wait
+    _shooting: bool = False
 
     def __post_init__(self) -> None:
         self.driver.on_frame = self._frame
 
     def _frame(self) -> None:
         """Every frame: a screen that just came up is photographed once it has drawn."""
+        if self._shooting:  # frames drawn while photographing: the next frame looks again
+            return
         current = self.driver.app.manager.current
         if current != self._last:
             self._last = current
@@ -40,11 +44,25 @@ class Recorder:
     def shoot(self, label: str = "") -> None:
         name = label or self.driver.app.manager.current
         self.screens.append(name)
-        self.driver.save(self.out / f"{len(self.screens):02d}-{name}.png")
+        self._check(f"{len(self.screens):02d}-{name}")
+        app = self.driver.app
+        if self.both_sizes and not app.shell.large_text:
+            self._shooting = True
+            try:  # the same screen in the large text, then back
+                app.toggle_large_text()
+                self.driver.frames(3)
+                self._check(f"{len(self.screens):02d}-{name}-large")
+            finally:
+                app.toggle_large_text()
+                self.driver.frames(2)
+                self._shooting = False
+
+    def _check(self, label: str) -> None:
+        self.driver.save(self.out / f"{label}.png")
         # every label on the screen and in any dialog over it, checked as photographed
         cut = [c for w in self.driver.window.children for c in self.driver.overflowing(w)]
         if cut:
-            self.cut_off[f"{len(self.screens):02d}-{name}"] = cut
+            self.cut_off[label] = cut
 
     def until(self, screen: str, timeout: float = 60.0) -> None:
         """Wait until ``screen`` is up or has come and gone since the last wait."""
@@ -105,7 +123,9 @@ def _result(rec: Recorder) -> None:
 def _pay_by_phone(rec: Recorder) -> None:
     app = rec.driver.app
     journey = app.flow.journey
-    if rec.driver.wait(lambda: app.manager.current == "step_pay", 20):
+    # a fee due: the pay screen; none: straight on to the end (no waiting for a pay screen)
+    rec.driver.wait(lambda: bool({"step_pay", "step_done"} & set(rec._seen)), 60)
+    if "step_pay" in rec._seen:
         rec.driver.wait(lambda: journey.ctx.order is not None, 20)
         rec.driver.frames(5)
         rec.shoot()
@@ -341,15 +361,21 @@ JOURNEYS: dict[str, Callable[[Recorder], None]] = {
 
 
 def record_journey(
-    driver: HeadlessDriver, name: str, out: Path, large_text: bool = False
+    driver: HeadlessDriver,
+    name: str,
+    out: Path,
+    large_text: bool = False,
+    both_sizes: bool = False,
 ) -> dict[str, Any]:
-    """Walk one journey on a running app; the summary says what happened (the app goes on)."""
+    """Walk one journey on a running app; the summary says what happened (the app goes on).
+    ``both_sizes``: each screen is photographed and checked in the normal and the large text
+    (one walk instead of two)."""
     out.mkdir(parents=True, exist_ok=True)
     app = driver.app
     if large_text != app.shell.large_text:
         app.toggle_large_text()
     taps_before = driver.taps
-    recorder = Recorder(driver, out)
+    recorder = Recorder(driver, out, both_sizes=both_sizes)
     ok, error = True, ""
     try:
         JOURNEYS[name](recorder)

@@ -36,13 +36,26 @@ def at_attract(ui: UiDriver) -> Iterator[UiDriver]:
         restore_demo_state(ui)  # and for the tests after these
 
 
-@pytest.mark.parametrize("large", [False, True], ids=["normal", "large_text"])
 @pytest.mark.parametrize("journey", sorted(JOURNEYS))
 def test_every_journey_ends_well_with_its_text_fitting(
-    at_attract: UiDriver, journey: str, large: bool, tmp_path: Path
+    at_attract: UiDriver, journey: str, tmp_path: Path
 ) -> None:
-    summary = record_journey(at_attract, journey, tmp_path, large_text=large)
+    """One walk: each screen (and dialog) as it comes up is checked in the normal text and
+    again in the large text."""
+    summary = record_journey(at_attract, journey, tmp_path, both_sizes=True)
     assert summary["ok"], summary.get("error")
     assert summary["cut_off"] == {}
     assert summary["screens"][-1] == "attract"
+    checked = {p.stem for p in tmp_path.glob("*.png")}
+    for index, screen in enumerate(summary["screens"][:-1], 1):
+        assert {f"{index:02d}-{screen}", f"{index:02d}-{screen}-large"} <= checked, screen
     assert at_attract.app.shell.large_text is False  # the next visit starts in normal text
+
+
+def test_a_journey_walked_in_the_large_text_ends_well(at_attract: UiDriver, tmp_path: Path) -> None:
+    """The large text from the start (no offer to the older card holder then)."""
+    summary = record_journey(at_attract, "pay-fee", tmp_path, large_text=True)
+    assert summary["ok"], summary.get("error")
+    assert summary["cut_off"] == {}
+    assert "senior-offer" not in summary["screens"]
+    assert at_attract.app.shell.large_text is False
