@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import socket
 import sqlite3
@@ -9,6 +10,7 @@ import sqlite3
 import pytest
 import requests
 
+from drivers.idcard.sam_emulator import DEMO_CARDS
 from kiosk.backend import models as m
 from kiosk.backend.api import OPENAPI_FILE, ROUTES, openapi_text
 from kiosk.backend.client import ClientSettings, RegistryClient, new_key
@@ -21,6 +23,7 @@ from kiosk.backend.errors import (
     BackendUnauthorized,
     BackendUnreachable,
 )
+from kiosk.identifiers import make_id_number
 from kiosk.sandbox.seed import DEMO_AUTHORIZATION, SANDBOX_PASSWORD
 from tests.backend_fixtures import DEMO, Registry
 
@@ -496,3 +499,21 @@ def test_the_openapi_document_is_valid_and_covers_every_route() -> None:
     validate(document)
     operations = {op["operationId"] for path in document["paths"].values() for op in path.values()}
     assert operations == {route.name for route in ROUTES}
+
+
+def test_no_answer_tells_whether_a_name_and_number_are_on_record(registry: Registry) -> None:
+    """Tried as someone with a photo and a list of names and numbers: a pair that is on
+    record with someone else's face and a pair that is not get the same answer."""
+    other = DEMO_CARDS[1]  # on record; the face sent is the first demo holder's
+
+    def ask(number: str, name: str) -> tuple[object, ...]:
+        answer = registry.verify(number, name)
+        return answer.result, answer.score, answer.reason
+
+    on_record = ask(other.number, other.name)
+    wrong_name = ask(other.number, "王某某")
+    unknown = ask(make_id_number("110101", dt.date(1990, 3, 7), 457), "李某")  # not on record
+    assert on_record == wrong_name == unknown
+    assert on_record == (m.VerifyResult.NOT_VERIFIED, 0.0, "the face does not match the record")
+    # the holder's own face still passes
+    assert registry.verify().result is m.VerifyResult.VERIFIED

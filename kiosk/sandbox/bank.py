@@ -86,7 +86,7 @@ def witness_identity(ctx: Ctx, body: m.WitnessIdentity) -> m.Verification:
     person = ctx.one("SELECT name FROM people WHERE id_number = ?", body.id_number)
     verification_id = new_id("V")
     if person is None or person["name"] != body.name:
-        result, reason = m.VerifyResult.NOT_VERIFIED, "no such person on record"
+        result, reason = m.VerifyResult.NOT_VERIFIED, "not verified"
     else:
         result, reason = (
             m.VerifyResult.VERIFIED,

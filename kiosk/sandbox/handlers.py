@@ -151,21 +151,30 @@ def _compare(image: np.ndarray[Any, Any], id_number: str) -> tuple[m.VerifyResul
     return m.VerifyResult.VERIFIED, round(score, 3), ""
 
 
+NO_MATCH = "the face does not match the record"
+
+
 def verify_identity(ctx: Ctx, body: m.VerifyIdentity) -> m.Verification:
     problem = id_number_problem(body.id_number) if body.card_type is m.CardType.RESIDENT else None
     if problem:
         raise ApiError(400, "invalid", problem, "id_number")
     image = _face(body.face_jpeg_b64)
     person = ctx.one("SELECT name FROM people WHERE id_number = ?", body.id_number)
+    on_record = person is not None and person["name"] == body.name
     verification_id = new_id("V")
-    if person is None or person["name"] != body.name:
-        result, score, reason = m.VerifyResult.NOT_VERIFIED, 0.0, "no such person on record"
-    elif not body.liveness.passed:
+    # The answer never tells whether a name and number are on record: a pair that is not
+    # gets exactly what a face that does not match gets (no score, the same reason), and
+    # what depends on the image alone (liveness, quality, a face found) is judged first.
+    if not body.liveness.passed:
         result, score, reason = m.VerifyResult.NOT_VERIFIED, 0.0, "liveness not passed"
     elif float(image.std()) < 4.0 or min(image.shape) < 64:
         result, score, reason = m.VerifyResult.RETRY, 0.0, "face image too flat or too small"
     else:
         result, score, reason = _compare(image, body.id_number)
+        if result is m.VerifyResult.NOT_VERIFIED or (
+            result is m.VerifyResult.VERIFIED and not on_record
+        ):
+            result, score, reason = m.VerifyResult.NOT_VERIFIED, 0.0, NO_MATCH
     ctx.conn.execute(
         "INSERT INTO verifications VALUES (?, ?, ?, ?, ?)",
         (verification_id, body.id_number, result.value, ctx.kiosk_id, ctx.now),
