@@ -70,7 +70,7 @@ def pages(path: Path) -> int:
 
 DUE_CASE = "YW20261101000001"  # the demo card holder's case awaiting a fee
 READY_CASE = "YW20261101000002"  # the demo card holder's registered case
-APPOINTMENT = "YY20261122001"  # the demo card holder's appointment
+APPOINTMENT = "YY7K3QD9M2XA"  # the demo card holder's appointment
 
 
 def restore_demo_state(ui: UiDriver) -> None:
@@ -95,4 +95,4 @@ def restore_demo_state(ui: UiDriver) -> None:
             (DEMO_CARDS[0].number,),
         )
         db.execute("UPDATE appointments SET checked_in = 0 WHERE code = ?", (APPOINTMENT,))
-        db.execute("DELETE FROM idempotency WHERE key = ?", (f"checkin-{APPOINTMENT}",))
+        db.execute("DELETE FROM idempotency WHERE key LIKE ?", (f"checkin-{APPOINTMENT}%",))

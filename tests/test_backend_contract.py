@@ -421,12 +421,38 @@ def test_queue_tickets_and_appointments(registry: Registry) -> None:
         registry.client.create_ticket("lottery")
     verification = registry.verify().verification_id
     appointments = registry.client.list_appointments(verification).appointments
-    assert [a.code for a in appointments] == ["YY20261122001"]
-    checked = registry.client.check_in("YY20261122001")
+    assert [a.code for a in appointments] == ["YY7K3QD9M2XA"]
+    checked = registry.client.check_in("YY7K3QD9M2XA", verification)
     assert checked.service == "mortgage_cancellation"
-    assert registry.client.check_in("YY20261122001") == checked  # same key: same answer
+    assert registry.client.check_in("YY7K3QD9M2XA", verification) == checked  # same key
     with pytest.raises(BackendNotFound):
-        registry.client.check_in("YY404")
+        registry.client.check_in("YY404", verification)
+
+
+def test_only_the_verified_holder_checks_in_for_their_own_appointment(
+    registry: Registry,
+) -> None:
+    """Tried as another kiosk visitor who knows (or guesses) someone's code."""
+    with sqlite3.connect(registry.sandbox.db_path) as conn:
+        codes = [r[0] for r in conn.execute("SELECT code FROM appointments ORDER BY code")]
+        theirs = conn.execute(
+            "SELECT code FROM appointments WHERE id_number != ? LIMIT 1", (DEMO.number,)
+        ).fetchone()[0]
+    # codes are not a sequence one could walk through
+    assert len({c[:8] for c in codes}) > len(codes) // 2
+    mine = registry.verify().verification_id
+    with pytest.raises(BackendNotFound):  # as if it did not exist: nothing is confirmed
+        registry.client.check_in(theirs, mine)
+    other = DEMO_CARDS[1]
+    not_verified = registry.verify(other.number, other.name).verification_id  # wrong face
+    with pytest.raises(BackendConflict) as caught:
+        registry.client.check_in(theirs, not_verified)
+    assert caught.value.error == "not_verified"
+    with sqlite3.connect(registry.sandbox.db_path) as conn:
+        (checked,) = conn.execute(
+            "SELECT checked_in FROM appointments WHERE code = ?", (theirs,)
+        ).fetchone()
+    assert checked == 0
 
 
 def test_an_appointment_is_checked_in_around_its_time_only(registry: Registry) -> None:
@@ -450,9 +476,9 @@ def test_an_appointment_is_checked_in_around_its_time_only(registry: Registry) -
     assert "YYSOON" in listed and not {"YYOLD", "YYNEXTWEEK"} & listed
     for code in ("YYOLD", "YYNEXTWEEK"):
         with pytest.raises(BackendConflict) as caught:
-            registry.client.check_in(code)
+            registry.client.check_in(code, verification)
         assert caught.value.error == "appointment_closed"
-    assert registry.client.check_in("YYSOON").ticket_number
+    assert registry.client.check_in("YYSOON", verification).ticket_number
 
 
 # -- transport failures -----------------------------------------------------------------------

@@ -392,15 +392,15 @@ def test_checking_in_for_an_appointment_prints_its_ticket(home: UiDriver) -> Non
     assert ui.wait(lambda: not choose.loading, 20)
     ui.frames(3)
     buttons = {b.case_number: b for b in choose.ids.cases.children}
-    assert set(buttons) == {"YY20261122001"}  # the demo holder's, not the others'
-    ui.tap(buttons["YY20261122001"])
+    assert set(buttons) == {"YY7K3QD9M2XA"}  # the demo holder's, not the others'
+    ui.tap(buttons["YY7K3QD9M2XA"])
     done = on(ui, "step_done", 30)
     ticket = ui.app.flow.journey.ctx.ticket
     assert ticket is not None and ticket.ticket_number.startswith("C")  # 抵押注销's queue
     assert ticket.ticket_number in done.outputs
     with registry(ui) as db:
         (checked_in,) = db.execute(
-            "SELECT checked_in FROM appointments WHERE code = 'YY20261122001'"
+            "SELECT checked_in FROM appointments WHERE code = 'YY7K3QD9M2XA'"
         ).fetchone()
     assert checked_in == 1
     (receipt,) = [r for r in printer.receipts() if r.lines]

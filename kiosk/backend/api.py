@@ -237,10 +237,9 @@ ROUTES: tuple[Route, ...] = (
         "check_in",
         "POST",
         "/v1/appointments/{code}/checkin",
-        "Check in for an appointment",
-        None,
+        "Check in for one of the verified person's own appointments",
+        m.CheckIn,
         m.Ticket,
-        request_body="none",
     ),
     Route(
         "operator_logout",

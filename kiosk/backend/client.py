@@ -210,8 +210,13 @@ class RegistryClient:
             "list_appointments", m.AppointmentsQuery(verification_id)
         )
 
-    def check_in(self, code: str) -> m.Ticket:
-        return self.call("check_in", path={"code": code}, key=f"checkin-{code}")  # type: ignore[no-any-return]
+    def check_in(self, code: str, verification_id: str) -> m.Ticket:
+        return self.call(  # type: ignore[no-any-return]
+            "check_in",
+            m.CheckIn(verification_id),
+            path={"code": code},
+            key=f"checkin-{code}-{verification_id}",
+        )
 
     def sandbox_pay(self, order_id: str) -> m.Order:
         return self.call("sandbox_pay", path={"order_id": order_id})  # type: ignore[no-any-return]

@@ -626,6 +626,13 @@ class AppointmentsQuery:
 
 
 @dataclass(frozen=True)
+class CheckIn:
+    """Checking in is for the verified person whose appointment it is."""
+
+    verification_id: str
+
+
+@dataclass(frozen=True)
 class Appointment:
     code: str
     service: str

@@ -670,7 +670,7 @@ class Journey(BankSteps):
     def take_ticket(self) -> m.Ticket:
         if self.step.param("service") == "appointment":
             assert self.ctx.appointment is not None  # checked in: its number comes first
-            ticket = self.client.check_in(self.ctx.appointment.code)
+            ticket = self.client.check_in(self.ctx.appointment.code, self.ctx.verification_id)
             self.ctx.ticket = ticket
             self.audit("appointment.check_in", "done", appointment=self.ctx.appointment.code)
             return ticket

@@ -912,8 +912,13 @@ def list_appointments(ctx: Ctx, body: m.AppointmentsQuery) -> m.Appointments:
     )
 
 
-def check_in(ctx: Ctx, _body: None) -> m.Ticket:
-    row = ctx.one("SELECT * FROM appointments WHERE code = ?", ctx.params["code"])
+def check_in(ctx: Ctx, body: m.CheckIn) -> m.Ticket:
+    """Only the verified person checks in, only for their own appointment: another's code
+    is answered exactly like a code that does not exist."""
+    person = _verified(ctx, body.verification_id)
+    row = ctx.one(
+        "SELECT * FROM appointments WHERE code = ? AND id_number = ?", ctx.params["code"], person
+    )
     if row is None:
         raise ApiError(404, "not_found", "no such appointment")
     if row["checked_in"]:

@@ -45,6 +45,9 @@ PEOPLE = 200
 PROPERTIES = 300
 SANDBOX_PASSWORD = "Sandbox#2026"  # every seeded operator's password (training only)
 DEMO_AUTHORIZATION = "AUTH-DEMO-0001"
+# appointment codes are random, not a sequence one could walk through
+CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+DEMO_APPOINTMENT = "YY7K3QD9M2XA"  # the demo card holder's appointment
 
 
 def password_hash(password: str, salt: str) -> str:
@@ -245,7 +248,7 @@ def seed(conn: sqlite3.Connection, seed_value: int = 20261122, now: float | None
     conn.execute(
         "INSERT INTO appointments VALUES (?, ?, ?, ?, 0)",
         (
-            "YY20261122001",
+            DEMO_APPOINTMENT,
             demo,
             "mortgage_cancellation",
             demo_appointment_slot(time.time() if now is None else now),
@@ -255,7 +258,7 @@ def seed(conn: sqlite3.Connection, seed_value: int = 20261122, now: float | None
         conn.execute(
             "INSERT INTO appointments VALUES (?, ?, ?, ?, 0)",
             (
-                f"YY20261122{i + 100:03d}",
+                "YY" + "".join(rng.choice(CODE_ALPHABET) for _ in range(10)),
                 rng.choice(people),
                 "query_certificate",
                 f"2026-11-22T{9 + i % 8:02d}:00",
