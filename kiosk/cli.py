@@ -105,6 +105,32 @@ def cmd_diag(args: argparse.Namespace) -> int:
     return 0 if diagnosis.ok else 1
 
 
+def cmd_technician_add(args: argparse.Namespace) -> int:
+    """Store a technician's PIN as a scrypt hash, in a file only its owner can read."""
+    import getpass
+
+    from kiosk import technicians
+
+    target = args.file or _config(args).maintenance.technicians_file
+    if not target:
+        print("no technicians file: give --file or set [maintenance] technicians_file")
+        return 2
+    if args.pin_stdin:
+        pin = sys.stdin.readline().strip()
+    else:
+        pin = getpass.getpass("PIN (6-12 digits): ")
+        if getpass.getpass("PIN again: ") != pin:
+            print("the two PINs differ: nothing changed")
+            return 1
+    try:
+        technicians.add(Path(target), args.id, pin)
+    except ValueError as err:
+        print(f"not added: {err}")
+        return 1
+    print(f"technician {args.id} added to {target} (readable by its owner only)")
+    return 0
+
+
 def cmd_sandbox(args: argparse.Namespace) -> int:
     from kiosk.backend.api import OPENAPI_FILE, openapi_text
 
@@ -271,6 +297,20 @@ def build_parser() -> argparse.ArgumentParser:
     verify = audit_sub.add_parser("verify", help="check the hash chain, say where it breaks")
     verify.add_argument("--db", help="audit database (default: the data folder's)")
     verify.set_defaults(func=cmd_audit_verify)
+
+    technician = sub.add_parser("technician", help="maintenance technicians and their PINs")
+    technician_sub = technician.add_subparsers(dest="technician_command", required=True)
+    tech_add = technician_sub.add_parser(
+        "add", help="add a technician (or a new PIN for one); asks for the PIN twice"
+    )
+    tech_add.add_argument("id", help="the technician's id, as the audit will name them")
+    tech_add.add_argument(
+        "--file", help="the technicians file (default: [maintenance] technicians_file)"
+    )
+    tech_add.add_argument(
+        "--pin-stdin", action="store_true", help="read the PIN from stdin (for provisioning)"
+    )
+    tech_add.set_defaults(func=cmd_technician_add)
 
     demo = sub.add_parser("demo", help="walk a citizen journey headless, with screenshots")
     demo.add_argument("--journey", choices=JOURNEYS, help="the journey to walk")

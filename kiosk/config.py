@@ -76,7 +76,8 @@ class DevicesSection:
 
 @dataclass(frozen=True)
 class MaintenanceSection:
-    pin_sha256: str = ""  # SHA-256 of the maintenance PIN; "" turns PIN entry off
+    # technicians' ids and scrypt-hashed PINs (`kiosk technician add`); "" turns PIN entry off
+    technicians_file: str = ""
     idle_s: float = 120.0  # maintenance ends by itself after this long untouched
     # where staff plug the USB stick for a log export (mounted by the system's automounter)
     export_dir: str = "/media/dengji-usb"

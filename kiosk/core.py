@@ -10,6 +10,7 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kiosk import technicians
 from kiosk.audit import AuditLog
 from kiosk.backend.link import BackendLink
 from kiosk.config import SiteConfig
@@ -86,8 +87,9 @@ class Kiosk:
             ledger=PaperLedger(data / "paper.db", self.audit),
             calibration=load_calibration(calibration_path(self.config.source, data)),
         )
+        pins = self.config.maintenance.technicians_file
         self.maintenance = MaintenanceAccess(
-            self.config.maintenance.pin_sha256, self.audit, self.config.maintenance.idle_s
+            technicians.load(Path(pins)) if pins else {}, self.audit, self.config.maintenance.idle_s
         )
         self.service_switch = ServiceSwitch(data / "service_state.json", self.audit)
         self.metrics = KioskMetrics(self)

@@ -1,14 +1,14 @@
 """Maintenance mode without the UI: PIN entry with lockout, automatic exit when idle, the
 out-of-service switch, and printer calibration saved as machine-written settings.
 
-The PIN is configured as its SHA-256 (``[maintenance] pin_sha256``); with none configured,
-maintenance by PIN is off. Every entry, refusal and change is audited under "maintenance".
+Each technician has an id and a PIN kept as a scrypt hash (``[maintenance]
+technicians_file``, see ``kiosk.technicians``); with none configured, maintenance by PIN is
+off. Every entry, refusal and change is audited, under "maintenance:<technician id>" once a
+technician is in ("maintenance" for a refused entry: nobody is known then).
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import time
 import tomllib
@@ -18,6 +18,7 @@ from pathlib import Path
 
 from kiosk.audit import AuditLog
 from kiosk.documents.certificate_overlay import Calibration
+from kiosk.technicians import pin_matches
 
 LOCK_AFTER = 5
 LOCK_S = 300.0
@@ -33,13 +34,14 @@ class EntryResult:
 class MaintenanceAccess:
     def __init__(
         self,
-        pin_sha256: str,
+        technicians: dict[str, str],
         audit: AuditLog,
         idle_s: float = 120.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._pin = pin_sha256.lower()
+        self._technicians = dict(technicians)  # id → scrypt hash of their PIN
         self._audit = audit
+        self.who = ""  # the technician in maintenance now
         self._clock = clock
         self.idle_s = idle_s
         self._failures = 0
@@ -49,7 +51,12 @@ class MaintenanceAccess:
 
     @property
     def enabled(self) -> bool:
-        return bool(self._pin)
+        return bool(self._technicians)
+
+    @property
+    def actor(self) -> str:
+        """Who the audit names for what is done in maintenance now."""
+        return f"maintenance:{self.who}" if self.active and self.who else "maintenance"
 
     def enter(self, pin: str) -> EntryResult:
         now = self._clock()
@@ -59,10 +66,10 @@ class MaintenanceAccess:
         if now < self._locked_until:
             self._audit.record("maintenance", "maintenance.enter", "locked")
             return EntryResult(False, self._locked_until - now, 0)
-        given = hashlib.sha256(pin.encode()).hexdigest()
-        if hmac.compare_digest(given, self._pin):
-            self._failures, self.active, self._last = 0, True, now
-            self._audit.record("maintenance", "maintenance.enter", "ok")
+        who = next((t for t, stored in self._technicians.items() if pin_matches(pin, stored)), "")
+        if who:
+            self._failures, self.active, self._last, self.who = 0, True, now, who
+            self._audit.record(self.actor, "maintenance.enter", "ok")
             return EntryResult(True)
         self._failures += 1
         if self._failures >= LOCK_AFTER:
@@ -83,8 +90,8 @@ class MaintenanceAccess:
 
     def exit(self, reason: str = "done") -> None:
         if self.active:
-            self.active = False
-            self._audit.record("maintenance", "maintenance.exit", reason)
+            self._audit.record(self.actor, "maintenance.exit", reason)
+            self.active, self.who = False, ""
 
 
 class ServiceSwitch:
@@ -101,7 +108,7 @@ class ServiceSwitch:
             return False, ""
         return bool(data.get("out_of_service")), str(data.get("message", ""))
 
-    def set(self, out_of_service: bool, message: str = "") -> None:
+    def set(self, out_of_service: bool, message: str = "", actor: str = "maintenance") -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".tmp")
         tmp.write_text(
@@ -109,15 +116,14 @@ class ServiceSwitch:
         )
         tmp.replace(self.path)
         self._audit.record(
-            "maintenance", "service.switch", "out_of_service" if out_of_service else "in_service"
+            actor, "service.switch", "out_of_service" if out_of_service else "in_service"
         )
 
 
 def calibration_path(config_source: str, data_dir: Path) -> Path:
-    """Machine-written calibration lives beside the site config (or in the data folder)."""
-    source = Path(config_source)
-    folder = source.parent if source.suffix == ".toml" else data_dir
-    return folder / "calibration.toml"
+    """Machine-written calibration lives in the kiosk's data folder: the site configuration's
+    folder is read-only on a deployed kiosk (``config_source`` is kept for callers)."""
+    return data_dir / "calibration.toml"
 
 
 def load_calibration(path: Path) -> Calibration:
@@ -129,7 +135,9 @@ def load_calibration(path: Path) -> Calibration:
     return Calibration(float(printer.get("dx_mm", 0.0)), float(printer.get("dy_mm", 0.0)))
 
 
-def save_calibration(path: Path, calibration: Calibration, audit: AuditLog) -> None:
+def save_calibration(
+    path: Path, calibration: Calibration, audit: AuditLog, actor: str = "maintenance"
+) -> None:
     if abs(calibration.dx_mm) > 20 or abs(calibration.dy_mm) > 20:
         raise ValueError("offsets beyond 20 mm: check the paper guides instead")
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -140,5 +148,5 @@ def save_calibration(path: Path, calibration: Calibration, audit: AuditLog) -> N
     )
     tmp.replace(path)
     audit.record(
-        "maintenance", "calibration.save", "saved", dx_mm=calibration.dx_mm, dy_mm=calibration.dy_mm
+        actor, "calibration.save", "saved", dx_mm=calibration.dx_mm, dy_mm=calibration.dy_mm
     )

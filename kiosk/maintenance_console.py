@@ -33,7 +33,6 @@ from kiosk.maintenance import calibration_path, save_calibration
 from kiosk.messages import message_for
 from kiosk.paper_ledger import LedgerError, Mismatch
 
-ACTOR = "maintenance"
 StepSink = Callable[[SelfTestStep], None]
 
 
@@ -69,6 +68,12 @@ class TestRun:
 class MaintenanceConsole:
     def __init__(self, kiosk: Kiosk) -> None:
         self.kiosk = kiosk
+
+    @property
+    def actor(self) -> str:
+        """The technician in maintenance, as the audit names them."""
+        access = self.kiosk.maintenance
+        return access.actor if access is not None else "maintenance"
 
     # -- the dashboard --------------------------------------------------------------------
 
@@ -133,7 +138,7 @@ class MaintenanceConsole:
         status = manager.statuses()[role]
         run.actions = tuple(actions_for(status, manager.devices[role].spec.required))
         self.kiosk.audit_log.record(
-            ACTOR,
+            self.actor,
             "device.test",
             "pass" if run.ok else "fail",
             role=role.value,
@@ -215,7 +220,7 @@ class MaintenanceConsole:
 
     def save_calibration(self, calibration: Calibration) -> Path:
         path = calibration_path(self.kiosk.config.source, self.kiosk.config.data_dir)
-        save_calibration(path, calibration, self.kiosk.audit_log)
+        save_calibration(path, calibration, self.kiosk.audit_log, self.actor)
         self.kiosk.print_service.calibration = calibration
         return path
 
@@ -225,7 +230,7 @@ class MaintenanceConsole:
         ledger = self.kiosk.print_service.ledger
         if ledger is None:
             raise LedgerError("this kiosk keeps no paper ledger")
-        return ledger.load_batch(first.strip().upper(), last.strip().upper(), ACTOR)
+        return ledger.load_batch(first.strip().upper(), last.strip().upper(), self.actor)
 
     def paper_blocks(self) -> list[Mismatch]:
         ledger = self.kiosk.print_service.ledger
@@ -239,7 +244,7 @@ class MaintenanceConsole:
 
     def set_out_of_service(self, out: bool, message: str = "") -> None:
         if self.kiosk.service_switch is not None:
-            self.kiosk.service_switch.set(out, message)
+            self.kiosk.service_switch.set(out, message, self.actor)
 
     # -- help desk ------------------------------------------------------------------------
 
@@ -254,7 +259,7 @@ class MaintenanceConsole:
             layout.text(line)
         layout.qr(help_desk_code(diagnosis))
         outcome = self.kiosk.print_service.receipt(_action("diag"), layout.end(), kind="test")
-        self.kiosk.audit_log.record(ACTOR, "diag.print", "printed" if outcome.ok else "failed")
+        self.kiosk.audit_log.record(self.actor, "diag.print", "printed" if outcome.ok else "failed")
         return outcome.ok
 
     def export_logs(self, target: Path | None = None) -> Path:
@@ -279,11 +284,11 @@ class MaintenanceConsole:
         problem = self.kiosk.audit_log.verify()
         (folder / "audit-verify.txt").write_text(problem or "audit chain intact\n")
         (folder / "VERSION").write_text(f"{__version__}\n")
-        self.kiosk.audit_log.record(ACTOR, "logs.export", "exported", files=copied + 4)
+        self.kiosk.audit_log.record(self.actor, "logs.export", "exported", files=copied + 4)
         return folder
 
     def restart(self) -> None:
-        self.kiosk.audit_log.record(ACTOR, "kiosk.restart", "requested")
+        self.kiosk.audit_log.record(self.actor, "kiosk.restart", "requested")
 
 
 def help_desk_code(diagnosis: Diagnosis) -> str:

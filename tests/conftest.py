@@ -100,6 +100,17 @@ def sam(tmp_path: Path) -> Iterator[SamEmulator]:
 
 
 UI_PIN = "246810"
+
+
+def ui_technicians(folder: Path) -> Path:
+    """The shared app's technicians file: one technician, "tech-ui", with ``UI_PIN``."""
+    from kiosk.technicians import add
+
+    path = folder / "technicians"
+    add(path, "tech-ui", UI_PIN)
+    return path
+
+
 UI_PROFILES = Path(__file__).parent / "data" / "profiles"
 
 
@@ -108,7 +119,6 @@ def ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiDriver]:
     """The real Kivy app, headless, on the doc-camera hall profile: one per test run (Kivy
     has one window per process), shared by every UI test module."""
     import dataclasses
-    import hashlib
 
     from screens.app import KioskApp
 
@@ -120,7 +130,7 @@ def ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiDriver]:
             config.kiosk, profile="hall-test-doccam", profile_dirs=(str(UI_PROFILES),)
         ),
         maintenance=MaintenanceSection(
-            pin_sha256=hashlib.sha256(UI_PIN.encode()).hexdigest(),
+            technicians_file=str(ui_technicians(tmp)),
             idle_s=30.0,
             export_dir=str(tmp / "usb"),
             long_press_s=0.3,

@@ -4,7 +4,6 @@ paper, out of service, the help-desk QR, the log export and the idle exit."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ import pytest
 from drivers.base import Role, State
 from kiosk.documents.certificate_overlay import Calibration
 from kiosk.maintenance import LOCK_S, MaintenanceAccess, load_calibration
+from kiosk.technicians import hash_pin
 from tests.conftest import UI_PIN
 from tests.qr import decode_qr
 from tests.ui_driver import UiDriver, best_match, is_blank, render_text
@@ -109,7 +109,7 @@ def test_wrong_pins_lock_the_pad_and_even_the_right_pin_is_refused_until_it_lift
     original = kiosk.maintenance
     clock = FakeClock()
     kiosk.maintenance = MaintenanceAccess(
-        hashlib.sha256(UI_PIN.encode()).hexdigest(), kiosk.audit_log, 30.0, clock=clock
+        {"tech-ui": hash_pin(UI_PIN)}, kiosk.audit_log, 30.0, clock=clock
     )
     try:
         pad = open_pin_pad(ui)

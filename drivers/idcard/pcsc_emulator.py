@@ -8,12 +8,14 @@ TCP 35963 ("Virtual PCD 00 00").
 from __future__ import annotations
 
 import shutil
+import socket
 import subprocess
 import time
 from pathlib import Path
 
 PCSCD_SOCKET = Path("/run/pcscd/pcscd.comm")
 VPCD_READER = "Virtual PCD 00 00"
+VPCD_PORT = 35963
 
 
 class PcscEmulatorError(RuntimeError):
@@ -42,6 +44,7 @@ class PcscEmulator:
                     self.stop()
                     raise PcscEmulatorError("pcscd did not start")
                 time.sleep(0.05)
+        _wait_for_vpcd(VPCD_PORT, 30.0)
         return {"reader": VPCD_READER}
 
     def stop(self) -> None:
@@ -53,6 +56,21 @@ class PcscEmulator:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+def _wait_for_vpcd(port: int, timeout_s: float) -> None:
+    """pcscd lists the virtual reader before vpcd listens for cards (on a loaded machine,
+    seconds before): wait until a card could connect. The probe connects and leaves at once,
+    which vpcd takes for a card put down and taken away."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise PcscEmulatorError(f"vpcd does not listen on port {port}") from None
+            time.sleep(0.1)
 
 
 def _alive() -> bool:
