@@ -29,6 +29,11 @@ RESET = Action("reset_device", "重新插拔或重启该设备", "Reconnect or p
 CHECK_CABLE = Action("check_cable", "检查设备电源和连接线", "Check the device's power and cable")
 RESUME_QUEUE = Action("resume_queue", "在打印队列中恢复打印机", "Resume the printer's queue")
 REPLACE_TONER = Action("replace_toner", "更换墨粉", "Replace the toner")
+FINISH_REFUSED = Action(
+    "finish_refused_writes",
+    "登记中心拒收的申请已保留，请到人工窗口核对办理",
+    "Filings the registry refused are kept: finish them at the counter",
+)
 CHECK_NETWORK = Action(
     "check_network", "检查网络与登记中心连接", "Check the network to the registry"
 )

@@ -12,7 +12,7 @@ from typing import Any
 
 from drivers.base import Role, SelfTestResult, Status
 from kiosk import __version__
-from kiosk.actions import CHECK_NETWORK, Action, actions_for
+from kiosk.actions import CHECK_NETWORK, FINISH_REFUSED, Action, actions_for
 from kiosk.core import Kiosk
 
 
@@ -51,10 +51,12 @@ class BackendDiagnosis:
     up: bool
     error: str
     outbox_depth: int
+    needing_attention: int = 0  # writes the registry refused, kept for staff
 
     @property
     def actions(self) -> list[Action]:
-        return [] if self.up else [CHECK_NETWORK]
+        actions = [] if self.up else [CHECK_NETWORK]
+        return actions + ([FINISH_REFUSED] if self.needing_attention else [])
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -62,6 +64,7 @@ class BackendDiagnosis:
             "up": self.up,
             "error": self.error,
             "outbox_depth": self.outbox_depth,
+            "needing_attention": self.needing_attention,
             "actions": [a.as_dict() for a in self.actions],
         }
 
@@ -106,6 +109,7 @@ class Diagnosis:
         b = self.backend
         lines.append(
             f"  {'PASS' if b.up else 'FAIL'}  registry    {b.url}  outbox {b.outbox_depth}"
+            + (f", {b.needing_attention} refused (kept)" if b.needing_attention else "")
             + (f"  ({b.error})" if b.error else "")
         )
         for action in b.actions:
@@ -141,7 +145,12 @@ def diagnose(kiosk: Kiosk, settle_s: float = 10.0) -> Diagnosis:
     link = kiosk.backend_link
     link.checked.wait(settle_s)
     url = link.client.settings.base_url if link.client else kiosk.config.backend.url
+    outbox = link.outbox
     backend = BackendDiagnosis(
-        url, link.up, link.last_error, link.outbox.depth() if link.outbox else 0
+        url,
+        link.up,
+        link.last_error,
+        outbox.depth() if outbox else 0,
+        outbox.needing_attention() if outbox else 0,
     )
     return Diagnosis(kiosk.config.kiosk.id, kiosk.profile.name, tuple(devices), backend)

@@ -116,6 +116,13 @@ class KioskMetrics:
         metric(
             "dengji_outbox_depth", "gauge", "writes waiting for the registry", [("", float(depth))]
         )
+        refused = link.outbox.needing_attention() if link and link.outbox else 0
+        metric(
+            "dengji_outbox_refused",
+            "gauge",
+            "writes the registry refused, kept for staff to finish",
+            [("", float(refused))],
+        )
         with self._lock:
             metric(
                 "dengji_cards_read_total",

@@ -155,6 +155,12 @@ class Outbox:
             rows = self._conn.execute("SELECT * FROM outbox ORDER BY seq").fetchall()
         return [_item(r) for r in rows]
 
+    def needing_attention(self) -> int:
+        """Writes the registry refused: kept (sealed) for staff to finish at the counter."""
+        with self._lock:
+            row = self._conn.execute("SELECT COUNT(*) FROM outbox WHERE state = 'failed'")
+            return int(row.fetchone()[0])
+
     def depth(self) -> int:
         with self._lock:
             count: int = self._conn.execute(
@@ -236,8 +242,8 @@ class Outbox:
                 return 0
             with self._lock:
                 self._conn.execute(
-                    "UPDATE outbox SET state = 'failed', attempts = ?, error = ?, body = NULL "
-                    "WHERE seq = ?",
+                    # the body stays (sealed): a refused filing needs a person, not a bin
+                    "UPDATE outbox SET state = 'failed', attempts = ?, error = ? WHERE seq = ?",
                     (attempts, str(err), row["seq"]),
                 )
             log.error(
@@ -274,7 +280,7 @@ class Outbox:
     def _fail(self, row: sqlite3.Row, reason: str) -> None:
         with self._lock:
             self._conn.execute(
-                "UPDATE outbox SET state = 'failed', error = ?, body = NULL WHERE seq = ?",
+                "UPDATE outbox SET state = 'failed', error = ? WHERE seq = ?",
                 (reason, row["seq"]),
             )
         self._publish("outbox:failed", row["key"])

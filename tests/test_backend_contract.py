@@ -31,7 +31,9 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 def signature() -> m.Signature:
-    return m.Signature("applicant", "ab" * 32, "2026-11-22T10:00:00Z")
+    return m.Signature(
+        "applicant", "ab" * 32, dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    )
 
 
 # -- kiosk identity and health ----------------------------------------------------------------
@@ -543,3 +545,38 @@ def test_no_answer_tells_whether_a_name_and_number_are_on_record(registry: Regis
     assert on_record == (m.VerifyResult.NOT_VERIFIED, 0.0, "the face does not match the record")
     # the holder's own face still passes
     assert registry.verify().result is m.VerifyResult.VERIFIED
+
+
+def test_a_filing_is_judged_at_the_moment_it_was_signed(registry: Registry) -> None:
+    """A filing queued through an outage is accepted late; a signature claimed before the
+    face check, in the future, or long after it is refused as expired."""
+    verification = registry.verify().verification_id
+    unit = registry.client.list_records(m.RecordsQuery(verification)).properties[0].unit_code
+    now = dt.datetime.fromtimestamp(registry.clock(), dt.UTC)
+
+    def file(signed: dt.datetime) -> m.Case:
+        at = signed.strftime("%Y-%m-%dT%H:%M:%SZ")
+        return registry.client.submit_application(
+            m.Application(
+                m.ApplicationType.ADDRESS_CHANGE,
+                unit,
+                verification,
+                [m.FieldValue("new_address", "江苏省南京市玄武区中山路1号")],
+                [],
+                [m.Signature("applicant", "ab" * 32, at)],
+            )
+        )
+
+    for claimed in (
+        now - dt.timedelta(hours=1),
+        now + dt.timedelta(hours=1),
+        now + dt.timedelta(minutes=20),
+    ):
+        with pytest.raises(BackendConflict) as caught:
+            file(claimed)
+        assert caught.value.error == "expired", claimed
+    registry.clock.offset += 3 * 3600  # three hours of outage later
+    try:
+        assert file(now + dt.timedelta(minutes=1)).case_number  # signed in time: accepted
+    finally:
+        registry.clock.offset -= 3 * 3600

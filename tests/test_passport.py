@@ -49,9 +49,15 @@ def wait_for(predicate: object, timeout: float = 10.0) -> bool:
 
 
 @pytest.fixture
-def passport(reader: PcscReader) -> Iterator[PassportEmulator]:
+def passport(pcscd: PcscEmulator, reader: PcscReader) -> Iterator[PassportEmulator]:
     chip = PassportEmulator()
-    chip.insert()
+    try:
+        chip.insert()
+    except ConnectionRefusedError:
+        # the pcscd found running was one on its way out (an earlier test's kiosk stopped
+        # it): it is gone now, so this starts the test's own
+        pcscd.start()
+        chip.insert()
     assert wait_for(reader.card_present)
     assert chip.served.wait(10), "vpcd never spoke to this chip: another one is on the reader"
     yield chip

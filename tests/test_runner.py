@@ -473,3 +473,75 @@ def test_a_proof_of_ownership_says_whether_not_what(kit: Kit) -> None:
     shown = play(visit, until=StepKind.RESULT)
     assert shown.outputs == () and shown.lead_zh == "您名下有登记的不动产"
     assert "免费" in shown.statement_zh
+
+
+def test_a_two_hour_outage_loses_no_filing(kit: Kit) -> None:
+    """Fifty people file while the registry is away; it comes back two hours later (long
+    after their face checks' 15 minutes): every filing is accepted, once, none lost."""
+    link = kit.link
+    assert link is not None and link.outbox is not None
+    link.outbox.stop()
+    link.outbox = Outbox(
+        kit.folder / "outbox.db", kit.registry.client, Sealer(kit.folder / "outbox.key")
+    )
+    queued = []
+    for _ in range(50):
+        visit = kit.visit("address_change")
+        play(visit, until=StepKind.SIGN)
+        link.up = False  # gone before they sign
+        assert play(visit).kind is StepKind.DONE
+        queued.append(visit.journey.ctx.queued)
+        link.up = True
+    assert all(q.startswith("S") for q in queued) and len(set(queued)) == 50
+    kit.registry.clock.offset += 2 * 3600  # the registry is back two hours later
+    while link.outbox.deliver_due():
+        pass
+    assert link.outbox.needing_attention() == 0 and link.outbox.depth() == 0
+    with db(kit) as conn:
+        filed = conn.execute("SELECT COUNT(*) FROM cases WHERE type = 'address_change'").fetchone()[
+            0
+        ]
+    assert filed == 50
+
+
+def test_a_refused_filing_is_kept_and_counted_not_deleted(kit: Kit) -> None:
+    link = kit.link
+    assert link is not None and link.outbox is not None
+    link.outbox.stop()
+    link.outbox = Outbox(
+        kit.folder / "outbox.db", kit.registry.client, Sealer(kit.folder / "outbox.key")
+    )
+    visit = kit.visit("address_change")
+    play(visit, until=StepKind.SIGN)
+    link.up = False
+    play(visit)
+    # meanwhile the person sold the flat: the registry refuses the change
+    with db(kit) as conn:
+        conn.execute("DELETE FROM holders WHERE id_number = ?", (DEMO_CARDS[0].number,))
+    link.up = True
+    while link.outbox.deliver_due():
+        pass
+    assert link.outbox.needing_attention() == 1
+    refused = link.outbox.item(visit.journey.key("submit"))
+    assert refused is not None and "not_holder" in refused.error
+    with sqlite3.connect(kit.folder / "outbox.db") as conn:
+        (body,) = conn.execute(
+            "SELECT body FROM outbox WHERE key = ?", (visit.journey.key("submit"),)
+        ).fetchone()
+    assert body  # kept (sealed) for the counter to finish, not thrown away
+    assert DEMO_CARDS[0].name.encode() not in bytes(body)  # and not in clear
+
+
+def test_a_verification_from_another_kiosk_opens_nothing_here(kit: Kit) -> None:
+    from kiosk.backend.client import ClientSettings, RegistryClient
+    from kiosk.backend.errors import BackendNotFound
+    from kiosk.sandbox.handlers import ENROLMENT_CODE
+
+    other = RegistryClient(ClientSettings(kit.registry.sandbox.url, read_timeout_s=2.0))
+    other.register("KIOSK-TEST-02", ENROLMENT_CODE)
+    try:
+        theirs = kit.registry.verify().verification_id  # verified at the first kiosk
+        with pytest.raises(BackendNotFound):
+            other.list_cases(theirs)
+    finally:
+        other.close()

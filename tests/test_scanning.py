@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import subprocess
 import time
 from collections.abc import Iterator
@@ -145,7 +146,11 @@ def test_upload_through_the_outbox_then_the_application_refers_to_it(
         verification,
         [],
         [reference],
-        [m.Signature("applicant", "ab" * 32, "2026-11-22T10:00:00Z")],
+        [
+            m.Signature(
+                "applicant", "ab" * 32, dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            )
+        ],
         record.mortgages[0].mortgage_id,
     )
     key = outbox.put("submit_application", application, group="release-1")

@@ -27,6 +27,7 @@ from kiosk.redact import mask_name
 from kiosk.sandbox.seed import CHINA, password_hash
 
 VERIFICATION_TTL_S = 15 * 60
+CLOCK_SKEW_S = 120  # a kiosk's clock may be this far off the registry's
 ORDER_TTL_S = 5 * 60
 LOCKOUT_FAILURES = 5
 LOCKOUT_S = 15 * 60
@@ -182,19 +183,38 @@ def verify_identity(ctx: Ctx, body: m.VerifyIdentity) -> m.Verification:
     return m.Verification(verification_id, result, score, reason)
 
 
-def _verified(ctx: Ctx, verification_id: str) -> str:
-    """The ID number behind a valid, verified, unexpired verification."""
+def _verified(ctx: Ctx, verification_id: str, at: float | None = None) -> str:
+    """The ID number behind a valid, verified verification, unexpired at ``at`` (now by
+    default; for a signed application queued in a kiosk's outbox, the moment it was signed,
+    which must lie between the verification and now: an outage delays a filing, it does not
+    void it)."""
     row = ctx.one("SELECT * FROM verifications WHERE verification_id = ?", verification_id)
     if row is None:
         raise ApiError(404, "not_found", "no such verification", "verification_id")
     if row["result"] != m.VerifyResult.VERIFIED.value:
         raise ApiError(409, "not_verified", "this person was not verified", "verification_id")
-    if ctx.now - row["created"] > VERIFICATION_TTL_S:
+    if row["kiosk_id"] != ctx.kiosk_id:  # bound to the kiosk the person stood at
+        raise ApiError(404, "not_found", "no such verification", "verification_id")
+    moment = ctx.now if at is None else at
+    late = moment - row["created"] > VERIFICATION_TTL_S
+    if late or moment < row["created"] - CLOCK_SKEW_S or moment > ctx.now + CLOCK_SKEW_S:
         raise ApiError(
             409, "expired", "verification expired: check the face again", "verification_id"
         )
     number: str = row["id_number"]
     return number
+
+
+def _signed_at(signatures: list[m.Signature]) -> float | None:
+    """When the applicant signed (the evidence the kiosk sends with a queued filing)."""
+    for signature in signatures:
+        if signature.signer == "applicant":
+            try:
+                signed = dt.datetime.fromisoformat(signature.signed_at.replace("Z", "+00:00"))
+                return signed.timestamp()
+            except ValueError:
+                raise ApiError(400, "invalid", "signed_at: an ISO time", "signatures") from None
+    return None
 
 
 # -- records ----------------------------------------------------------------------------------
@@ -438,7 +458,7 @@ def submit_application(ctx: Ctx, body: m.Application) -> m.Case:
     problem = unit_code_problem(body.unit_code)
     if problem:
         raise ApiError(400, "invalid", problem, "unit_code")
-    applicant = _verified(ctx, body.verification_id)
+    applicant = _verified(ctx, body.verification_id, _signed_at(body.signatures))
     if ctx.one("SELECT 1 FROM properties WHERE unit_code = ?", body.unit_code) is None:
         raise ApiError(404, "not_found", "no such unit", "unit_code")
     if (

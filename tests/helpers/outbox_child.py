@@ -6,6 +6,7 @@ Run again and again and killed with SIGKILL at any moment; every run puts the sa
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from pathlib import Path
 
@@ -32,7 +33,11 @@ def main() -> int:
             verification,
             [m.FieldValue("new_address", f"crash-test address {i:03d}")],
             [],
-            [m.Signature("applicant", "cd" * 32, "2026-11-22T10:00:00Z")],
+            [
+                m.Signature(
+                    "applicant", "cd" * 32, dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+                )
+            ],
         )
         outbox.put("submit_application", application, group=f"case-{i % 3}", key=f"crash-{i:04d}")
     print("queued", flush=True)
