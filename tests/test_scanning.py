@@ -6,7 +6,9 @@ import datetime as dt
 import subprocess
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -225,3 +227,50 @@ def test_a_flatbed_scans_the_next_page_and_retakes_one_on_request(sim_kiosk: obj
     settled(2)
     assert session.batch.pages[0] is not first
     session.stop()
+
+
+class _OneScanner:
+    """Device jobs on one real scanner (the session's only device here)."""
+
+    def __init__(self, device: SaneScanner) -> None:
+        self.device = device
+
+    def submit(self, role: object, job: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        try:
+            future.set_result(job(self.device))
+        except Exception as err:
+            future.set_exception(err)
+        return future
+
+
+@pytest.mark.parametrize(
+    ("level", "code"), [(0, "scan_black"), (255, "scan_blank"), (None, None)], ids=str
+)
+def test_a_black_or_blank_scan_is_refused_with_guidance(
+    sane_dir: Path, tmp_path: Path, level: int | None, code: str | None
+) -> None:
+    from kiosk.documents.page_detect import Guidance, content_problem
+    from kiosk.documents.scan_session import ScanSession
+
+    if level is None:  # a page with writing on it
+        pixels = np.full((300, 220, 3), 245, np.uint8)
+        for row in range(40, 260, 18):
+            cv2.putText(pixels, "RELEASE OF MORTGAGE 2026", (10, row), 0, 0.45, (20, 20, 20), 1)
+    else:
+        pixels = np.full((300, 220, 3), level, np.uint8)
+    source = tmp_path / "sheet.ppm"
+    Image.fromarray(pixels, "RGB").save(source)
+    for device in scanner(sane_dir, device="pnm:0", mode="Color", resolution=75):
+        device._device.filename = str(source)
+        session = ScanSession(_OneScanner(device))  # type: ignore[arg-type]
+        session.scan_feeder()
+        snap = session.snapshot()
+        if code is None:
+            assert snap.pages == 1 and snap.message is None
+        else:
+            assert snap.pages == 0 and snap.message is not None
+            assert snap.message.code == code and snap.message.retry
+            assert snap.message.zh and snap.message.en
+    expected = {0: Guidance.BLACK, 255: Guidance.BLANK, None: None}[level]
+    assert content_problem(pixels) is expected

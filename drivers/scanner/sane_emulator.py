@@ -6,7 +6,6 @@ test. A private ``dll.conf`` lists only them, which also makes device discovery 
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 SYSTEM_TEST_CONF = Path("/etc/sane.d/test.conf")
@@ -21,7 +20,12 @@ class SaneEmulator:
         self.folder.mkdir(parents=True, exist_ok=True)
         (self.folder / "dll.conf").write_text("test\npnm\n")
         if SYSTEM_TEST_CONF.exists():
-            shutil.copy(SYSTEM_TEST_CONF, self.folder / "test.conf")
+            # the test backend's default picture is solid black, which the kiosk rightly
+            # refuses as a document: its grid stands in for a page with something on it
+            conf = SYSTEM_TEST_CONF.read_text().replace(
+                'test-picture "Solid black"', 'test-picture "Grid"'
+            )
+            (self.folder / "test.conf").write_text(conf)
         # The test backend has its own source names; standing in for another model, it scans
         # from its default source rather than refusing that model's name for its ADF.
         return {"device": self.device, "config_dir": str(self.folder), "source": ""}

@@ -22,6 +22,10 @@ BLUR_LIMIT = 60.0  # variance of the Laplacian below this: blurred
 DARK_LIMIT = 70.0  # mean page brightness below this: too dark
 
 
+BLANK_SPREAD = 8.0  # grey-level spread below this: nothing written on the page
+BLACK_LEVEL = 40.0  # mean below this on a scan: black (face down under a lifted lid, a fault)
+
+
 class Guidance(StrEnum):
     OK = "ok"
     NO_PAGE = "no_page"
@@ -30,6 +34,8 @@ class Guidance(StrEnum):
     TOO_DARK = "too_dark"
     HOLD_STILL = "hold_still"
     NEXT_PAGE = "next_page"  # captured: take it away and lay the next one
+    BLANK = "blank"  # a page with nothing on it: face down, or the wrong sheet
+    BLACK = "black"  # a scan that came out black
 
 
 GUIDANCE_TEXT = {
@@ -46,7 +52,29 @@ GUIDANCE_TEXT = {
         "已拍好，请换下一页或点击完成",
         "Captured: lay the next page, or tap Done",
     ),
+    Guidance.BLANK: (
+        "这一页是空白的，未收入。请确认材料正面朝上、放的是要提交的那一页",
+        "That page was blank and is not kept: is the page face up, and the right one?",
+    ),
+    Guidance.BLACK: (
+        "扫描结果全黑，未收入。请合上盖板、确认材料正面朝下放在玻璃上后重扫",
+        "The scan came out black and is not kept: close the lid, page face down, and scan again",
+    ),
 }
+
+
+def content_problem(page: Any) -> Guidance | None:
+    """Whether a scanned or captured page can be a document at all: a black page or one with
+    nothing on it is refused (a bank's release letter that is a blank sheet is no letter)."""
+    array = np.asarray(page.convert("L") if hasattr(page, "convert") else page)
+    grey = array if array.ndim == 2 else cv2.cvtColor(array, cv2.COLOR_BGR2GRAY)
+    height, width = grey.shape[:2]
+    small = cv2.resize(grey, (256, max(1, int(256 * height / max(1, width)))))
+    if float(small.mean()) < BLACK_LEVEL:
+        return Guidance.BLACK
+    if float(small.std()) < BLANK_SPREAD:
+        return Guidance.BLANK
+    return None
 
 
 @dataclass(frozen=True)

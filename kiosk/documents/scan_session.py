@@ -19,6 +19,7 @@ from kiosk.documents.page_detect import (
     GUIDANCE_TEXT,
     Guidance,
     SteadyCapture,
+    content_problem,
     detect_page,
     enhance_text,
     rectify,
@@ -92,6 +93,11 @@ class ScanSession:
             self.message = None
             if guidance is None and detection.corners is not None:
                 page = enhance_text(rectify(frame, detection.corners))
+                problem = content_problem(page)
+                if problem is not None:  # a blank sheet: said so, not kept
+                    self.guidance = problem
+                    self._preview = _preview(frame, detection.corners)
+                    return
                 if self._retake is not None:
                     self.batch.retake(self._retake, page)
                     self._retake = None
@@ -114,7 +120,13 @@ class ScanSession:
                 self.busy, self.message = False, message_for(err)
             return
         with self._lock:
-            pages = list(run.pages)
+            pages, refused = [], None
+            for page in run.pages:  # a black or blank sheet is said so and not kept
+                problem = content_problem(page)
+                if problem is None:
+                    pages.append(page)
+                else:
+                    refused = problem
             if self._retake is not None and pages:  # "retake": the first sheet replaces it
                 self.batch.retake(self._retake, pages.pop(0))
                 self._retake = None
@@ -122,6 +134,9 @@ class ScanSession:
                 self.batch.add(page)
             self.busy = False
             self.message = message_for(run.error) if run.error is not None else None
+            if refused is not None and self.message is None:
+                zh, en = GUIDANCE_TEXT[refused]
+                self.message = UserMessage(f"scan_{refused.value}", zh, en, True)
 
     # -- the person's choices -------------------------------------------------------------
 
