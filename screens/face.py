@@ -77,6 +77,7 @@ class FaceScreen(Screen):  # type: ignore[misc]
 
     def _show(self, view: FaceView) -> None:
         self.phase = view.phase.value
+        spoken = self.prompt_zh
         self.prompt_zh, self.prompt_en = view.prompt
         if (
             self.runner is not None
@@ -97,6 +98,10 @@ class FaceScreen(Screen):  # type: ignore[misc]
         self.attempts_left = view.attempts_left
         self.can_retry = view.phase is Phase.FAILED
         self.passed = view.phase is Phase.PASSED
+        if self.prompt_zh and self.prompt_zh != spoken:  # each new instruction, said aloud
+            from kivy.app import App
+
+            App.get_running_app().say(self.prompt_zh)
 
     def retry(self) -> None:
         if self.runner is not None:

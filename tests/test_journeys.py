@@ -3,6 +3,7 @@ registry recorded and what came out of the printers, and the unhappy paths."""
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -521,6 +522,27 @@ def test_the_senior_mode_speaks_each_step_and_can_be_muted(home: UiDriver) -> No
     voice = ui.app.shell.voice
     assert voice.on and voice.last == "接下来将进行人脸核验，请点击开始"
     assert ui.app.voice_on
+    # the face check's instructions are spoken too, each as it comes up
+    said: list[str] = []
+    speak = ui.app.say
+
+    def say(text: str) -> None:
+        said.append(text)
+        speak(text)
+
+    ui.app.say = say
+    try:
+        ui.tap(intro.ids.start)
+        face = on(ui, "face")
+        assert ui.wait(lambda: "请正对摄像头" in said, 40), (face.prompt_en, said)
+        assert ui.wait(lambda: ui.app.manager.current != "face", 40)
+    finally:
+        del ui.app.say
+    face_said = said[: said.index("核验通过") + 1]
+    # each instruction as it came up, once (not every frame), to the end of the check
+    assert all(a != b for a, b in itertools.pairwise(face_said)), face_said
+    assert len(face_said) >= 3 and face_said[0] == "请正对摄像头"
+    intro = on(ui, "step_consent", 20)
     mute = next(w for w in intro.walk() if getattr(w, "lead", "") == "静音")
     ui.tap(mute)
     assert voice.muted and not ui.app.voice_on
