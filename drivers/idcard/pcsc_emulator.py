@@ -7,7 +7,9 @@ TCP 35963 ("Virtual PCD 00 00").
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -33,6 +35,10 @@ class PcscEmulator:
             raise PcscEmulatorError(
                 "pcscd is not installed (Debian packages pcscd, vsmartcard-vpcd)"
             )
+        if _alive() and not _vpcd_listens(VPCD_PORT, 5.0):
+            # a pcscd an earlier emulator left running, its virtual reader no longer taking
+            # cards: only a daemon started like ours ("pcscd -f") is stopped, never the system's
+            _stop_leftover_daemons(pcscd)
         if not _alive():
             self.folder.mkdir(parents=True, exist_ok=True)
             log = (self.folder / "pcscd.log").open("ab")
@@ -56,6 +62,34 @@ class PcscEmulator:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+def _vpcd_listens(port: int, timeout_s: float) -> bool:
+    try:
+        _wait_for_vpcd(port, timeout_s)
+    except PcscEmulatorError:
+        return False
+    return True
+
+
+def _stop_leftover_daemons(pcscd: str) -> None:
+    """Stop the pcscd processes started as this emulator starts them, and wait for its socket
+    to go (Linux: the command lines are read from /proc)."""
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if [a.decode(errors="replace") for a in argv if a] == [pcscd, "-f"]:
+            try:
+                os.kill(int(proc.name), signal.SIGTERM)
+            except OSError:
+                continue
+    deadline = time.monotonic() + 10
+    while PCSCD_SOCKET.exists() and _alive() and time.monotonic() < deadline:
+        time.sleep(0.1)
 
 
 def _wait_for_vpcd(port: int, timeout_s: float) -> None:
