@@ -9,18 +9,9 @@ from typing import Any
 from kivy.clock import Clock
 
 from kiosk.flows.journey import Journey
-from kiosk.flows.runner import (
-    FACE_HANDOFF,
-    WITNESS_REFUSED,
-    Answer,
-    JourneyRunner,
-    Phase,
-    StepView,
-)
+from kiosk.flows.runner import Answer, JourneyRunner, Phase, StepView
 from kiosk.flows.spec import StepKind
 from screens.background import in_background
-
-__all__ = ["FACE_HANDOFF", "WITNESS_REFUSED", "FlowController"]
 
 CARD_POLL_S = 1.0
 

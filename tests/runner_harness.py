@@ -207,6 +207,16 @@ class Kit:
             runner, screens, self.devices, self.printers, self.link, self.registry, self.audit
         )
 
+    def hold_outbox(self) -> Outbox:
+        """The outbox of a kiosk started with the network down: nothing leaves until the test
+        calls ``deliver_due``."""
+        assert self.link is not None and self.link.outbox is not None
+        self.link.outbox.stop()
+        self.link.outbox = Outbox(
+            self.folder / "outbox.db", self.registry.client, Sealer(self.folder / "outbox.key")
+        )
+        return self.link.outbox
+
     def close(self) -> None:
         if self.link is not None and self.link.outbox is not None:
             self.link.outbox.stop()

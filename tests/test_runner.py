@@ -19,9 +19,7 @@ from kiosk.flows.journey import VisitOver
 from kiosk.flows.runner import FACE_HANDOFF, Answer, Phase
 from kiosk.flows.spec import StepKind
 from kiosk.messages import UserMessage
-from kiosk.outbox import Outbox
 from kiosk.sandbox.seed import SANDBOX_PASSWORD
-from kiosk.sealing import Sealer
 from tests.backend_fixtures import Registry, start_registry
 from tests.runner_harness import FLOWS, Kit, Verified, play, start_kit
 
@@ -207,11 +205,9 @@ def test_a_wrong_authorization_code_goes_back_to_the_form(kit: Kit) -> None:
 
 def test_a_filing_with_the_network_down_waits_in_the_outbox_with_a_reference(kit: Kit) -> None:
     link = kit.link
-    assert link is not None and link.outbox is not None
-    link.outbox.stop()  # a kiosk started with the network down: nothing leaves yet
-    link.outbox = Outbox(
-        kit.folder / "outbox.db", kit.registry.client, Sealer(kit.folder / "outbox.key")
-    )
+    assert link is not None
+    kit.hold_outbox()  # a kiosk started with the network down: nothing leaves yet
+    assert link.outbox is not None
     visit = kit.visit("address_change")
     play(visit, until=StepKind.SIGN)
     link.up = False
@@ -479,11 +475,9 @@ def test_a_two_hour_outage_loses_no_filing(kit: Kit) -> None:
     """Fifty people file while the registry is away; it comes back two hours later (long
     after their face checks' 15 minutes): every filing is accepted, once, none lost."""
     link = kit.link
-    assert link is not None and link.outbox is not None
-    link.outbox.stop()
-    link.outbox = Outbox(
-        kit.folder / "outbox.db", kit.registry.client, Sealer(kit.folder / "outbox.key")
-    )
+    assert link is not None
+    kit.hold_outbox()  # a kiosk started with the network down: nothing leaves yet
+    assert link.outbox is not None
     queued = []
     for _ in range(50):
         visit = kit.visit("address_change")
@@ -506,11 +500,9 @@ def test_a_two_hour_outage_loses_no_filing(kit: Kit) -> None:
 
 def test_a_refused_filing_is_kept_and_counted_not_deleted(kit: Kit) -> None:
     link = kit.link
-    assert link is not None and link.outbox is not None
-    link.outbox.stop()
-    link.outbox = Outbox(
-        kit.folder / "outbox.db", kit.registry.client, Sealer(kit.folder / "outbox.key")
-    )
+    assert link is not None
+    kit.hold_outbox()  # a kiosk started with the network down: nothing leaves yet
+    assert link.outbox is not None
     visit = kit.visit("address_change")
     play(visit, until=StepKind.SIGN)
     link.up = False

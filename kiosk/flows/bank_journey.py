@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from kiosk.backend import models as m
 from kiosk.backend.errors import BackendError
-from kiosk.flows import forms
+from kiosk.flows import choices, forms
 from kiosk.flows.spec import StepKind
 from kiosk.outbox import held_group
 from kiosk.redact import mask_name
@@ -158,7 +158,7 @@ class BankSteps:
         if self.resume is None or not self.resume.choice:
             return None
         for item in items:
-            if self.resume.choice in _identifiers(item):
+            if self.resume.choice in choices.identifiers(item):
                 return item
         return None
 
@@ -324,13 +324,3 @@ class BankSteps:
         if operator is None:
             return ""
         return f"{operator.bank.name} {operator.operator_id}"
-
-
-def _identifiers(item: Any) -> set[str]:
-    if isinstance(item, m.PropertyRecord):
-        return {item.unit_code, *(g.mortgage_id for g in item.mortgages)}
-    if isinstance(item, m.PresaleContract):
-        return {item.contract_number}
-    if isinstance(item, m.AdvanceMortgage):
-        return {item.notice_id}
-    return set()
