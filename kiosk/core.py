@@ -13,6 +13,7 @@ from pathlib import Path
 from kiosk import technicians
 from kiosk.audit import AuditLog
 from kiosk.backend.link import BackendLink
+from kiosk.card_reader import CardReader
 from kiosk.config import SiteConfig
 from kiosk.devices import DeviceManager
 from kiosk.documents import fonts
@@ -41,6 +42,7 @@ class Kiosk:
     emulate_all: bool = False
     harness: EmulatorHarness | None = None
     devices: DeviceManager | None = None
+    card: CardReader | None = None
     backend: BackendLink | None = None
     audit: AuditLog | None = None
     printing: PrintService | None = None
@@ -64,6 +66,7 @@ class Kiosk:
         self.harness = EmulatorHarness(self.profile, self.runtime_dir, emulate_all=self.emulate_all)
         endpoints = self.harness.start()
         self.devices = DeviceManager(self.profile, self.bus, self.config.devices, endpoints)
+        self.card = CardReader(self.devices, self.bus)
         for role, error in self.harness.errors.items():
             self.devices.devices[role].last_error = error
         self.devices.start()
@@ -117,6 +120,8 @@ class Kiosk:
             self.metrics.stop()
         if self.backend is not None:
             self.backend.stop()
+        if self.card is not None:
+            self.card.close()
         if self.devices is not None:
             self.devices.stop()
         if self.printing is not None:
@@ -153,6 +158,12 @@ class Kiosk:
         if self.printing is None:
             raise RuntimeError("kiosk not started")
         return self.printing
+
+    @property
+    def card_reader(self) -> CardReader:
+        if self.card is None:
+            raise RuntimeError("kiosk not started")
+        return self.card
 
     @property
     def device_manager(self) -> DeviceManager:

@@ -1,5 +1,6 @@
 """The journey runner on the screens: renders each ``StepView`` on its Kivy screen, runs the
-step's work on a worker thread with the answer on the UI thread, and watches the card. The
+step's work on a worker thread with the answer on the UI thread, and asks the person
+whether they are leaving when the card is taken away. The
 decisions (what comes next, where a failure goes) are the runner's, in ``kiosk.flows.runner``."""
 
 from __future__ import annotations
@@ -10,20 +11,15 @@ from kivy.clock import Clock
 
 from kiosk.flows.journey import Journey
 from kiosk.flows.runner import Answer, JourneyRunner, Phase, StepView
-from kiosk.flows.spec import StepKind
 from screens.background import in_background
 
-CARD_POLL_S = 1.0
+NOTICE_WAIT_S = 1.0  # a card removed under another notice: looked at again this often
 
 
 class FlowController(JourneyRunner):
     def __init__(self, app: Any, journey: Journey) -> None:
         super().__init__(journey, self, self._in_background)
         self.app = app
-        self.card_grace_s = 20.0  # a removed card: the visit ends unless the person goes on
-        self._card_event: Any = None
-        self._card_job: Any = None
-        self._card_answered = False
 
     def _in_background(self, work: Any, answer: Answer) -> None:
         def back(result: Any) -> None:
@@ -57,8 +53,9 @@ class FlowController(JourneyRunner):
     def large_text(self) -> bool:
         return bool(self.app.shell.large_text)
 
-    def card_read(self) -> None:
-        self.watch_card()
+    def card_removed(self) -> None:
+        """The reader's event, on its thread: the answer on the UI thread."""
+        Clock.schedule_once(lambda _dt: self._card_gone())
 
     def _show(self, name: str) -> Any:
         screen = self.app.screens.get(name)
@@ -70,43 +67,23 @@ class FlowController(JourneyRunner):
 
     # -- the card after the read ----------------------------------------------------------
 
-    def watch_card(self) -> None:
-        """The card has been read. If it is taken away before the end, the person may be
-        leaving: ask, and end the visit (wiping it) unless they go on."""
-        if self._card_event is None and not self._card_answered:
-            self._card_event = Clock.schedule_interval(self._poll_card, CARD_POLL_S)
+    def _card_gone(self) -> None:
+        """Another notice on screen (the idle warning) is answered first; the card is looked
+        at again after it."""
+        if self.app.flow is not self:
+            return
+        if self.app.notice is not None:
+            Clock.schedule_once(lambda _dt: self._card_again(), NOTICE_WAIT_S)
+            return
+        self.card_gone()
 
-    def _poll_card(self, _dt: float) -> bool:
-        if self.app.flow is not self or self.journey.step.kind is StepKind.DONE:
-            self._card_event = None
-            return False
-        job, self._card_job = self._card_job, None
-        if job is not None and not job.done():
-            self._card_job = job  # the reader is busy: ask again next time
-            return True
-        if job is not None:
-            try:
-                present = bool(job.result())
-            except Exception:  # a reader fault is not a removal: the supervisor handles it
-                present = True
-            if not present and self.app.notice is None:
-                self._card_event = None
-                self.card_removed()
-                return False
-        self._card_job = self.journey.card_check()
-        return True
+    def _card_again(self) -> None:
+        if not self.journey.services.card.present():
+            self._card_gone()
 
-    def card_removed(self) -> None:
+    def ask_card_back(self, grace_s: float) -> None:
         from screens.steps import CardRemoved
 
-        self.journey.audit("journey.card", "removed", step=self.journey.step.kind.value)
-        self.app.say("身份证已取走。继续办理请点继续")
-        notice = CardRemoved(self, self.card_grace_s)
+        notice = CardRemoved(self, grace_s)
         self.app.notice = notice
         notice.open()
-
-    def card_answer(self, go_on: bool) -> None:
-        self._card_answered = True  # they took it on purpose: not asked again this visit
-        self.journey.audit("journey.card", "go_on" if go_on else "left")
-        if not go_on:
-            self.app.end_session("card_removed")

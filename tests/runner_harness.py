@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from drivers.base import Role, State, Status
+from drivers.base import Detail, Role, State, Status
 from drivers.idcard.identity import IdentityDocument, decode_text
 from drivers.idcard.sam_emulator import DEMO_CARDS, DemoCard
 from kiosk.audit import AuditLog
+from kiosk.card_reader import CardReader
 from kiosk.events import EventBus
 from kiosk.flows.deps import JourneyServices
 from kiosk.flows.journey import Journey
@@ -36,24 +37,37 @@ FLOWS = load_flows()
 
 
 class Card:
-    """The reader's stand-in: a card on it (or not), and what reading it gives."""
+    """The reader's stand-in: a card on it (or not), and what reading it gives. Putting a
+    card down or taking it away is published as the reader's supervisor would."""
 
-    def __init__(self, card: DemoCard | None = DEMO_CARDS[0]) -> None:
-        self.card = card
+    def __init__(self, bus: EventBus, card: DemoCard | None = DEMO_CARDS[0]) -> None:
+        self.bus = bus
+        self._card = card
 
-    def card_present(self) -> bool:
-        return self.card is not None
+    @property
+    def card(self) -> DemoCard | None:
+        return self._card
+
+    @card.setter
+    def card(self, card: DemoCard | None) -> None:
+        self._card = card
+        self.bus.publish("idcard:status", self.status())
+
+    def status(self) -> Status:
+        detail = Detail.CARD_PRESENT if self._card is not None else Detail.NO_CARD
+        return Status(State.READY, frozenset({detail}))
 
     def read_identity(self) -> IdentityDocument:
-        assert self.card is not None
-        return decode_text(self.card.text_block())
+        assert self._card is not None
+        return decode_text(self._card.text_block())
 
 
 class Devices:
     """Device jobs run in place on the stand-ins; every role is ready unless set otherwise."""
 
     def __init__(self) -> None:
-        self.reader = Card()
+        self.bus = EventBus()
+        self.reader = Card(self.bus)
         self.states: dict[Role, State] = {role: State.READY for role in Role}
 
     def submit(self, role: Role, job: Callable[[Any], Any]) -> Future[Any]:
@@ -66,7 +80,10 @@ class Devices:
         return future
 
     def statuses(self) -> dict[Role, Status]:
-        return {role: Status(state) for role, state in self.states.items()}
+        statuses = {role: Status(state) for role, state in self.states.items()}
+        if self.states[Role.IDCARD] is State.READY:
+            statuses[Role.IDCARD] = self.reader.status()
+        return statuses
 
 
 @dataclass
@@ -129,13 +146,17 @@ class Screens:
     said: list[str] = field(default_factory=list)
     ended: list[str] = field(default_factory=list)
     large: bool = False  # the larger text is on
-    cards_read: int = 0
+    removals: int = 0  # the card's removal, heard (on the reader's thread)
+    asked: list[float] = field(default_factory=list)  # "go on?" after a removal, its grace
 
     def large_text(self) -> bool:
         return self.large
 
-    def card_read(self) -> None:
-        self.cards_read += 1
+    def card_removed(self) -> None:
+        self.removals += 1
+
+    def ask_card_back(self, grace_s: float) -> None:
+        self.asked.append(grace_s)
 
     def render(self, view: StepView) -> None:
         self.views.append(view)
@@ -186,6 +207,7 @@ class Kit:
     maker_checker: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
+        self.card = CardReader(self.devices, self.devices.bus)
         self.link = Link(self.registry, self.folder)
         self.audit = AuditLog(self.folder / "audit.db")
 
@@ -196,6 +218,7 @@ class Kit:
             registry=self.link,
             devices=self.devices,
             printing=self.printers,
+            card=self.card,
             audit=self.audit,
             today=lambda: self.today,
             maker_checker=self.maker_checker,

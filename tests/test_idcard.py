@@ -369,4 +369,46 @@ def test_card_events_reach_the_bus(tmp_path: Path) -> None:
     assert events.index("idcard:removed") < len(events) - 1 - events[::-1].index("idcard:inserted")
 
 
+def test_the_card_reader_waits_reads_and_hears_a_removal_on_the_real_reader(
+    tmp_path: Path,
+) -> None:
+    """The journeys' card reader on the SAM emulator: the supervisor's find-card poll is the
+    only one; the wait wakes on its event, the removal is heard, a visit's end stops a wait."""
+    import threading
+
+    from kiosk.card_reader import VisitOver
+    from kiosk.core import Kiosk
+    from tests.conftest import fast_config
+
+    kiosk = Kiosk.from_config(fast_config(tmp_path), runtime_dir=tmp_path / "run")
+    with kiosk:
+        kiosk.wait_started()
+        sam = kiosk.harness.emulators[Role.IDCARD]  # type: ignore[union-attr]
+        assert isinstance(sam, SamEmulator)
+        card = kiosk.card_reader
+        sam.remove_card()
+        assert kiosk.device_manager.wait_until(
+            lambda s: Detail.NO_CARD in s[Role.IDCARD].details, 5
+        )
+        over = threading.Event()
+        placed: list[bool] = []
+        waiting = threading.Thread(target=lambda: placed.append(card.wait_placed(over, 10)))
+        waiting.start()
+        sam.received.clear()
+        sam.place_card(YOUNG)
+        waiting.join(10)
+        assert placed == [True]
+        # nothing but the supervisor asked the reader meanwhile: find-card frames only
+        assert set(sam.received) == {Command.FIND_CARD.value}
+        assert card.read().number == YOUNG.number
+        removed = threading.Event()
+        stop = card.on_removed(removed.set)
+        sam.remove_card()
+        assert removed.wait(5)
+        stop()
+        over.set()  # the visit ended: a wait for the next card returns at once
+        with pytest.raises(VisitOver):
+            card.wait_placed(over, 30)
+
+
 from drivers.base import Role  # noqa: E402

@@ -6,16 +6,17 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from drivers.base import Role, State
+from drivers.base import Detail, Role, State, Status
 from drivers.idcard.sam_emulator import DEMO_CARDS
 from kiosk.backend import models as m
-from kiosk.flows.journey import VisitOver
+from kiosk.card_reader import VisitOver
 from kiosk.flows.runner import FACE_HANDOFF, Answer, Phase
 from kiosk.flows.spec import StepKind
 from kiosk.messages import UserMessage
@@ -290,7 +291,9 @@ def test_the_older_card_holder_is_offered_larger_text_and_the_answer_is_audited(
     visit.runner.start()
     offer = visit.screens.last
     assert offer.kind is StepKind.ID_AUTH and offer.offer == "elder"  # born 1949
-    assert visit.screens.cards_read == 1  # the card is watched from now on
+    kit.devices.reader.card = None  # the card is watched from the read on
+    assert visit.screens.removals == 1
+    kit.devices.reader.card = DEMO_CARDS[0]
     visit.runner.elder_answer(True)
     assert visit.screens.last.kind is StepKind.FACE_CHECK
     assert ("elder_mode.offer", "accepted") in visit.actions()
@@ -444,6 +447,59 @@ def test_a_read_waiting_for_a_card_stops_when_the_visit_ends(kit: Kit) -> None:
     visit.journey.close()
     with pytest.raises(VisitOver):
         visit.journey.read_card(timeout_s=30)  # returns at once, not after 30 s
+
+
+def test_a_card_taken_away_mid_journey_asks_once_and_the_answer_is_audited(kit: Kit) -> None:
+    visit = kit.visit("query_certificate")
+    play(visit, until=StepKind.CONSENT)
+    kit.devices.reader.card = None  # heard on the reader's thread; the screen hops over
+    assert visit.screens.removals == 1 and not visit.screens.asked
+    visit.runner.card_gone()
+    assert visit.screens.asked == [20.0]
+    assert visit.screens.said[-1].startswith("身份证已取走")
+    visit.runner.card_answer(True)  # they go on without it
+    visit.runner.card_gone()  # taken on purpose: not asked again this visit
+    assert visit.screens.asked == [20.0] and not visit.screens.ended
+    assert [a for a in visit.actions() if a[0] == "journey.card"][-2:] == [
+        ("journey.card", "removed"),
+        ("journey.card", "go_on"),
+    ]
+    assert play(visit).kind is StepKind.DONE
+
+
+def test_a_card_taken_away_and_the_person_leaving_ends_the_visit(kit: Kit) -> None:
+    visit = kit.visit("query_certificate")
+    play(visit, until=StepKind.CONSENT)
+    kit.devices.reader.card = None
+    visit.runner.card_gone()
+    visit.runner.card_answer(False)  # "leave", or nobody answered in time
+    assert visit.screens.ended == ["card_removed"]
+    assert ("journey.card", "left") in visit.actions()
+
+
+def test_a_reader_fault_or_a_finished_visit_is_not_a_removal(kit: Kit) -> None:
+    visit = kit.visit("query_certificate")
+    play(visit, until=StepKind.CONSENT)
+    offline = Status(State.OFFLINE, frozenset({Detail.DISCONNECTED}), "unplugged")
+    kit.devices.bus.publish("idcard:status", offline)  # the reader failing says nothing
+    assert visit.screens.removals == 0
+    play(visit)
+    visit.runner.card_gone()  # at the end, taking the card is what people should do
+    assert not visit.screens.asked
+    visit.runner.close()
+    kit.devices.reader.card = None  # after the visit nobody listens
+    assert visit.screens.removals == 0
+
+
+def test_a_read_waits_on_the_readers_events_not_on_the_clock(kit: Kit) -> None:
+    kit.devices.reader.card = None
+    visit = kit.visit("pay_fee")
+    result: list[Any] = []
+    reading = threading.Thread(target=lambda: result.append(visit.journey.read_card(30)))
+    reading.start()
+    kit.devices.reader.card = DEMO_CARDS[0]  # placed: the waiting read wakes up
+    reading.join(10)
+    assert not reading.is_alive() and result[0].number == DEMO_CARDS[0].number
 
 
 def test_the_query_result_is_on_screen_before_anything_is_printed_or_paid(kit: Kit) -> None:

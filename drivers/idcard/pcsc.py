@@ -43,6 +43,7 @@ class PcscSettings:
     """Profile keys of a ``pcsc`` reader. ``reader`` is a name prefix; "" takes the first."""
 
     reader: str = ""
+    card_poll_s: float = 0.5  # the supervisor's pace: how soon a passport laid down is seen
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,7 @@ class PcscReader:
 
     def __init__(self, settings: PcscSettings) -> None:
         self.settings = settings
+        self.poll_interval_s = settings.card_poll_s
         self._reader = ""
         self._status = NOT_OPENED
 

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from kiosk.audit import AuditLog
     from kiosk.backend.client import RegistryClient
     from kiosk.backend.models import CertificateData
+    from kiosk.card_reader import CardReader
     from kiosk.core import Kiosk
     from kiosk.outbox import Outbox
     from kiosk.printing import PrintOutcome
@@ -62,6 +63,7 @@ class JourneyServices:
     registry: RegistryLink | None
     devices: DeviceJobs
     printing: Printing
+    card: CardReader
     audit: AuditLog | None = None
     elder_age: int = 65  # the card holder is offered large text from this age
     maker_checker: frozenset[str] = field(default_factory=frozenset)  # bank: reviewed types
@@ -75,6 +77,7 @@ class JourneyServices:
             registry=kiosk.backend,
             devices=kiosk.device_manager,
             printing=kiosk.print_service,
+            card=kiosk.card_reader,
             audit=kiosk.audit,
             elder_age=config.session.elder_age,
             maker_checker=frozenset(config.bank.maker_checker),

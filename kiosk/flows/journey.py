@@ -15,7 +15,7 @@ import logging
 import threading
 import time
 import uuid
-from concurrent.futures import Future
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +23,7 @@ from drivers.base import Role
 from drivers.idcard.identity import IdentityDocument
 from kiosk.backend import models as m
 from kiosk.backend.client import RegistryClient
+from kiosk.card_reader import VisitOver
 from kiosk.documents.receipts import acknowledgment, handoff_slip, payment_receipt, queue_ticket
 from kiosk.documents.scan import ScanBatch
 from kiosk.flows import forms
@@ -58,11 +59,6 @@ def _refusal(error: str) -> UserMessage:
         return UserMessage(code, zh, en, False)
     zh, en, _retry = MESSAGES["registry"]
     return UserMessage("registry", zh, en, False)
-
-
-class VisitOver(Exception):
-    """The visit ended while a step was still waiting (for a card, say): its result, if any,
-    belongs to nobody and is dropped."""
 
 
 class StepFailed(Exception):
@@ -229,21 +225,14 @@ class Journey(BankSteps):
     # -- the work of each step ------------------------------------------------------------
 
     def read_card(self, timeout_s: float = 60.0) -> IdentityDocument:
-        """Wait for a card on the reader and read it (worker thread)."""
-        devices = self.services.devices
-        deadline = time.monotonic() + timeout_s
-        while not devices.submit(Role.IDCARD, lambda d: d.card_present()).result(10):
-            if self._over.is_set():
-                raise VisitOver("the visit ended before a card was placed")
-            if time.monotonic() > deadline:
-                raise TimeoutError("no card placed")
-            self._over.wait(0.2)
+        """Wait for a card on the reader and read it (worker thread). The wait is on the
+        reader's events (``kiosk.card_reader``), and ends with the visit."""
+        reader = self.services.card
+        if not reader.wait_placed(self._over, timeout_s):
+            raise TimeoutError("no card placed")
         if self._over.is_set():  # a card placed after the visit ended is not this visit's
             raise VisitOver("the visit ended before the card was read")
-        document: IdentityDocument = devices.submit(
-            Role.IDCARD,
-            lambda d: d.read_identity(),
-        ).result(20)
+        document = reader.read()
         if self._over.is_set():
             raise VisitOver("the visit ended while the card was read")
         today = self.services.today()
@@ -255,9 +244,10 @@ class Journey(BankSteps):
         self.audit("journey.card", "read", card=document.card_type.value)
         return document
 
-    def card_check(self) -> Future[Any]:
-        """Whether the card is still on the reader: a job on the reader's own worker."""
-        return self.services.devices.submit(Role.IDCARD, lambda d: d.card_present())
+    def watch_card(self, removed: Callable[[], None]) -> Callable[[], None]:
+        """``removed`` when the card read is taken off the reader (called on the reader's
+        thread); returns what stops the watch."""
+        return self.services.card.on_removed(removed)
 
     def verified(self, verification_id: str) -> None:
         self.ctx.verification_id = verification_id

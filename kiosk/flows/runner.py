@@ -146,9 +146,18 @@ class Views(Protocol):
 
     def large_text(self) -> bool: ...
 
-    def card_read(self) -> None:
-        """The card was read: from now on its removal may mean the person left."""
+    def card_removed(self) -> None:
+        """The card read for this visit was taken off the reader: the person may be leaving.
+        Called on the reader's thread (a screen hops to its own and calls ``card_gone``);
+        watched from the read until the visit ends."""
 
+    def ask_card_back(self, grace_s: float) -> None:
+        """Ask whether the person goes on (``card_answer``); unanswered for ``grace_s``, the
+        visit ends (the answer ``card_answer(False)``)."""
+
+
+CARD_GRACE_S = 20.0  # a removed card: the visit ends unless the person goes on
+CARD_GONE_PROMPT = "身份证已取走。继续办理请点继续"
 
 Answer = Callable[[Any], None]
 # runs the work, then calls the answer with its result or the exception it raised
@@ -174,6 +183,9 @@ class JourneyRunner:
         self.view: StepView | None = None
         self._options: dict[str, Callable[[], None]] = {}  # choose: what each key does
         self._asking = False  # pay: a status question is on its way
+        self._unwatch: Callable[[], None] | None = None  # stops the card's removal watch
+        self._card_answered = False  # the person took the card on purpose: not asked again
+        self.card_grace_s = CARD_GRACE_S
 
     # -- showing ------------------------------------------------------------------------
 
@@ -246,13 +258,32 @@ class JourneyRunner:
         self.run(self.journey.read_card, self._card_read)
 
     def _card_read(self, _document: Any) -> None:
-        self.views.card_read()
+        if self._unwatch is None:  # from now on its removal may mean the person left
+            self._unwatch = self.journey.watch_card(self.views.card_removed)
         journey = self.journey
         # at a bank the operator drives the screen: the offer is for citizens' kiosks
         if journey.ctx.elder and not self.views.large_text() and journey.operator is None:
             self._render(self._view("step_card", Phase.STEP, offer="elder"))
             return
         self.next()
+
+    def card_gone(self) -> None:
+        """The card was taken away before the end (on the UI thread): ask whether the person
+        goes on, unless they already answered this visit or the journey is at its end."""
+        if self.closed or self._card_answered or self.journey.step.kind is StepKind.DONE:
+            return
+        self.journey.audit("journey.card", "removed", step=self.journey.step.kind.value)
+        self.views.say(CARD_GONE_PROMPT)
+        self.views.ask_card_back(self.card_grace_s)
+
+    def card_answer(self, go_on: bool) -> None:
+        """Go on without the card on the reader, or leave (the visit ends and is wiped)."""
+        if self.closed:
+            return
+        self._card_answered = True
+        self.journey.audit("journey.card", "go_on" if go_on else "left")
+        if not go_on:
+            self.views.end_visit("card_removed")
 
     def elder_answer(self, accepted: bool) -> None:
         """The card holder's answer to the larger text (the screens switch it on)."""
@@ -567,6 +598,9 @@ class JourneyRunner:
     def close(self) -> None:
         """The visit ended (the app wiped it): waits stop, answers on their way are dropped."""
         self.closed = True
+        unwatch, self._unwatch = self._unwatch, None
+        if unwatch is not None:
+            unwatch()
         self.journey.close()
 
     # -- background work and failures ------------------------------------------------------
