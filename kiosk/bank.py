@@ -9,7 +9,10 @@ Operator actions are audited under the operator's id.
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from kiosk.backend import models as m
 from kiosk.backend.client import RegistryClient
@@ -20,12 +23,17 @@ from kiosk.documents.receipts import acknowledgment
 from kiosk.messages import UserMessage
 from kiosk.printing import PrintOutcome
 
+if TYPE_CHECKING:
+    from kiosk.flows.journey import Journey
+    from kiosk.flows.spec import FlowSpec
+
 log = logging.getLogger(__name__)
 
 # what the operator screens use of the registry's records (screens never import kiosk.backend)
 __all__ = [
     "LOGIN_REFUSED",
     "NOT_OWN",
+    "OPERATOR_ENDS",
     "Case",
     "CaseStatus",
     "Draft",
@@ -48,6 +56,11 @@ NOT_OWN = UserMessage(
     "You cannot approve your own application: another operator of the bank approves it",
     False,
 )
+
+
+# a visit ending for these logs the operator out; any other reason (the application finished,
+# cancelled, failed) ends only the application and the operator stays on the workbench
+OPERATOR_ENDS = frozenset({"idle", "logout", "shutdown", "out_of_service", "maintenance", "test"})
 
 
 class LoginRefused(Exception):
@@ -153,6 +166,55 @@ class OperatorDesk:
             self.client.operator_logout(operator=session.operator_token)
         except Exception as err:  # the registry ends the session itself when it expires
             log.warning("operator logout not confirmed", extra={"error": str(err), "why": reason})
+
+    # -- the application under way when the visit ends -----------------------------------
+
+    def logs_out(self, reason: str) -> bool:
+        """Whether a visit ending for ``reason`` ends the operator's session too."""
+        return reason in OPERATOR_ENDS or self.session is None
+
+    @staticmethod
+    def keeps(journey: Journey | None) -> bool:
+        """Whether an application that ended without the operator logging out is kept as
+        their draft: one that failed (the registry away at filing, say) is not lost; one
+        cancelled is gone."""
+        return journey is not None and journey.ended.startswith("failed:")
+
+    @staticmethod
+    def keep_draft(
+        journey: Journey | None, then: Callable[[], None] | None = None
+    ) -> threading.Thread:
+        """What the operator entered is taken now, on the caller's (UI) thread, before the
+        visit is wiped, and kept as their draft with the registry on a worker (``then`` runs
+        after it there). With the registry away it waits in the outbox for their next login;
+        refused by the registry, it is logged."""
+        body = journey.open_draft() if journey is not None else None
+
+        def keep() -> None:
+            if journey is not None and body is not None:
+                try:
+                    journey.keep_draft(body)
+                except Exception as err:
+                    log.warning("draft not kept", extra={"error": str(err)})
+            if then is not None:
+                then()
+
+        worker = threading.Thread(target=keep, name="keep-draft", daemon=True)
+        worker.start()
+        return worker
+
+    @staticmethod
+    def flow_for(draft: m.Draft, flows: Mapping[str, FlowSpec]) -> str | None:
+        """The bank journey that files a draft's application type."""
+        return next(
+            (
+                name
+                for name, flow in flows.items()
+                if flow.mode == "bank"
+                and any(s.param("application") == draft.type.value for s in flow.steps)
+            ),
+            None,
+        )
 
     # -- the workbench --------------------------------------------------------------------
 

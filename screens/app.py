@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -34,7 +33,6 @@ TICK_S = 0.25
 RESTART_EXIT = 75  # staff asked for a restart: systemd (Restart=always) starts us again
 MAINTENANCE_SCREENS = ("maintenance_pin", "maintenance")
 # at a bank: these end the operator's session too (any other end goes back to the workbench)
-OPERATOR_ENDS = {"idle", "logout", "shutdown", "out_of_service", "maintenance", "test"}
 PIN_PAD_IDLE_S = 60.0
 
 
@@ -177,37 +175,14 @@ class KioskApp(App):  # type: ignore[misc]
         self.refresh()
 
     def _keep_draft(self, then: Any = None) -> None:
-        """What the operator entered of the application under way is taken now, on the UI
-        thread, before the visit is wiped, and kept as their draft on a worker (``then``
-        runs after it there). With the registry away it waits in the outbox for their next
-        login; refused by the registry, it is logged."""
+        """The application under way is kept as the operator's draft (``kiosk.bank``)."""
         journey = self.flow.journey if self.flow is not None else None
-        body = journey.open_draft() if journey is not None else None
-
-        def keep() -> None:
-            if journey is not None and body is not None:
-                try:
-                    journey.keep_draft(body)
-                except Exception as err:
-                    log.warning("draft not kept", extra={"error": str(err)})
-            if then is not None:
-                then()
-
-        self.logout_job = threading.Thread(target=keep, name="keep-draft", daemon=True)
-        self.logout_job.start()
+        self.logout_job = self.desk.keep_draft(journey, then)
 
     def resume_draft(self, draft: Any) -> Any:
         """Take up an unfinished application: the borrower's identity and authorization are
         checked again; what the operator entered comes back."""
-        name = next(
-            (
-                n
-                for n, f in self.shell.flows.items()
-                if f.mode == "bank"
-                and any(s.param("application") == draft.type.value for s in f.steps)
-            ),
-            None,
-        )
+        name = self.desk.flow_for(draft, self.shell.flows)
         return self.open_service(name, resume=draft) if name else None
 
     def review_draft(self, draft: Any) -> None:
@@ -224,11 +199,10 @@ class KioskApp(App):  # type: ignore[misc]
 
     def end_session(self, reason: str) -> None:
         if self.bank_mode:
-            if reason in OPERATOR_ENDS or self.desk.session is None:
+            if self.desk.logs_out(reason):
                 self.operator_logout(reason)
             else:  # the application ended: the operator stays, on the workbench
-                failed = self.flow is not None and self.flow.journey.ended.startswith("failed:")
-                if failed:  # (the registry away at filing, say) not lost; one cancelled is
+                if self.desk.keeps(self.flow.journey if self.flow is not None else None):
                     self._keep_draft()
                 self._reset_journey(reason)
                 self.show("workbench")
@@ -260,13 +234,7 @@ class KioskApp(App):  # type: ignore[misc]
         self.face_result = None
         flow, self.flow = self.flow, None
         if flow is not None:  # an unpaid order is closed; the journey forgets the person
-            flow.close()
-            journey = flow.journey
-            journey.end(reason)
-            order = journey.ctx.order
-            journey.wipe()
-            if order is not None:
-                threading.Thread(target=journey.cancel_order, args=(order,), daemon=True).start()
+            flow.end(reason)
         self.scanned = None  # the person's documents go with the visit
 
     # -- maintenance ----------------------------------------------------------------------

@@ -21,6 +21,7 @@ from drivers.idcard.identity import IdentityDocument, decode_text
 from drivers.idcard.sam_emulator import DEMO_CARDS, DemoCard
 from kiosk.audit import AuditLog
 from kiosk.card_reader import CardReader
+from kiosk.documents.scan import ScanBatch
 from kiosk.events import EventBus
 from kiosk.flows.deps import JourneyServices
 from kiosk.flows.journey import Journey
@@ -32,6 +33,7 @@ from kiosk.printing import PrintOutcome, PrintState
 from kiosk.sandbox.seed import DEMO_AUTHORIZATION
 from kiosk.sealing import Sealer
 from tests.backend_fixtures import Registry
+from tests.synthetic_pages import page_image
 
 FLOWS = load_flows()
 
@@ -298,7 +300,7 @@ def play(visit: Visit, until: StepKind | None = None, senior: bool = False) -> S
             assert not problems, problems
             runner.next()
         elif kind is StepKind.SCAN:
-            runner.scanned(None)
+            runner.scanned(scanned_pages())
         elif kind is StepKind.REVIEW:
             runner.next()
         elif kind is StepKind.SIGN:
@@ -306,6 +308,13 @@ def play(visit: Visit, until: StepKind | None = None, senior: bool = False) -> S
         else:
             raise AssertionError(f"no screen plays {kind}")
     raise AssertionError("the journey went round in circles")
+
+
+def scanned_pages() -> ScanBatch:
+    """One page as the scan step hands it over (a printed contract, photographed flat)."""
+    batch = ScanBatch()
+    batch.add(page_image(600))
+    return batch
 
 
 # what the person types where the kiosk cannot know it (the demo card holder's data)

@@ -549,37 +549,3 @@ def test_the_senior_mode_speaks_each_step_and_can_be_muted(home: UiDriver) -> No
     assert voice.muted and not ui.app.voice_on
     ui.app.end_session("test")
     assert not voice.senior and not voice.muted  # the next person starts with the defaults
-
-
-@pytest.mark.parametrize("large", [False, True], ids=["normal", "large_text"])
-def test_the_step_screens_fit_their_text(home: UiDriver, large: bool, tmp_path: Path) -> None:
-    """Chinese and English fit on every step screen of the query journey, in both sizes."""
-    ui = home
-    if large:
-        ui.app.toggle_large_text()
-    tap_service(ui, "query_certificate")
-    seen: dict[str, list[str]] = {}
-    if not large:  # in large text already, the senior mode is not offered again
-        offer = elder_offer(ui)
-        seen["senior-offer"] = ui.overflowing(offer)
-        ui.tap(offer.ids.no)
-    intro = on(ui, "step_face_intro", 20)
-    seen["step_face_intro"] = ui.overflowing(intro)
-    ui.tap(intro.ids.start)
-    face = on(ui, "face")
-    seen["face"] = ui.overflowing(face)
-    consent = on(ui, "step_consent", 40)
-    seen["step_consent"] = ui.overflowing(consent)
-    ui.screenshot(tmp_path / f"consent-{'large' if large else 'normal'}.png")
-    ui.tap(consent.ids.agree)
-    result = print_the_result(ui)
-    seen["step_result"] = ui.overflowing(result)
-    done = on(ui, "step_done", 60)
-    seen["step_done"] = ui.overflowing(done)
-    assert {name: cut for name, cut in seen.items() if cut} == {}
-    from kivy.uix.label import Label
-
-    cramped = Label(text="不动产登记自助服务 " * 8, size=(120, 20), size_hint=(None, None))
-    cramped.texture_update()
-    assert ui.overflowing(cramped)  # the check sees text that does not fit
-    assert ui.app.theme.scale == (ui.app.kiosk.config.ui.large_text_scale if large else 1.0)

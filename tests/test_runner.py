@@ -5,6 +5,7 @@ sandbox registry and outbox with in-memory devices and printers."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -408,6 +409,54 @@ def test_every_bank_flow_runs_to_its_end_without_a_screen(kit: Kit, name: str) -
     assert all(r.actor.startswith("operator:") for r in visit.audit.records("journey.step"))
 
 
+# what each bank filing leaves at the registry without maker-checker for its type
+BANK_FILINGS = {
+    "bank_mortgage_change": ("mortgage_change", "in_review"),
+    "bank_mortgage_cancellation": ("mortgage_cancellation", "registered"),
+    "bank_advance_mortgage": ("advance_mortgage", "in_review"),
+    "bank_advance_to_mortgage": ("advance_to_mortgage", "in_review"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BANK_FILINGS))
+def test_each_bank_filing_is_the_registrys_case_with_its_evidence(kit: Kit, name: str) -> None:
+    kind, expected = BANK_FILINGS[name]
+    visit = kit.visit(name, operator=operator(kit))
+    play(visit)
+    case, ctx = visit.journey.ctx.submitted, visit.journey.ctx
+    assert case is not None
+    with db(kit) as conn:
+        status, body = conn.execute(
+            "SELECT status, body FROM cases WHERE case_number = ?", (case.case_number,)
+        ).fetchone()
+        record = json.loads(body)
+        assert status == expected
+        assert (record["maker"], record["checker"]) == ("op01", "")
+        assert record["type"] == kind and record["bank"]["code"] == "BOC-JN"
+        assert record["parties"]["mortgagor"] == DEMO_CARDS[0].number
+        assert record["parties"]["agent"].startswith("BOC-JN/")
+        assert {s["signer"] for s in record["signatures"]} == {"applicant", "operator"}
+        kinds = sorted(
+            row[0]
+            for row in conn.execute(
+                "SELECT content_type FROM attachments "
+                f"WHERE attachment_id IN ({','.join('?' * len(record['attachments']))})",
+                record["attachments"],
+            )
+        )
+        assert kinds == ["application/pdf", "image/jpeg", "image/jpeg"]
+        if name == "bank_mortgage_cancellation":  # the mortgage chosen is gone
+            mortgage = ctx.mortgage
+            assert mortgage is not None and record["mortgage_id"] == mortgage.mortgage_id
+            (gone,) = conn.execute(
+                "SELECT status FROM mortgages WHERE mortgage_id = ?", (mortgage.mortgage_id,)
+            ).fetchone()
+            assert gone == "cancelled"
+        if name == "bank_mortgage_change":  # the typed terms, and what was kept
+            fields = {f["name"]: f["value"] for f in record["fields"]}
+            assert fields["new_amount"] == "300000" and fields["max_period_to"] == "/"
+
+
 def test_at_a_bank_the_way_without_the_face_is_the_operators_witness(kit: Kit) -> None:
     visit = kit.visit("bank_mortgage_cancellation", operator=operator(kit))
     notice = play(visit, until=StepKind.FACE_CHECK)
@@ -502,6 +551,26 @@ def test_a_read_waits_on_the_readers_events_not_on_the_clock(kit: Kit) -> None:
     assert not reading.is_alive() and result[0].number == DEMO_CARDS[0].number
 
 
+def test_ending_the_visit_wipes_the_journey_and_closes_its_unpaid_order(kit: Kit) -> None:
+    kit.registry.sandbox.set_setting("query_fee_own", 2000)
+    visit = kit.visit("query_certificate")
+    play(visit, until=StepKind.PAY)
+    order = visit.journey.ctx.order
+    assert order is not None and visit.screens.last.status == "waiting"
+    closing = visit.runner.end("idle")  # the person walked away from the QR
+    assert closing is not None
+    closing.join(10)
+    ctx = visit.journey.ctx
+    assert ctx.document is None and ctx.order is None and ctx.query is None
+    assert visit.runner.closed and visit.journey.ended == "idle"
+    with db(kit) as conn:
+        (status,) = conn.execute(
+            "SELECT status FROM orders WHERE order_id = ?", (order.order_id,)
+        ).fetchone()
+    assert status == "CLOSED"  # it can no longer be paid
+    assert ("payment.order", "cancelled") in visit.actions()
+
+
 def test_the_query_result_is_on_screen_before_anything_is_printed_or_paid(kit: Kit) -> None:
     kit.registry.sandbox.set_setting("query_fee_own", 2000)
     visit = kit.visit("query_certificate")
@@ -593,3 +662,21 @@ def test_a_verification_from_another_kiosk_opens_nothing_here(kit: Kit) -> None:
             other.list_cases(theirs)
     finally:
         other.close()
+
+
+def test_the_desk_decides_what_the_end_of_a_visit_means_for_the_operator(kit: Kit) -> None:
+    from kiosk.bank import OperatorDesk
+
+    desk = OperatorDesk(kit)  # type: ignore[arg-type]  # these decisions use no kiosk part
+    assert desk.logs_out("finished")  # nobody logged in: nothing to stay for
+    desk.session = operator(kit)
+    assert desk.logs_out("idle") and desk.logs_out("out_of_service")
+    assert not desk.logs_out("finished") and not desk.logs_out("cancel")
+    visit = kit.visit("bank_mortgage_first", operator=desk.session)
+    assert not desk.keeps(visit.journey)  # nothing failed
+    visit.journey.ended = "failed:backend_down"
+    assert desk.keeps(visit.journey) and not desk.keeps(None)
+    draft = m.Draft(
+        "D1", m.ApplicationType.ADVANCE_MORTGAGE, m.DraftStatus.OPEN, "", "op01", "", ""
+    )
+    assert desk.flow_for(draft, FLOWS) == "bank_advance_mortgage"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import StrEnum
@@ -594,6 +595,23 @@ class JourneyRunner:
 
     def cancel(self) -> None:
         self.views.end_visit("cancel")
+
+    def end(self, reason: str) -> threading.Thread | None:
+        """The visit ended (the app wipes its screens): waits stop, the journey records why
+        and forgets the person, and an order left unpaid is closed with the registry on a
+        worker (returned, for whoever wants to wait on it)."""
+        self.close()
+        journey = self.journey
+        journey.end(reason)
+        order = journey.ctx.order
+        journey.wipe()
+        if order is None:
+            return None
+        closing = threading.Thread(
+            target=journey.cancel_order, args=(order,), name="close-order", daemon=True
+        )
+        closing.start()
+        return closing
 
     def close(self) -> None:
         """The visit ended (the app wiped it): waits stop, answers on their way are dropped."""
