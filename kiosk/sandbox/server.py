@@ -68,8 +68,9 @@ class Sandbox:
         return f"{'https' if self.tls else 'http'}://{host!s}:{port}"
 
     def start(self) -> Sandbox:
+        # a short poll: stopping waits for it (the default half second, once per test)
         self._thread = threading.Thread(
-            target=self.server.serve_forever, name="sandbox", daemon=True
+            target=self.server.serve_forever, args=(0.05,), name="sandbox", daemon=True
         )
         self._thread.start()
         return self
