@@ -16,7 +16,6 @@ import pytest
 from drivers.base import Role
 from drivers.idcard.sam_emulator import DEMO_CARDS
 from kiosk.backend import models as m
-from kiosk.config import SessionSection
 from kiosk.outbox import ItemState
 from kiosk.sandbox.seed import DEMO_AUTHORIZATION
 from screens.demo import type_keys, type_pinyin, write_signature
@@ -409,7 +408,8 @@ def test_walking_away_at_an_application_step_wipes_the_visit(home: UiDriver, scr
     if screen == "step_sign":
         write_signature(ui, ui.app.manager.get_screen("step_sign").ids.pad)
     scan = journey.ctx.scan
-    ui.app.shell.session._timing = SessionSection(idle_timeout_s=0.5, warning_s=0.5)
+    session = ui.app.shell.session
+    ui.idle(session.idle_timeout_s + session.warning_s + 1)  # nobody comes back
     assert ui.wait(lambda: ui.app.manager.current == "attract", 10), ui.app.manager.current
     assert ui.app.flow is None and journey.ctx.document is None and journey.ctx.form == {}
     if scan is not None:

@@ -15,7 +15,6 @@ from drivers.base import Role
 from drivers.idcard.sam_emulator import DEMO_CARDS
 from kiosk.backend import models as m
 from kiosk.backend.errors import BackendConflict
-from kiosk.config import SessionSection
 from kiosk.flows.spec import load_flows
 from kiosk.strict import StrictConfigError
 from tests.journey_steps import (
@@ -313,7 +312,8 @@ def test_walking_away_at_any_step_wipes_the_visit(
         ui.app.kiosk.backend.client.cancel_order(journey.ctx.order.order_id)
         pay = ui.app.manager.get_screen("step_pay")
         assert ui.wait(lambda: pay.status == "expired", 10)
-    ui.app.shell.session._timing = SessionSection(idle_timeout_s=0.5, warning_s=0.5)
+    session = ui.app.shell.session
+    ui.idle(session.idle_timeout_s + session.warning_s + 1)  # nobody comes back
     assert ui.wait(lambda: ui.app.manager.current == "attract", 10), ui.app.manager.current
     assert ui.app.shell.session is None and ui.app.flow is None
     assert journey.ctx.document is None and journey.ctx.query is None  # wiped

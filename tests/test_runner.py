@@ -22,16 +22,11 @@ from kiosk.flows.runner import FACE_HANDOFF, Answer, Phase
 from kiosk.flows.spec import StepKind
 from kiosk.messages import UserMessage
 from kiosk.sandbox.seed import SANDBOX_PASSWORD
-from tests.backend_fixtures import Registry, start_registry
+from tests.backend_fixtures import Registry
 from tests.runner_harness import FLOWS, Kit, Verified, play, start_kit
 
 HALL_FLOWS = sorted(name for name, flow in FLOWS.items() if flow.mode == "hall")
 PAPER_OUT = UserMessage("paper_out", "打印机缺纸", "The printer is out of paper", True)
-
-
-@pytest.fixture
-def registry(tmp_path: Path) -> Iterator[Registry]:
-    yield from start_registry(tmp_path)
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from kiosk.flows.runner import Phase, StepView, run_now
 from kiosk.flows.spec import StepKind
 from kiosk.sandbox.seed import SANDBOX_PASSWORD
 from screens.flow import FlowController
-from tests.backend_fixtures import Registry, start_registry
+from tests.backend_fixtures import Registry
 from tests.runner_harness import FLOWS, Kit, Screens, Visit, play, start_kit
 from tests.ui_driver import UiDriver
 
@@ -72,14 +72,6 @@ class RenderingFlow(FlowController):
             app.screens.get("scan").stop()
         if view.offer:  # the player answers the offer through the runner
             app._close_notice()
-
-
-@pytest.fixture
-def registry(tmp_path: Path) -> Iterator[Registry]:
-    """A registry of the test's own: a walk changes records (a mortgage cancelled)."""
-    folder = tmp_path / "registry"
-    folder.mkdir()
-    yield from start_registry(folder)
 
 
 @pytest.fixture

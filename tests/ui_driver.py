@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -11,8 +12,32 @@ import numpy as np
 from screens.headless import HeadlessDriver
 
 
+class IdleClock:
+    """The visits' idle clock (``Shell``'s): the monotonic clock, which a test moves on
+    instead of waiting for a timeout to pass."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return time.monotonic() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
+
+
 class UiDriver(HeadlessDriver):
     """The product's headless driver, with screenshots read back as images for checks."""
+
+    def __init__(self, app: Any) -> None:
+        super().__init__(app)
+        self.clock = IdleClock()
+
+    def idle(self, seconds: float) -> None:
+        """Nobody touches the screen for ``seconds`` (on the visits' clock), then the app's
+        next tick sees it."""
+        self.clock.advance(seconds)
+        self.frames(1)
 
     def screenshot(self, path: Path) -> np.ndarray[Any, Any]:
         self.save(path)
