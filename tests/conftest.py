@@ -145,13 +145,33 @@ def ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiDriver]:
     kiosk.wait_started()
     assert kiosk.backend_link.up, kiosk.backend_link.last_error
     kiosk.device_manager.wait_until(lambda s: all(x.state is State.READY for x in s.values()), 20)
+    sandbox = kiosk.backend_link.sandbox
+    assert sandbox is not None
     driver = UiDriver(KioskApp(kiosk))
+    driver.registry_template = tmp / "registry-template.db"  # each UI test starts from it
+    sandbox.snapshot(driver.registry_template)
     driver.app.shell._clock = driver.clock  # the visits' idle clock: tests move it on
     try:
         yield driver
     finally:
         driver.stop()
         kiosk.stop()
+
+
+@pytest.fixture(autouse=True)
+def _register_afresh(request: pytest.FixtureRequest) -> None:
+    """A UI test starts from the register the shared app started with (a copy of it put in
+    place, not rows repaired by hand), once what earlier tests sent has landed."""
+    if "ui" not in request.fixturenames:
+        return
+    ui: UiDriver = request.getfixturevalue("ui")
+    kiosk = ui.app.kiosk
+    outbox, sandbox = kiosk.backend_link.outbox, kiosk.backend_link.sandbox
+    assert sandbox is not None
+    for _ in range(100):  # what is due now is sent now (held items wait for their operator)
+        if outbox is None or not outbox.deliver_due():
+            break
+    sandbox.restore(ui.registry_template)
 
 
 @pytest.fixture

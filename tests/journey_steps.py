@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import sqlite3
 import subprocess
-import time
 from pathlib import Path
 from typing import Any
 
-from drivers.idcard.sam_emulator import DEMO_CARDS
 from tests.ui_driver import UiDriver
 
 
@@ -71,28 +69,3 @@ def pages(path: Path) -> int:
 DUE_CASE = "YW20261101000001"  # the demo card holder's case awaiting a fee
 READY_CASE = "YW20261101000002"  # the demo card holder's registered case
 APPOINTMENT = "YY7K3QD9M2XA"  # the demo card holder's appointment
-
-
-def restore_demo_state(ui: UiDriver) -> None:
-    """What a walk uses up in the shared registry, given back: the fee due (its orders and
-    their idempotency records), the certificate printed, the mortgages, the appointment."""
-    outbox = ui.app.kiosk.backend.outbox
-    deadline = time.monotonic() + 30  # reports on their way land first
-    while outbox is not None and outbox.depth() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    with registry(ui) as db:
-        db.execute("DELETE FROM orders WHERE target = ?", (DUE_CASE,))
-        db.execute("DELETE FROM idempotency WHERE key LIKE ?", (f"case-{DUE_CASE}%",))
-        db.execute(
-            "UPDATE cases SET paid = 0, status = 'awaiting_payment' WHERE case_number = ?",
-            (DUE_CASE,),
-        )
-        db.execute("DELETE FROM paper WHERE case_number = ?", (READY_CASE,))
-        db.execute("DELETE FROM deliveries WHERE case_number = ?", (READY_CASE,))
-        db.execute(
-            "UPDATE mortgages SET status = 'active' WHERE unit_code IN "
-            "(SELECT unit_code FROM holders WHERE id_number = ?)",
-            (DEMO_CARDS[0].number,),
-        )
-        db.execute("UPDATE appointments SET checked_in = 0 WHERE code = ?", (APPOINTMENT,))
-        db.execute("DELETE FROM idempotency WHERE key LIKE ?", (f"checkin-{APPOINTMENT}%",))

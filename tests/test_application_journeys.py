@@ -34,25 +34,6 @@ pytestmark = pytest.mark.ui
 CARD = DEMO_CARDS[0]
 
 
-@pytest.fixture(autouse=True)
-def mortgages_back(ui: UiDriver) -> Iterator[None]:
-    """The demo card holder's mortgages are active again after each test (one cancels)."""
-    with registry(ui) as db:
-        active = [
-            r[0]
-            for r in db.execute(
-                "SELECT mortgage_id FROM mortgages WHERE status = 'active' AND unit_code IN "
-                "(SELECT unit_code FROM holders WHERE id_number = ?)",
-                (CARD.number,),
-            )
-        ]
-    yield
-    with registry(ui) as db:
-        db.executemany(
-            "UPDATE mortgages SET status = 'active' WHERE mortgage_id = ?", [(i,) for i in active]
-        )
-
-
 @pytest.fixture
 def printer(home: UiDriver) -> Any:
     emulator = home.app.kiosk.harness.emulators[Role.RECEIPT]

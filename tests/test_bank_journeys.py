@@ -32,20 +32,10 @@ CARD = DEMO_CARDS[0]
 BANK = "BOC-JN"
 
 
-def _snapshot(ui: UiDriver) -> dict[str, Any]:
-    with registry(ui) as db:
-        return {
-            "mortgages": db.execute(
-                "SELECT mortgage_id, status, amount_fen FROM mortgages"
-            ).fetchall(),
-            "advance": db.execute("SELECT notice_id, status FROM advance_mortgages").fetchall(),
-        }
-
-
 @pytest.fixture
 def bank(ui: UiDriver) -> Iterator[UiDriver]:
     """The shared app as a bank service point (BOC-JN), on the login screen; the register
-    given back afterwards (mortgages, advance notices, operator lockouts)."""
+    register is the one the app started with (tests/conftest.py puts it back for each test)."""
     app = ui.app
     app.leave_maintenance("test")
     app.end_session("test")
@@ -56,7 +46,6 @@ def bank(ui: UiDriver) -> Iterator[UiDriver]:
         kiosk=dataclasses.replace(hall.kiosk, site_mode=SiteMode.BANK),
         bank=BankSection(bank_code=BANK, operator_idle_s=120.0),
     )
-    before = _snapshot(ui)
     kiosk.harness.emulators[Role.IDCARD].place_card(CARD)
     kiosk.harness.emulators[Role.RECEIPT].clear()
     app.show(app.start_screen())
@@ -72,23 +61,6 @@ def bank(ui: UiDriver) -> Iterator[UiDriver]:
         app.show("attract")
         app.shell.timing = hall.session
         ui.frames(2)
-        with registry(ui) as db:
-            for mortgage_id, status, amount in before["mortgages"]:
-                db.execute(
-                    "UPDATE mortgages SET status = ?, amount_fen = ? WHERE mortgage_id = ?",
-                    (status, amount, mortgage_id),
-                )
-            known = [m[0] for m in before["mortgages"]]
-            db.execute(
-                f"DELETE FROM mortgages WHERE mortgage_id NOT IN ({','.join('?' * len(known))})",
-                known,
-            )
-            for notice_id, status in before["advance"]:
-                db.execute(
-                    "UPDATE advance_mortgages SET status = ? WHERE notice_id = ?",
-                    (status, notice_id),
-                )
-            db.execute("UPDATE operators SET failures = 0, locked_until = 0")
 
 
 def type_text(ui: UiDriver, keyboard: Any, text: str) -> None:

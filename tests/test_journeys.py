@@ -24,7 +24,6 @@ from tests.journey_steps import (
     pdf_text,
     print_the_result,
     registry,
-    restore_demo_state,
     tap_service,
     through_identity,
 )
@@ -323,7 +322,6 @@ def test_walking_away_at_any_step_wipes_the_visit(
 
 def test_pay_fee_for_an_open_case(home: UiDriver) -> None:
     ui = home
-    restore_demo_state(ui)  # the fee still due
     printer = ui.app.kiosk.harness.emulators[Role.RECEIPT]
     printer.clear()
     tap_service(ui, "pay_fee")
@@ -387,7 +385,6 @@ def test_checking_in_for_an_appointment_prints_its_ticket(home: UiDriver) -> Non
     ui = home
     printer = ui.app.kiosk.harness.emulators[Role.RECEIPT]
     printer.clear()
-    restore_demo_state(ui)
     tap_service(ui, "appointment_check_in")
     choose = through_identity(ui, then="step_choose")
     assert ui.wait(lambda: not choose.loading, 20)
@@ -452,7 +449,6 @@ def test_a_paid_query_whose_print_failed_prints_free_at_any_kiosk(
 
 def test_print_my_certificate_on_the_next_numbered_sheet(home: UiDriver) -> None:
     ui = home
-    restore_demo_state(ui)  # not printed yet
     kiosk = ui.app.kiosk
     ledger = kiosk.print_service.ledger
     if ledger.next_serial() is None:

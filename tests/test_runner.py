@@ -220,7 +220,7 @@ def test_a_filing_with_the_network_down_waits_in_the_outbox_with_a_reference(kit
     sent = 0
     while delivered := link.outbox.deliver_due():
         sent += delivered
-    assert sent == 2  # the signature, then the application
+    assert sent == 3  # the signature, the scanned pages, then the application
     assert link.outbox.deliver_due() == 0
     with db(kit) as conn:
         filed = conn.execute("SELECT COUNT(*) FROM cases WHERE type = 'address_change'").fetchone()[

@@ -32,6 +32,7 @@ class UiDriver(HeadlessDriver):
     def __init__(self, app: Any) -> None:
         super().__init__(app)
         self.clock = IdleClock()
+        self.registry_template = Path()  # the shared app's register as it started
 
     def idle(self, seconds: float) -> None:
         """Nobody touches the screen for ``seconds`` (on the visits' clock), then the app's

@@ -85,6 +85,27 @@ class Sandbox:
         with self._faults_lock:
             self._faults = faults
 
+    def snapshot(self, path: Path) -> None:
+        """Copy the register as it is now to ``path`` (SQLite's online backup)."""
+        with self._write_lock:
+            source, target = db.connect(self.db_path), db.connect(path)
+            try:
+                source.backup(target)
+            finally:
+                target.close()
+                source.close()
+
+    def restore(self, path: Path) -> None:
+        """Put a snapshot back in place of the register, while serving: the tests that share
+        one running app start each from the same register instead of repairing it by hand."""
+        with self._write_lock:
+            source, target = db.connect(path), db.connect(self.db_path)
+            try:
+                source.backup(target)
+            finally:
+                target.close()
+                source.close()
+
     def set_setting(self, name: str, value: int) -> None:
         conn = self.connection()
         conn.execute("INSERT OR REPLACE INTO settings VALUES (?, ?)", (name, str(value)))
