@@ -63,7 +63,8 @@ def test_the_queue_ticket_is_the_number_the_registry_issued_once(kit: Kit) -> No
     assert ticket is not None
     assert visit.screens.screens() == ["working", "working", "step_done"]
     (printed,) = kit.printers.printed
-    assert printed.kind == "ticket" and printed.action_id == f"ticket-{ticket.ticket_number}"
+    assert printed.kind == "ticket"
+    assert printed.action_id == f"ticket-{ticket.ticket_number}-{visit.journey.id}"
     with db(kit) as conn:
         issued = conn.execute(
             "SELECT COUNT(*) FROM tickets WHERE ticket_number LIKE ?",

@@ -18,6 +18,7 @@ from pathlib import Path
 PCSCD_SOCKET = Path("/run/pcscd/pcscd.comm")
 VPCD_READER = "Virtual PCD 00 00"
 VPCD_PORT = 35963
+VPCD_BIND_S = 75.0  # a port in TIME_WAIT is free again after a minute
 
 
 class PcscEmulatorError(RuntimeError):
@@ -39,19 +40,33 @@ class PcscEmulator:
             # a pcscd an earlier emulator left running, its virtual reader no longer taking
             # cards: only a daemon started like ours ("pcscd -f") is stopped, never the system's
             _stop_leftover_daemons(pcscd)
-        if not _alive():
-            self.folder.mkdir(parents=True, exist_ok=True)
-            log = (self.folder / "pcscd.log").open("ab")
-            self._process = subprocess.Popen([pcscd, "-f"], stdout=log, stderr=log)
-            log.close()
-            deadline = time.monotonic() + 10
-            while not _alive():
-                if self._process.poll() is not None or time.monotonic() > deadline:
-                    self.stop()
-                    raise PcscEmulatorError("pcscd did not start")
-                time.sleep(0.05)
-        _wait_for_vpcd(VPCD_PORT, 30.0)
-        return {"reader": VPCD_READER}
+        deadline = time.monotonic() + VPCD_BIND_S
+        while True:
+            if not _alive():
+                self._start_daemon(pcscd)
+            if _vpcd_listens(VPCD_PORT, 10.0):
+                return {"reader": VPCD_READER}
+            if time.monotonic() > deadline:
+                self.stop()
+                raise PcscEmulatorError(f"vpcd does not listen on port {VPCD_PORT}")
+            if self._process is not None:
+                # ours runs but its vpcd could not take the port: a connection the last daemon
+                # closed first holds it (TIME_WAIT, up to a minute); start it again
+                self.stop()
+            else:  # another's, on its way out: once it is gone, ours is started
+                _stop_leftover_daemons(pcscd)
+
+    def _start_daemon(self, pcscd: str) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        log = (self.folder / "pcscd.log").open("ab")
+        self._process = subprocess.Popen([pcscd, "-f"], stdout=log, stderr=log)
+        log.close()
+        deadline = time.monotonic() + 10
+        while not _alive():
+            if self._process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise PcscEmulatorError("pcscd did not start")
+            time.sleep(0.05)
 
     def stop(self) -> None:
         process, self._process = self._process, None

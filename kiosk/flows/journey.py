@@ -643,7 +643,7 @@ class Journey(BankSteps):
             awaiting_review=ctx.awaiting_review,
         )
         outcome = self.services.printing.receipt(
-            f"acknowledgment-{reference}", ops, kind="acknowledgment"
+            f"acknowledgment-{reference}-{self.id}", ops, kind="acknowledgment"
         )
         return outcome, f"acknowledgment {reference}"
 
@@ -678,7 +678,9 @@ class Journey(BankSteps):
             ticket = self.ctx.ticket
             assert ticket is not None
             outcome = printing.receipt(
-                f"ticket-{ticket.ticket_number}", queue_ticket(ticket, columns), kind="ticket"
+                f"ticket-{ticket.ticket_number}-{self.id}",
+                queue_ticket(ticket, columns),
+                kind="ticket",
             )
             label = f"queue ticket {ticket.ticket_number}"
         elif document == "payment_receipt":
@@ -686,7 +688,9 @@ class Journey(BankSteps):
             assert order is not None
             receipt = self.client.order_receipt(order.order_id)
             outcome = printing.receipt(
-                f"receipt-{order.order_id}", payment_receipt(receipt, columns), kind="payment"
+                f"receipt-{order.order_id}-{self.id}",
+                payment_receipt(receipt, columns),
+                kind="payment",
             )
             label = "payment receipt"
         elif document == "acknowledgment":
@@ -707,7 +711,10 @@ class Journey(BankSteps):
             pdf = self.client.query_certificate(query.query_id)
             # the action id is the query: a reprint after a failure is the same document
             outcome = printing.document(
-                f"query-{query.query_id}", pdf, f"query {query.query_id}", kind="query_certificate"
+                f"query-{query.query_id}-{self.id}",
+                pdf,
+                f"query {query.query_id}",
+                kind="query_certificate",
             )
             label = "query certificate"
             if outcome.ok:  # from now on, a new query is charged again (outbox: sent once)
