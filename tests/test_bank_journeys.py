@@ -23,7 +23,7 @@ from kiosk.config import BankSection, SiteMode
 from kiosk.outbox import ItemState, held_group
 from kiosk.sandbox.seed import DEMO_ADVANCE, DEMO_CONTRACT, SANDBOX_PASSWORD
 from screens.demo import type_keys, write_signature
-from tests.journey_steps import on, pdf_text, registry
+from tests.journey_steps import face_step, on, pdf_text, registry
 from tests.ui_driver import UiDriver
 
 pytestmark = pytest.mark.ui
@@ -34,8 +34,8 @@ BANK = "BOC-JN"
 
 @pytest.fixture
 def bank(ui: UiDriver) -> Iterator[UiDriver]:
-    """The shared app as a bank service point (BOC-JN), on the login screen; the register
-    register is the one the app started with (tests/conftest.py puts it back for each test)."""
+    """The shared app as a bank service point (BOC-JN), on the login screen; the register is
+    the one the app started with (tests/conftest.py puts it back for each test)."""
     app = ui.app
     app.leave_maintenance("test")
     app.end_session("test")
@@ -97,13 +97,10 @@ def start(ui: UiDriver, service: str) -> None:
     ui.tap(button)
 
 
-def through_borrower(ui: UiDriver) -> Any:
+def through_borrower(ui: UiDriver, camera: bool = False) -> Any:
     """The borrower's card (no elder offer at a bank: the operator drives), the face notice
-    and the face check, then the authorization to sign."""
-    intro = on(ui, "step_face_intro", 30)
-    ui.tap(intro.ids.start)
-    on(ui, "face")
-    assert ui.wait(lambda: ui.app.manager.current != "face", 60)
+    and the face check (``journey_steps.face_step``), then the authorization to sign."""
+    face_step(ui, camera)
     return sign(ui)
 
 
@@ -229,7 +226,7 @@ def test_first_registration_with_maker_checker_and_the_proof(
     bench = workbench(ui)
     assert "中国银行济南分行" in bench.bank_text and "金融许可证" in bench.bank_text
     start(ui, "bank_mortgage_first")
-    through_borrower(ui)
+    through_borrower(ui, camera=True)
     unit = free_unit(ui)
     choose(ui, unit)
     form = on(ui, "step_form", 20)

@@ -61,7 +61,7 @@ def test_query_certificate_end_to_end(home: UiDriver, tmp_path: Path) -> None:
     before = set(queue.out.glob("*.pdf"))
     tap_service(ui, "query_certificate")
     taps_at_card = ui.taps
-    consent = through_identity(ui)
+    consent = through_identity(ui, camera=True)
     assert "查询您本人名下的不动产登记信息" in consent.purpose_zh
     ui.tap(consent.ids.agree)
     result = print_the_result(ui)
