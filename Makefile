@@ -20,9 +20,10 @@ lint:
 	$(BIN)/ruff format --check kiosk drivers screens tests
 	$(BIN)/mypy
 
-## Two workers (the machines have two cores); a test file stays whole on one worker.
+## Two workers (the machines have two cores); a test file stays whole on one worker (a UI
+## file shares its worker's app; the tests that start the machine's one pcscd are one file).
 pytest:
-	$(BIN)/python -m pytest -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -42,21 +42,6 @@ from tests.backend_fixtures import Registry, start_registry  # noqa: E402
 from tests.ui_driver import UiDriver  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
-# pcscd is one daemon per machine (its socket is /run/pcscd): the tests that start and stop
-# it run on one worker, one after the other
-MACHINE_PCSCD = {"test_passport.py", "test_devices.py"}
-
-
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups (and randomly shuffles)
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """With ``-n 2 --dist loadgroup`` a test file runs whole, in its order, on one worker
-    (a UI test module shares one app); files that share a machine-wide daemon share a group."""
-    if not config.pluginmanager.hasplugin("xdist"):
-        return  # -p no:xdist: one process, nothing to group
-    for item in items:
-        name = item.path.name
-        group = "pcscd" if name in MACHINE_PCSCD else name
-        item.add_marker(pytest.mark.xdist_group(group))
 
 
 def fast_config(tmp_path: Path, **session: Any) -> SiteConfig:

@@ -9,7 +9,7 @@ import pytest
 from drivers.base import Detail, Role, State
 from kiosk.core import Kiosk
 from kiosk.diagnostics import diagnose
-from kiosk.profiles import list_profiles
+from kiosk.profiles import list_profiles, load_profile
 from kiosk.shell import Shell
 from tests.conftest import fast_config
 
@@ -96,8 +96,19 @@ def test_a_device_that_cannot_be_built_is_offline_with_the_reason(tmp_path: Path
         assert not diagnosis.ok
 
 
-@pytest.mark.parametrize("name", sorted(list_profiles()))
+def uses_pcscd(name: str) -> bool:
+    """A profile whose reader is PC/SC starts the machine's one pcscd: its boot is tested in
+    test_passport.py, the one file that may start and stop that daemon (one worker runs a
+    file whole: ``--dist loadfile``)."""
+    return any(spec.driver == "pcsc" for spec in load_profile(name).devices.values())
+
+
+@pytest.mark.parametrize("name", sorted(n for n in list_profiles() if not uses_pcscd(n)))
 def test_every_shipped_profile_boots_to_ready_on_emulators(tmp_path: Path, name: str) -> None:
+    boots_to_ready(tmp_path, name)
+
+
+def boots_to_ready(tmp_path: Path, name: str) -> None:
     kiosk = Kiosk.from_config(
         fast_config(tmp_path), name, runtime_dir=tmp_path / "run", emulate_all=True
     )

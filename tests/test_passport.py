@@ -16,6 +16,8 @@ from drivers.idcard.identity import CardType, PhotoState
 from drivers.idcard.passport_emulator import DEMO_PASSPORT, PassportEmulator
 from drivers.idcard.pcsc import MrzKey, PcscReader, PcscSettings, passport_document
 from drivers.idcard.pcsc_emulator import PcscEmulator
+from kiosk.profiles import list_profiles
+from tests.test_devices import boots_to_ready, uses_pcscd
 
 pytestmark = pytest.mark.stack
 KEY = MrzKey(DEMO_PASSPORT.number, DEMO_PASSPORT.birth, DEMO_PASSPORT.expiry)
@@ -121,3 +123,8 @@ def test_files_that_are_not_a_passport_are_protocol_errors() -> None:
 
     with pytest.raises(ProtocolError):
         passport_document(b"\x61\x03\x5f\x1f\x00", b"")
+
+
+@pytest.mark.parametrize("name", sorted(n for n in list_profiles() if uses_pcscd(n)))
+def test_every_shipped_pcsc_profile_boots_to_ready_on_emulators(tmp_path: Path, name: str) -> None:
+    boots_to_ready(tmp_path, name)
