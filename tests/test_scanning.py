@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from drivers.errors import MediaError
+from drivers.errors import DeviceTimeout, MediaError
 from drivers.scanner.document_camera import DocumentCamera, DocumentCameraSettings
 from drivers.scanner.sane import SaneScanner, SaneSettings
 from drivers.scanner.sane_emulator import SaneEmulator
@@ -37,6 +37,8 @@ def sane_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def scanner(sane_dir: Path, **settings: object) -> Iterator[SaneScanner]:
+    # the test backend hangs now and then after an emulated jam: a stuck page ends in seconds
+    settings.setdefault("page_timeout_s", 20.0)
     device = SaneScanner(SaneSettings(config_dir=str(sane_dir), **settings))  # type: ignore[arg-type]
     device.open()
     try:
@@ -76,6 +78,28 @@ def test_a_jam_mid_adf_keeps_the_pages_already_scanned(sane_dir: Path) -> None:
         assert isinstance(run.error, MediaError) and run.error.code == "jammed"
         message = message_for(run.error)
         assert "卡纸" in message.zh and "jam" in message.en.lower()
+
+
+def test_a_scanner_that_stops_answering_mid_page_is_cancelled_not_waited_for(
+    sane_dir: Path,
+) -> None:
+    """The test backend made to crawl (one byte per read, each read delayed): the page is
+    cancelled at its deadline and the run ends with 'not responding', the worker free."""
+    for device in scanner(
+        sane_dir, device="test:0", resolution=300, source="Flatbed", page_timeout_s=0.5
+    ):
+        backend = device._device
+        backend.read_limit, backend.read_limit_size = True, 1
+        backend.read_delay, backend.read_delay_duration = True, 100_000
+        try:
+            run = device.scan_pages()
+        finally:
+            backend.read_limit, backend.read_delay = False, False
+        assert run.pages == [] and isinstance(run.error, DeviceTimeout)
+        assert "did not finish a page in 0.5 s" in str(run.error)
+        message = message_for(run.error)
+        assert message.zh and message.en
+        assert device.scan_pages().error is None  # the next scan works
 
 
 def test_cover_open_and_an_empty_feeder(sane_dir: Path) -> None:

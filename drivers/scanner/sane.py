@@ -80,6 +80,7 @@ class SaneSettings:
     mode: str = "Color"
     source: str = ""  # "" keeps the device's default; e.g. "Flatbed", "Automatic Document Feeder"
     config_dir: str = ""  # a private SANE config folder (SANE_CONFIG_DIR), for emulators
+    page_timeout_s: float = 90.0  # a page not read by then is cancelled: "not responding"
 
 
 def _sane_module(config_dir: str) -> Any:
@@ -171,10 +172,26 @@ class SaneScanner:
     def scan_page(self) -> Any:
         """One page from the current source; ``NoMoreDocuments`` when the feeder is empty."""
         device = self._require_open()
+        # a backend that stops answering mid-page would hold the scanner's worker for good:
+        # SANE lets another thread cancel a blocking read (python-sane lets go of the GIL)
+        expired = threading.Event()
+
+        def expire() -> None:
+            expired.set()
+            device.cancel()
+
+        watchdog = threading.Timer(self.settings.page_timeout_s, expire)
+        watchdog.daemon = True
+        watchdog.start()
         try:
             return device.scan()
         except Exception as err:
+            if expired.is_set():
+                timeout = self.settings.page_timeout_s
+                raise DeviceTimeout(f"the scanner did not finish a page in {timeout:g} s") from err
             raise scan_error(err) from err
+        finally:
+            watchdog.cancel()
 
     def scan_pages(
         self, max_pages: int = 50, on_page: Callable[[int, Any], None] | None = None
