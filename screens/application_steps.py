@@ -14,7 +14,6 @@ from kivy.uix.button import Button
 from kivy.uix.widget import Widget
 
 from kiosk.flows import forms
-from kiosk.flows.spec import StepKind
 from screens.steps import StepScreen
 
 STATEMENT_ZH = (
@@ -172,9 +171,7 @@ class ReviewScreen(StepScreen):
         self.lines = ""
 
     def change(self) -> None:
-        journey = self.flow.journey
-        if journey.back_to(StepKind.FORM) or journey.back_to(StepKind.SCAN):
-            self.flow.show_step()
+        self.flow.change()
 
 
 class SignaturePad(Widget):  # type: ignore[misc]

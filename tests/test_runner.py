@@ -676,3 +676,11 @@ def test_the_desk_decides_what_the_end_of_a_visit_means_for_the_operator(kit: Ki
         "D1", m.ApplicationType.ADVANCE_MORTGAGE, m.DraftStatus.OPEN, "", "op01", "", ""
     )
     assert desk.flow_for(draft, FLOWS) == "bank_advance_mortgage"
+
+
+def test_change_from_the_review_goes_back_to_the_form(kit: Kit) -> None:
+    visit = kit.visit("address_change")
+    play(visit, until=StepKind.REVIEW)
+    visit.runner.change()
+    assert visit.screens.last.kind is StepKind.FORM
+    assert visit.journey.ctx.form  # what was typed is still there to change

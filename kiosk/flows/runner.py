@@ -268,6 +268,13 @@ class JourneyRunner:
             return
         self.next()
 
+    def change(self) -> None:
+        """From the review: back to what the person entered (the form, or the scan where a
+        flow has no form), to change it."""
+        journey = self.journey
+        if journey.back_to(StepKind.FORM) or journey.back_to(StepKind.SCAN):
+            self.show_step()
+
     def card_gone(self) -> None:
         """The card was taken away before the end (on the UI thread): ask whether the person
         goes on, unless they already answered this visit or the journey is at its end."""
