@@ -19,6 +19,7 @@ import pytest
 from drivers.base import Role
 from drivers.idcard.sam_emulator import DEMO_CARDS
 from kiosk.backend import models as m
+from kiosk.bank import LoginRefused
 from kiosk.config import BankSection, SiteMode
 from kiosk.outbox import ItemState, held_group
 from kiosk.sandbox.seed import DEMO_ADVANCE, DEMO_CONTRACT, SANDBOX_PASSWORD
@@ -439,11 +440,14 @@ def test_a_borrower_whose_face_does_not_match_gets_no_authorization(bank: UiDriv
 def test_a_locked_out_operator_is_told_so(bank: UiDriver, tmp_path: Path) -> None:
     ui = bank
     screen = ui.app.screens.get("operator_login")
-    for _ in range(5):
-        login(ui, "op03", "wrong#1")
-        assert ui.wait(lambda: not screen.busy, 20)
-        assert screen.message_zh == "账号或密码错误"
-        assert screen.ids.password.value == ""  # the password is never left on screen
+    login(ui, "op03", "wrong#1")  # typed on the screen's keyboard
+    assert ui.wait(lambda: not screen.busy, 20)
+    assert screen.message_zh == "账号或密码错误"
+    assert screen.ids.password.value == ""  # the password is never left on screen
+    for _ in range(4):  # four more, as the screen's worker sends them (no typing needed)
+        with pytest.raises(LoginRefused) as refused:
+            ui.app.desk.login("op03", "wrong#1")
+        assert refused.value.message.zh == "账号或密码错误"
     screen = login(ui, "op03", SANDBOX_PASSWORD)
     assert ui.wait(lambda: not screen.busy, 20)
     assert "锁定" in screen.message_zh and ui.app.desk.session is None

@@ -45,18 +45,22 @@ def test_the_card_holder_passes_and_the_screen_shows_preview_and_guidance(
     def challenged() -> bool:
         return bool(screen.phase == "challenge")
 
+    shot = None
     for _attempt in range(3):
         assert ui.app.open_face_check(document) is screen
         assert ui.app.manager.current == "face"
-        assert ui.wait(challenged, 20), screen.prompt_en
-        assert screen.prompt_zh == "请眨眨眼" and screen.prompt_en == "Please blink"
-        shot = ui.screenshot(tmp_path / "face_challenge.png")
-        if challenged():  # the shot is of the challenge, not of what followed
-            break
-        # a loaded machine: the blink came while the frames were drawn; check once more
+        assert ui.wait(lambda: challenged() or ui.app.face_result is not None, 20), screen.prompt_en
+        if challenged():
+            assert screen.prompt_zh == "请眨眨眼" and screen.prompt_en == "Please blink"
+            shot = ui.screenshot(tmp_path / "face_challenge.png")
+            if challenged():  # the shot is of the challenge, not of what followed
+                break
+        # a loaded machine: the blink came (or the check passed) between two drawn frames
         assert ui.wait(lambda: ui.app.face_result is not None, 20), screen.prompt_en
         assert ui.wait(lambda: ui.app.manager.current == "home", 5)
         ui.app.face_result = None
+        shot = None
+    assert shot is not None, "the challenge was never on screen long enough to photograph"
     assert not is_blank(shot)
     theme = ui.app.theme
     assert best_match(shot, render_text("请眨眨眼", theme.font_name, theme.text(9))) > 0.85
