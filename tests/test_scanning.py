@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import Future
@@ -15,18 +17,18 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from drivers.errors import DeviceTimeout, MediaError
 from drivers.scanner.document_camera import DocumentCamera, DocumentCameraSettings
 from drivers.scanner.sane import SaneScanner, SaneSettings
 from drivers.scanner.sane_emulator import SaneEmulator
 from kiosk.backend import models as m
 from kiosk.documents.page_detect import detect_page, rectify
 from kiosk.documents.scan import ScanBatch, ScanTooLarge
-from kiosk.messages import message_for
 from kiosk.outbox import ItemState, Outbox
 from kiosk.sealing import Sealer
 from tests.backend_fixtures import Registry
 from tests.synthetic_pages import A4, photograph
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -64,52 +66,31 @@ def test_the_adf_scans_every_sheet(sane_dir: Path) -> None:
         assert run.error is None and len(run.pages) == 10  # the test backend's feeder holds 10
 
 
+def aborted_scan(sane_dir: Path, scenario: str) -> dict[str, Any]:
+    """A scan that ends early, in a process of its own (``tests/helpers/sane_abort.py``)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.helpers.sane_abort", str(sane_dir), scenario],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=True,
+    )
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
 def test_a_jam_mid_adf_keeps_the_pages_already_scanned(sane_dir: Path) -> None:
-    for device in scanner(
-        sane_dir, device="test:0", resolution=50, source="Automatic Document Feeder"
-    ):
-
-        def jam_after_two(count: int, _page: object, device: SaneScanner = device) -> None:
-            if count == 2:
-                device._device.read_return_value = "SANE_STATUS_JAMMED"
-
-        run = device.scan_pages(on_page=jam_after_two)
-        assert len(run.pages) == 2
-        assert isinstance(run.error, MediaError) and run.error.code == "jammed"
-        message = message_for(run.error)
-        assert "卡纸" in message.zh and "jam" in message.en.lower()
-
-
-def test_a_scanner_that_stops_answering_mid_page_is_cancelled_not_waited_for(
-    sane_dir: Path,
-) -> None:
-    """The test backend made to crawl (one byte per read, each read delayed): the page is
-    cancelled at its deadline and the run ends with 'not responding', the worker free."""
-    for device in scanner(
-        sane_dir, device="test:0", resolution=300, source="Flatbed", page_timeout_s=0.5
-    ):
-        backend = device._device
-        backend.read_limit, backend.read_limit_size = True, 1
-        backend.read_delay, backend.read_delay_duration = True, 100_000
-        try:
-            run = device.scan_pages()
-        finally:
-            backend.read_limit, backend.read_delay = False, False
-        assert run.pages == [] and isinstance(run.error, DeviceTimeout)
-        assert "did not finish a page in 0.5 s" in str(run.error)
-        message = message_for(run.error)
-        assert message.zh and message.en
-        assert device.scan_pages().error is None  # the next scan works
+    run = aborted_scan(sane_dir, "jam")["run"]
+    assert run["pages"] == 2
+    assert run["error"] == "MediaError" and run["code"] == "jammed"
+    assert "卡纸" in run["zh"] and "jam" in run["en"].lower()
 
 
 def test_cover_open_and_an_empty_feeder(sane_dir: Path) -> None:
-    for device in scanner(sane_dir, device="test:0", resolution=50, source="Flatbed"):
-        device._device.read_return_value = "SANE_STATUS_COVER_OPEN"
-        run = device.scan_pages()
-        assert run.pages == [] and run.error is not None and run.error.code == "cover_open"
-        device._device.read_return_value = "SANE_STATUS_NO_DOCS"
-        run = device.scan_pages()
-        assert run.error is not None and run.error.code == "no_paper"
+    result = aborted_scan(sane_dir, "cover")
+    assert result["run"]["pages"] == 0 and result["run"]["code"] == "cover_open"
+    assert result["empty"]["code"] == "no_paper"
 
 
 def test_the_pnm_backend_scans_a_known_image_exactly(sane_dir: Path, tmp_path: Path) -> None:
