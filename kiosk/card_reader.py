@@ -15,24 +15,17 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future
-from typing import Any, Protocol
 
 from drivers.base import Detail, Role, State, Status
 from drivers.idcard.identity import IdentityDocument
 from kiosk.events import EventBus
+from kiosk.flows.deps import DeviceJobs
 
 WAKE_S = 0.25  # how soon a wait notices the visit ended (a status change wakes it at once)
 
 
 class VisitOver(Exception):
     """The visit ended while its work was under way: the result belongs to nobody."""
-
-
-class DeviceJobs(Protocol):
-    def submit(self, role: Role, job: Callable[[Any], Any]) -> Future[Any]: ...
-
-    def statuses(self) -> dict[Role, Status]: ...
 
 
 def card_on(status: Status | None) -> bool:

@@ -32,7 +32,6 @@ log = logging.getLogger(__name__)
 TICK_S = 0.25
 RESTART_EXIT = 75  # staff asked for a restart: systemd (Restart=always) starts us again
 MAINTENANCE_SCREENS = ("maintenance_pin", "maintenance")
-# at a bank: these end the operator's session too (any other end goes back to the workbench)
 PIN_PAD_IDLE_S = 60.0
 
 

@@ -23,18 +23,14 @@ class Recorder:
     screens: list[str] = field(default_factory=list)
     card_taps: int = 0  # taps before the card was read (not counted against the target)
     cut_off: dict[str, list[str]] = field(default_factory=dict)  # text that does not fit
-    both_sizes: bool = False  # every screen is checked in the large text too, at once
     _last: str = ""
     _seen: list[str] = field(default_factory=list)  # screens since the last wait
-    _shooting: bool = False
 
     def __post_init__(self) -> None:
         self.driver.on_frame = self._frame
 
     def _frame(self) -> None:
         """Every frame: a screen that just came up is photographed once it has drawn."""
-        if self._shooting:  # frames drawn while photographing: the next frame looks again
-            return
         current = self.driver.app.manager.current
         if current != self._last:
             self._last = current
@@ -45,17 +41,6 @@ class Recorder:
         name = label or self.driver.app.manager.current
         self.screens.append(name)
         self._check(f"{len(self.screens):02d}-{name}")
-        app = self.driver.app
-        if self.both_sizes and not app.shell.large_text:
-            self._shooting = True
-            try:  # the same screen in the large text, then back
-                app.toggle_large_text()
-                self.driver.frames(3)
-                self._check(f"{len(self.screens):02d}-{name}-large")
-            finally:
-                app.toggle_large_text()
-                self.driver.frames(2)
-                self._shooting = False
 
     def _check(self, label: str) -> None:
         self.driver.save(self.out / f"{label}.png")
@@ -365,17 +350,14 @@ def record_journey(
     name: str,
     out: Path,
     large_text: bool = False,
-    both_sizes: bool = False,
 ) -> dict[str, Any]:
-    """Walk one journey on a running app; the summary says what happened (the app goes on).
-    ``both_sizes``: each screen is photographed and checked in the normal and the large text
-    (one walk instead of two)."""
+    """Walk one journey on a running app; the summary says what happened (the app goes on)."""
     out.mkdir(parents=True, exist_ok=True)
     app = driver.app
     if large_text != app.shell.large_text:
         app.toggle_large_text()
     taps_before = driver.taps
-    recorder = Recorder(driver, out, both_sizes=both_sizes)
+    recorder = Recorder(driver, out)
     ok, error = True, ""
     try:
         JOURNEYS[name](recorder)

@@ -1,7 +1,7 @@
 """The journey runner on the screens: renders each ``StepView`` on its Kivy screen, runs the
-step's work on a worker thread with the answer on the UI thread, and asks the person
-whether they are leaving when the card is taken away. The
-decisions (what comes next, where a failure goes) are the runner's, in ``kiosk.flows.runner``."""
+step's work on a worker thread with the answer on the UI thread, and brings the reader's
+card-removed event over to the UI thread. The decisions (what comes next, where a failure
+goes, whether to ask "go on?") are the runner's, in ``kiosk.flows.runner``."""
 
 from __future__ import annotations
 

@@ -709,7 +709,7 @@ class Journey(BankSteps):
             query = self.ctx.query
             assert query is not None
             pdf = self.client.query_certificate(query.query_id)
-            # the action id is the query: a reprint after a failure is the same document
+            # the action id is this journey's query: a retried print is the same document
             outcome = printing.document(
                 f"query-{query.query_id}-{self.id}",
                 pdf,

@@ -87,19 +87,16 @@ class Sandbox:
 
     def snapshot(self, path: Path) -> None:
         """Copy the register as it is now to ``path`` (SQLite's online backup)."""
-        with self._write_lock:
-            source, target = db.connect(self.db_path), db.connect(path)
-            try:
-                source.backup(target)
-            finally:
-                target.close()
-                source.close()
+        self._copy(self.db_path, path)
 
     def restore(self, path: Path) -> None:
         """Put a snapshot back in place of the register, while serving: the tests that share
         one running app start each from the same register instead of repairing it by hand."""
+        self._copy(path, self.db_path)
+
+    def _copy(self, source_path: Path, target_path: Path) -> None:
         with self._write_lock:
-            source, target = db.connect(path), db.connect(self.db_path)
+            source, target = db.connect(source_path), db.connect(target_path)
             try:
                 source.backup(target)
             finally:

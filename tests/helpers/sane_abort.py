@@ -9,6 +9,7 @@ as JSON for the test.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Any
 
@@ -60,7 +61,4 @@ def main(config_dir: str, scenario: str) -> dict[str, Any]:
 
 if __name__ == "__main__":
     print(json.dumps(main(sys.argv[1], sys.argv[2])), flush=True)
-    sys.stdout.flush()
-    import os
-
     os._exit(0)  # the backend's threads are not waited for
