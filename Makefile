@@ -22,8 +22,10 @@ lint:
 
 ## Two workers (the machines have two cores); a test file stays whole on one worker (a UI
 ## file shares its worker's app; the tests that start the machine's one pcscd are one file).
+## A worker that dies ends the run: pytest-xdist's loadfile rescheduling can hang after a
+## restart (pytest-xdist#784), and tests/crash_reports.py prints what the worker was doing.
 pytest:
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	$(BIN)/python -m pytest -n 2 --dist loadfile --max-worker-restart=0
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

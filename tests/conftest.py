@@ -42,6 +42,7 @@ from tests.backend_fixtures import Registry, start_registry  # noqa: E402
 from tests.ui_driver import UiDriver  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
+pytest_plugins = ["tests.crash_reports"]
 
 
 def fast_config(tmp_path: Path, **session: Any) -> SiteConfig:
