@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import secrets
 import sys
 import threading
 from pathlib import Path
@@ -132,7 +133,7 @@ def cmd_technician_add(args: argparse.Namespace) -> int:
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
-    from kiosk.backend.api import OPENAPI_FILE, openapi_text
+    from kiosk.backend.api import OPENAPI_FILE, SANDBOX_HEADER, openapi_text
 
     if args.write_openapi:
         OPENAPI_FILE.write_text(openapi_text())
@@ -140,8 +141,11 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         return 0
     from kiosk.sandbox.server import Sandbox
 
-    sandbox = Sandbox(Path(args.db), host=args.host, port=args.port).start()
+    token = secrets.token_urlsafe(24) if args.test_mode else None
+    sandbox = Sandbox(Path(args.db), host=args.host, port=args.port, test_token=token).start()
     print(f"sandbox registry on {sandbox.url} (OpenAPI at {sandbox.url}/openapi.json)", flush=True)
+    if token:
+        print(f"test mode: the sandbox's own routes take {SANDBOX_HEADER}: {token}", flush=True)
     try:
         threading.Event().wait()
     except KeyboardInterrupt:
@@ -262,6 +266,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--write-openapi",
         action="store_true",
         help="regenerate kiosk/backend/openapi.json from the route table",
+    )
+    sandbox.add_argument(
+        "--test-mode",
+        action="store_true",
+        help="add the test routes (faults, payer, review), behind a token printed at start",
     )
     sandbox.set_defaults(func=cmd_sandbox)
 

@@ -207,6 +207,12 @@ def _check(config: SiteConfig) -> None:
         raise StrictConfigError(
             source, "devices.reopen_backoff_max_s", "backoff must be positive, max >= min"
         )
+    if config.backend.url != "embedded":
+        from kiosk.backend.client import transport_problem
+
+        problem = transport_problem(config.backend.url)
+        if problem is not None:
+            raise StrictConfigError(source, "backend.url", problem)
     from kiosk.services import SERVICES
 
     for i, name in enumerate(config.services.enabled):

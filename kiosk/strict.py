@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import tomllib
 import types
 import typing
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
 class StrictConfigError(ValueError):
@@ -107,18 +109,34 @@ def convert(hint: Any, value: Any, source: str, key: str) -> Any:
     if hint is float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise StrictConfigError(source, key, f"expected a number, got {value!r}")
+        if isinstance(value, int) and not INT64_MIN <= value <= INT64_MAX:
+            raise StrictConfigError(source, key, "number out of range")
+        if not math.isfinite(value):
+            raise StrictConfigError(source, key, "expected a finite number")
         return float(value)
     if hint is int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise StrictConfigError(source, key, f"expected an integer, got {value!r}")
+        if not INT64_MIN <= value <= INT64_MAX:  # what SQLite and every gateway store
+            raise StrictConfigError(source, key, "integer out of range (64-bit signed)")
         return value
     if hint in (str, bool):
         if not isinstance(value, hint):
             raise StrictConfigError(source, key, f"expected {hint.__name__}, got {value!r}")
+        if hint is str and not _encodable(value):  # JSON's "\ud800": no UTF-8 for it
+            raise StrictConfigError(source, key, "text with a lone surrogate (not Unicode)")
         return value
     if hint is Any:
         return value
     raise StrictConfigError(source, key, f"unsupported field type {hint!r}")
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _join(prefix: str, key: str) -> str:

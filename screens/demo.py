@@ -115,7 +115,13 @@ def _pay_by_phone(rec: Recorder) -> None:
         rec.driver.frames(5)
         rec.shoot()
         # the person pays with a phone: the sandbox's payment simulator stands in for it
-        app.kiosk.backend.client.sandbox_pay(journey.ctx.order.order_id)
+        sandbox = app.kiosk.backend.sandbox
+        assert sandbox is not None, "the demo runs on the embedded sandbox"
+        control = sandbox.control()
+        try:
+            control.pay(journey.ctx.order.order_id)
+        finally:
+            control.close()
 
 
 def _identity(rec: Recorder) -> None:

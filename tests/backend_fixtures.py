@@ -15,10 +15,12 @@ from drivers.camera.emulator import face_scene
 from drivers.idcard.sam_emulator import DEMO_CARDS
 from kiosk.backend import models as m
 from kiosk.backend.client import ClientSettings, RegistryClient
+from kiosk.sandbox.control import SandboxControl
 from kiosk.sandbox.handlers import ENROLMENT_CODE
 from kiosk.sandbox.server import Sandbox
 
 DEMO = DEMO_CARDS[0]
+TEST_TOKEN = "test-mode-token-of-the-suite"
 
 
 class ShiftableClock:
@@ -34,6 +36,7 @@ class Registry:
     sandbox: Sandbox
     client: RegistryClient
     clock: ShiftableClock
+    control: SandboxControl  # the sandbox's test mode: faults, the payer, the review
 
     def verify(self, number: str = DEMO.number, name: str = DEMO.name) -> m.Verification:
         return self.client.verify_identity(
@@ -51,11 +54,13 @@ def face_jpeg() -> str:
 
 def start_registry(folder: Path) -> Iterator[Registry]:
     clock = ShiftableClock()
-    sandbox = Sandbox(folder / "registry.db", clock=clock).start()
+    sandbox = Sandbox(folder / "registry.db", clock=clock, test_token=TEST_TOKEN).start()
     client = RegistryClient(ClientSettings(sandbox.url, read_timeout_s=2.0, backoff_s=0.01))
     client.register("KIOSK-TEST-01", ENROLMENT_CODE)
+    control = sandbox.control()
     try:
-        yield Registry(sandbox, client, clock)
+        yield Registry(sandbox, client, clock, control)
     finally:
+        control.close()
         client.close()
         sandbox.stop()

@@ -293,7 +293,7 @@ def play(visit: Visit, until: StepKind | None = None, senior: bool = False) -> S
             runner.choose(available[0].key)
         elif kind is StepKind.PAY:
             assert view.status == "waiting" and journey.ctx.order is not None, view.status
-            registry.client.sandbox_pay(journey.ctx.order.order_id)  # paid with a phone
+            registry.control.pay(journey.ctx.order.order_id)  # paid with a phone
             runner.check_payment()
         elif kind is StepKind.FORM:
             problems = journey.fill_form({**journey.form_values(), **TYPED})

@@ -12,7 +12,7 @@ import requests
 
 from drivers.idcard.sam_emulator import DEMO_CARDS
 from kiosk.backend import models as m
-from kiosk.backend.api import OPENAPI_FILE, ROUTES, openapi_text
+from kiosk.backend.api import CONTRACT_ROUTES, OPENAPI_FILE, openapi_text
 from kiosk.backend.client import ClientSettings, RegistryClient, new_key
 from kiosk.backend.errors import (
     BackendConflict,
@@ -176,7 +176,7 @@ def test_a_query_with_a_fee_is_paid_once_then_printed(registry: Registry) -> Non
         m.CreateOrder(reference, m.OrderKind.QUERY, result.query_id, m.Channel.WECHAT)
     )
     assert order.amount_fen == 500 and order.status is m.OrderStatus.NOTPAY
-    assert registry.client.sandbox_pay(order.order_id).status is m.OrderStatus.SUCCESS
+    assert registry.control.pay(order.order_id).status is m.OrderStatus.SUCCESS
     assert registry.client.query_certificate(result.query_id).startswith(b"%PDF")
     receipt = registry.client.order_receipt(order.order_id)
     assert receipt.amount_fen == 500 and receipt.item == "不动产登记资料查询费"
@@ -342,7 +342,7 @@ def test_order_lifecycle_and_one_charge_per_reference(registry: Registry) -> Non
     assert caught.value.error == "order_open"
     with pytest.raises(BackendConflict):
         registry.client.order_receipt(order.order_id)
-    paid = registry.client.sandbox_pay(order.order_id)
+    paid = registry.control.pay(order.order_id)
     assert paid.status is m.OrderStatus.SUCCESS
     assert registry.client.cancel_order(order.order_id).status is m.OrderStatus.SUCCESS
     assert registry.client.get_case(case).paid
@@ -365,14 +365,14 @@ def test_cancel_then_expired(registry: Registry) -> None:
     )
     assert registry.client.cancel_order(order.order_id).status is m.OrderStatus.CLOSED
     with pytest.raises(BackendConflict):
-        registry.client.sandbox_pay(order.order_id)
+        registry.control.pay(order.order_id)
     second = registry.client.create_order(
         m.CreateOrder("CASE-" + case + "-y", m.OrderKind.CASE, case, m.Channel.WECHAT)
     )
     registry.clock.offset = 6 * 60
     try:
         with pytest.raises(BackendConflict) as caught:
-            registry.client.sandbox_pay(second.order_id)
+            registry.control.pay(second.order_id)
         assert caught.value.error == "expired"
         assert registry.client.get_order(second.order_id).status is m.OrderStatus.NOTPAY
     finally:
@@ -487,19 +487,19 @@ def test_an_appointment_is_checked_in_around_its_time_only(registry: Registry) -
 
 
 def test_a_500_is_retried_then_reported(registry: Registry) -> None:
-    registry.client.sandbox_faults(m.Faults(status=500, count=2))
+    registry.control.faults(m.Faults(status=500, count=2))
     assert registry.client.create_ticket("pay_fee").service == "pay_fee"  # third try works
-    registry.client.sandbox_faults(m.Faults(status=500, count=3))
+    registry.control.faults(m.Faults(status=500, count=3))
     with pytest.raises(BackendServerError) as caught:
         registry.client.create_ticket("pay_fee")
     assert caught.value.status == 500
 
 
 def test_a_slow_gateway_times_out(registry: Registry) -> None:
-    registry.client.sandbox_faults(m.Faults(delay_s=3.0, count=3))
+    registry.control.faults(m.Faults(delay_s=3.0, count=3))
     with pytest.raises(BackendTimeout):
         registry.client.get_case("YW20261101000001")
-    registry.client.sandbox_faults(m.Faults(count=0))
+    registry.control.faults(m.Faults(count=0))
 
 
 def test_connection_refused_is_unreachable() -> None:
@@ -526,7 +526,7 @@ def test_the_openapi_document_is_valid_and_covers_every_route() -> None:
     document = json.loads(OPENAPI_FILE.read_text())
     validate(document)
     operations = {op["operationId"] for path in document["paths"].values() for op in path.values()}
-    assert operations == {route.name for route in ROUTES}
+    assert operations == {route.name for route in CONTRACT_ROUTES}
 
 
 def test_no_answer_tells_whether_a_name_and_number_are_on_record(registry: Registry) -> None:

@@ -161,7 +161,7 @@ def test_first_registration_needs_a_second_operator_of_the_bank(registry: Regist
     with pytest.raises(BackendUnauthorized) as used:
         client.bank_records(auth.authorization_id, operator=checker.operator_token)
     assert used.value.error == "not_authorized"
-    registered = client.sandbox_register(case.case_number)
+    registered = registry.control.register_case(case.case_number)
     assert registered.status is m.CaseStatus.REGISTERED
     assert client.registration_proof(case.case_number, operator=checker.operator_token)[:5] == (
         b"%PDF-"
@@ -252,7 +252,7 @@ def test_an_advance_notice_converts_once_the_flat_is_registered(registry: Regist
         draft_id, draft(kind, auth.authorization_id, app, False), operator=session.operator_token
     )
     case = client.submit_draft(draft_id, operator=session.operator_token)
-    client.sandbox_register(case.case_number)
+    registry.control.register_case(case.case_number)
     with db(registry) as conn:
         status = conn.execute(
             "SELECT status FROM advance_mortgages WHERE notice_id = ?", (DEMO_ADVANCE,)

@@ -278,7 +278,7 @@ def test_first_registration_with_maker_checker_and_the_proof(
     assert audit.records("bank.approve")[-1].actor == f"operator:{BANK}/op02"
     assert audit.records("bank.authorization")[-1].actor == f"operator:{BANK}/op01"
     # the registry registers it; the workbench then prints the e-registration proof
-    kiosk.backend.client.sandbox_register(case_number)
+    ui.sandbox().register_case(case_number)
     ui.tap(approve.ids.back)
     bench = workbench(ui)
     ui.tap(bench.ids.reload)

@@ -194,7 +194,7 @@ def test_a_fee_is_paid_once_by_qr_and_the_receipt_printed(
     journey = ui.app.flow.journey
     order = journey.ctx.order
     client = ui.app.kiosk.backend.client
-    client.sandbox_pay(order.order_id)  # the person pays with a phone
+    ui.sandbox().pay(order.order_id)  # the person pays with a phone
     done = on(ui, "step_done", 60)
     assert orders_for(ui, journey.ctx.query.query_id) == [(order.order_id, "SUCCESS")]
     receipts = [r for r in printer.receipts() if r.lines]
@@ -225,7 +225,7 @@ def test_an_expired_qr_offers_a_new_one_and_only_one_is_paid(
     assert ui.wait(
         lambda: pay.status == "waiting" and journey.ctx.order.order_id != first.order_id, 20
     )
-    client.sandbox_pay(journey.ctx.order.order_id)
+    ui.sandbox().pay(journey.ctx.order.order_id)
     on(ui, "step_done", 60)
     statuses = [s for _, s in orders_for(ui, journey.ctx.query.query_id)]
     assert statuses == ["CLOSED", "SUCCESS"]
@@ -304,7 +304,7 @@ def test_walking_away_at_any_step_wipes_the_visit(
             on(ui, "step_pay")
             if screen == "step_done":
                 assert ui.wait(lambda: journey.ctx.order is not None, 20)
-                ui.app.kiosk.backend.client.sandbox_pay(journey.ctx.order.order_id)
+                ui.sandbox().pay(journey.ctx.order.order_id)
     on(ui, screen, 60)
     if screen == "step_pay":  # nobody is idle while a QR can still be paid: until it closes
         assert ui.wait(lambda: journey.ctx.order is not None, 20)
@@ -339,7 +339,7 @@ def test_pay_fee_for_an_open_case(home: UiDriver) -> None:
     assert ui.wait(lambda: pay.status == "waiting", 20)
     assert pay.amount == "¥80.00"
     journey = ui.app.flow.journey
-    ui.app.kiosk.backend.client.sandbox_pay(journey.ctx.order.order_id)
+    ui.sandbox().pay(journey.ctx.order.order_id)
     done = on(ui, "step_done", 60)
     assert "YW20261101000001" in done.outputs and "¥80.00" in done.outputs
     with registry(ui) as db:
@@ -365,7 +365,7 @@ def test_a_printer_out_of_paper_after_payment_reprints_without_a_second_charge(
     journey = ui.app.flow.journey
     queue.set_fault("media-empty-error")
     try:
-        ui.app.kiosk.backend.client.sandbox_pay(journey.ctx.order.order_id)
+        ui.sandbox().pay(journey.ctx.order.order_id)
         work = on(ui, "step_work", 60)
         assert ui.wait(lambda: work.failed, 90), work.lead_en
         assert "纸" in work.lead_zh and work.can_retry
@@ -417,7 +417,7 @@ def test_a_paid_query_whose_print_failed_prints_free_at_any_kiosk(
     query = journey.ctx.query
     queue.set_fault("media-jam-error")
     try:
-        ui.app.kiosk.backend.client.sandbox_pay(journey.ctx.order.order_id)
+        ui.sandbox().pay(journey.ctx.order.order_id)
         work = on(ui, "step_work", 60)
         assert ui.wait(lambda: work.failed, 90), work.lead_en
         assert "任一自助终端" in work.lead_zh and "any kiosk" in work.lead_en

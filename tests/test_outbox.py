@@ -126,7 +126,7 @@ def test_kill_9_at_any_point_loses_nothing_and_sends_nothing_twice(
         unit,
         str(count),
     ]
-    registry.client.sandbox_faults(m.Faults(delay_s=0.01, count=10_000))  # widen the windows
+    registry.control.faults(m.Faults(delay_s=0.01, count=10_000))  # widen the windows
     rng = random.Random(7)
     kills = 0
     try:
@@ -143,7 +143,7 @@ def test_kill_9_at_any_point_loses_nothing_and_sends_nothing_twice(
             args, cwd=REPO, capture_output=True, text=True, timeout=120, check=False
         )
     finally:
-        registry.client.sandbox_faults(m.Faults(count=0))
+        registry.control.faults(m.Faults(count=0))
     assert final.returncode == 0 and "done" in final.stdout, final.stderr
     assert kills >= 6
     addresses = cases_with_crash_addresses(registry.sandbox.db_path)

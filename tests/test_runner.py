@@ -347,7 +347,7 @@ def test_an_expired_qr_offers_a_new_one_and_only_one_order_is_paid(kit: Kit) -> 
     visit.runner.new_order()
     second = visit.journey.ctx.order
     assert second is not None and second.order_id != first.order_id
-    kit.registry.client.sandbox_pay(second.order_id)
+    kit.registry.control.pay(second.order_id)
     visit.runner.check_payment()
     assert play(visit).kind is StepKind.DONE
     with db(kit) as conn:
@@ -370,7 +370,7 @@ def test_a_payment_question_that_fails_is_asked_again_not_a_failure(kit: Kit) ->
     kit.link.up = True
     order = visit.journey.ctx.order
     assert order is not None
-    kit.registry.client.sandbox_pay(order.order_id)
+    kit.registry.control.pay(order.order_id)
     visit.runner.check_payment()
     assert visit.screens.last.kind is not StepKind.PAY
 

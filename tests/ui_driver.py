@@ -9,6 +9,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from kiosk.sandbox.control import SandboxControl
 from screens.headless import HeadlessDriver
 
 
@@ -33,6 +34,15 @@ class UiDriver(HeadlessDriver):
         super().__init__(app)
         self.clock = IdleClock()
         self.registry_template = Path()  # the shared app's register as it started
+        self._control: SandboxControl | None = None
+
+    def sandbox(self) -> SandboxControl:
+        """The embedded sandbox's test mode: the payer's phone, the registry's review."""
+        if self._control is None:
+            sandbox = self.app.kiosk.backend_link.sandbox
+            assert sandbox is not None, "the UI tests run on the embedded sandbox"
+            self._control = sandbox.control()
+        return self._control
 
     def idle(self, seconds: float) -> None:
         """Nobody touches the screen for ``seconds`` (on the visits' clock), then the app's

@@ -17,12 +17,15 @@ from typing import Any, Literal
 
 from kiosk.backend import models as m
 
-Auth = Literal["none", "kiosk", "operator"]
+# "sandbox": a route of the sandbox's test mode only (its token in SANDBOX_HEADER); never part
+# of the production contract (see CONTRACT_ROUTES and openapi()).
+Auth = Literal["none", "kiosk", "operator", "sandbox"]
 Body = Literal["json", "pdf", "binary", "none"]
 OPENAPI_FILE = Path(__file__).with_name("openapi.json")
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 ATTACHMENT_TYPES = ("application/pdf", "image/jpeg")
 OPERATOR_HEADER = "X-Operator-Token"  # a bank operator's session, beside the kiosk's token
+SANDBOX_HEADER = "X-Sandbox-Token"  # the sandbox's test mode: fault injection, payer, review
 
 
 @dataclass(frozen=True)
@@ -342,7 +345,7 @@ ROUTES: tuple[Route, ...] = (
         "Sandbox only: the registry's review ends and the case is registered",
         None,
         m.Case,
-        auth="none",
+        auth="sandbox",
         request_body="none",
     ),
     Route(
@@ -352,7 +355,7 @@ ROUTES: tuple[Route, ...] = (
         "Sandbox only: settle an order as the payer's phone would",
         None,
         m.Order,
-        auth="none",
+        auth="sandbox",
         request_body="none",
     ),
     Route(
@@ -362,15 +365,21 @@ ROUTES: tuple[Route, ...] = (
         "Sandbox only: inject HTTP errors or delays",
         m.Faults,
         m.Faults,
-        auth="none",
+        auth="sandbox",
     ),
 )
 BY_NAME = {route.name: route for route in ROUTES}
+# what a production gateway serves: the sandbox's test-mode routes are not part of it
+CONTRACT_ROUTES = tuple(route for route in ROUTES if route.auth != "sandbox")
 ERRORS = {
     "400": "Invalid request (with the field and the reason)",
     "401": "Missing or unknown token",
+    "403": "Not for this caller: another kiosk's, bank's or person's data",
     "404": "No such resource",
+    "405": "Method not allowed here (the Allow header lists the methods)",
     "409": "Conflict: an idempotency key reused with other content, or a rule of the registry",
+    "411": "A body needs a Content-Length",
+    "413": "The body is too large",
     "500": "Server error",
 }
 
@@ -402,20 +411,21 @@ def _schema(hint: Any, components: dict[str, Any]) -> dict[str, Any]:
                 "properties": {f.name: _schema(hints[f.name], components) for f in fields},
             } | ({"required": required} if required else {})
         return {"$ref": f"#/components/schemas/{name}"}
-    return {
+    scalars: dict[Any, dict[str, Any]] = {
         str: {"type": "string"},
-        int: {"type": "integer"},
+        int: {"type": "integer", "minimum": -(2**63), "maximum": 2**63 - 1},
         float: {"type": "number"},
         bool: {"type": "boolean"},
-    }[hint]
+    }
+    return scalars[hint]
 
 
 def openapi() -> dict[str, Any]:
-    """The OpenAPI 3.0 document of the routes above."""
+    """The OpenAPI 3.0 document of the contract's routes (the sandbox's test mode left out)."""
     components: dict[str, Any] = {}
     _schema(m.ErrorBody, components)
     paths: dict[str, Any] = {}
-    for route in ROUTES:
+    for route in CONTRACT_ROUTES:
         operation: dict[str, Any] = {"operationId": route.name, "summary": route.summary}
         parameters = [
             {"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
@@ -432,13 +442,19 @@ def openapi() -> dict[str, Any]:
                         "schema": _schema(hints[f.name], components),
                     }
                 )
-        if route.method == "POST":
+        if route.method == "POST" and route.auth != "none":  # the unauthenticated: no key
             parameters.append(
                 {
                     "name": "Idempotency-Key",
                     "in": "header",
-                    "required": route.auth != "none",
-                    "schema": {"type": "string", "maxLength": 64},
+                    "required": True,
+                    # what the gateway stores a first answer under (printable ASCII)
+                    "schema": {
+                        "type": "string",
+                        "minLength": 8,
+                        "maxLength": 64,
+                        "pattern": "^[!-~]+$",
+                    },
                 }
             )
         if parameters:

@@ -8,9 +8,11 @@ become :mod:`kiosk.backend.errors`. Never call it from the UI thread.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import time
+import urllib.parse
 import uuid
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -35,8 +37,30 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
+def transport_problem(url: str) -> str | None:
+    """Why the kiosk must not talk to the gateway at ``url``, or None: the link carries ID
+    numbers and face images, so it is TLS unless it never leaves the machine (loopback)."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return None
+    if parts.scheme == "http" and parts.hostname:
+        if parts.hostname == "localhost":
+            return None
+        try:
+            if ipaddress.ip_address(parts.hostname).is_loopback:
+                return None
+        except ValueError:
+            pass
+        return "plain http is allowed to loopback only; use https"
+    return "expected an https:// address"
+
+
 @dataclass(frozen=True)
 class ClientSettings:
+    """How to reach the gateway. Trusted CAs come from ``ca_bundle`` (the site file), or the
+    bundled set when it is empty: never from environment variables such as REQUESTS_CA_BUNDLE;
+    proxies and .netrc credentials from the environment are ignored too."""
+
     base_url: str
     connect_timeout_s: float = 3.0
     read_timeout_s: float = 10.0
@@ -44,6 +68,11 @@ class ClientSettings:
     backoff_s: float = 0.3
     client_cert: tuple[str, str] | None = None  # mutual TLS: (certificate, key) files
     ca_bundle: str | None = None
+
+    def __post_init__(self) -> None:
+        problem = transport_problem(self.base_url)
+        if problem is not None:
+            raise ValueError(f"gateway address {self.base_url!r}: {problem}")
 
 
 def new_key() -> str:
@@ -55,13 +84,14 @@ class RegistryClient:
         self.settings = settings
         self.token = token
         self.session = requests.Session()
+        self.session.trust_env = False  # no CA bundle, proxy or .netrc from the environment
         adapter = HTTPAdapter(pool_connections=4, pool_maxsize=8, max_retries=0)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         if settings.client_cert:
             self.session.cert = settings.client_cert
-        # Passed with each request: requests lets REQUESTS_CA_BUNDLE override a session's
-        # verify, and the kiosk must trust the centre's CA whatever the environment says.
+        # Passed with each request (and trust_env is off): the kiosk trusts the centre's CA
+        # whatever the environment says.
         self._verify: str | bool = settings.ca_bundle or True
 
     def close(self) -> None:
@@ -199,9 +229,6 @@ class RegistryClient:
             "registration_proof", path={"case_number": case_number}, operator=operator
         )
 
-    def sandbox_register(self, case_number: str) -> m.Case:
-        return self.call("sandbox_register", path={"case_number": case_number})  # type: ignore[no-any-return]
-
     def create_ticket(self, service: str, key: str | None = None) -> m.Ticket:
         return self.call("create_ticket", m.TicketRequest(service), key=key)  # type: ignore[no-any-return]
 
@@ -217,12 +244,6 @@ class RegistryClient:
             path={"code": code},
             key=f"checkin-{code}-{verification_id}",
         )
-
-    def sandbox_pay(self, order_id: str) -> m.Order:
-        return self.call("sandbox_pay", path={"order_id": order_id})  # type: ignore[no-any-return]
-
-    def sandbox_faults(self, faults: m.Faults) -> m.Faults:
-        return self.call("sandbox_faults", faults)  # type: ignore[no-any-return]
 
     # -- transport ------------------------------------------------------------------------
 
@@ -287,8 +308,11 @@ class RegistryClient:
                     data=data,
                     verify=self._verify,
                     timeout=(self.settings.connect_timeout_s, self.settings.read_timeout_s),
+                    # the gateway never redirects; following one would carry the kiosk's and
+                    # the operator's tokens to wherever it points
+                    allow_redirects=False,
                 )
-                error = _error_for(response)
+                error = error_for(response)
             except requests.Timeout as err:
                 error = BackendTimeout(f"{route.name}: the gateway did not answer in time")
                 error.__cause__ = err
@@ -308,8 +332,12 @@ class RegistryClient:
         raise AssertionError("unreachable")
 
 
-def _error_for(response: requests.Response) -> BackendError | None:
+def error_for(response: requests.Response) -> BackendError | None:
+    """The error an answer stands for, or None for a success."""
     status = response.status_code
+    if 300 <= status < 400:
+        where = response.headers.get("Location", "")
+        return BackendRejected(f"{status}: the gateway redirected to {where!r}; not followed")
     if status < 400:
         return None
     try:

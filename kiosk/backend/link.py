@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -54,7 +55,10 @@ class BackendLink:
             from kiosk.sandbox.handlers import ENROLMENT_CODE
             from kiosk.sandbox.server import Sandbox
 
-            self.sandbox = Sandbox(data_dir / "sandbox.db").start()
+            # in its test mode: the training demo pays with its payer's phone simulator
+            self.sandbox = Sandbox(
+                data_dir / "sandbox.db", test_token=secrets.token_urlsafe(24)
+            ).start()
             base_url, enrolment = self.sandbox.url, ENROLMENT_CODE
         else:
             base_url, enrolment = backend.url, backend.enrolment_code
