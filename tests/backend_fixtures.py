@@ -39,11 +39,18 @@ class Registry:
     control: SandboxControl  # the sandbox's test mode: faults, the payer, the review
 
     def verify(self, number: str = DEMO.number, name: str = DEMO.name) -> m.Verification:
-        return self.client.verify_identity(
-            m.VerifyIdentity(
-                number, name, m.CardType.RESIDENT, face_jpeg(), m.Liveness("blink", True, 0.9)
-            )
+        return verify(self.client, number, name)
+
+
+def verify(
+    client: RegistryClient, number: str = DEMO.number, name: str = DEMO.name
+) -> m.Verification:
+    """A face check of the person (the demo card holder by default) at the client's kiosk."""
+    return client.verify_identity(
+        m.VerifyIdentity(
+            number, name, m.CardType.RESIDENT, face_jpeg(), m.Liveness("blink", True, 0.9)
         )
+    )
 
 
 def face_jpeg() -> str:

@@ -28,6 +28,7 @@ from kiosk.sandbox.seed import DEMO_AUTHORIZATION, SANDBOX_PASSWORD
 from tests.backend_fixtures import DEMO, Registry
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+DEMO_CASE_DUE = "YW20261101000001"  # the demo holder's case awaiting its fee (seeded)
 
 
 def signature() -> m.Signature:
@@ -173,7 +174,7 @@ def test_a_query_with_a_fee_is_paid_once_then_printed(registry: Registry) -> Non
     assert caught.value.error == "unpaid"
     reference = f"Q-{result.query_id}"
     order = registry.client.create_order(
-        m.CreateOrder(reference, m.OrderKind.QUERY, result.query_id, m.Channel.WECHAT)
+        m.CreateOrder(reference, m.OrderKind.QUERY, result.query_id, m.Channel.WECHAT, verification)
     )
     assert order.amount_fen == 500 and order.status is m.OrderStatus.NOTPAY
     assert registry.control.pay(order.order_id).status is m.OrderStatus.SUCCESS
@@ -210,7 +211,7 @@ def test_address_change_and_its_rules(registry: Registry) -> None:
         )
     )
     assert case.status is m.CaseStatus.IN_REVIEW and case.fee_fen == 0
-    assert registry.client.get_case(case.case_number) == case
+    assert registry.client.get_case(case.case_number, verification) == case
     assert case.case_number in [
         c.case_number for c in registry.client.list_cases(verification).cases
     ]
@@ -234,7 +235,7 @@ def test_address_change_and_its_rules(registry: Registry) -> None:
         )
     assert caught.value.field == "signatures"
     with pytest.raises(BackendNotFound):
-        registry.client.get_case("YW00000000000000")
+        registry.client.get_case("YW00000000000000", verification)
 
 
 def test_applying_for_someone_elses_unit_is_refused(registry: Registry) -> None:
@@ -320,24 +321,25 @@ def test_writes_without_a_key_are_refused(registry: Registry) -> None:
 
 
 def test_order_lifecycle_and_one_charge_per_reference(registry: Registry) -> None:
-    case = "YW20261020000003"
+    case = DEMO_CASE_DUE
+    who = registry.verify().verification_id
     reference = "CASE-" + case + "-1"
     order = registry.client.create_order(
-        m.CreateOrder(reference, m.OrderKind.CASE, case, m.Channel.ALIPAY)
+        m.CreateOrder(reference, m.OrderKind.CASE, case, m.Channel.ALIPAY, who)
     )
     assert (
         registry.client.create_order(
-            m.CreateOrder(reference, m.OrderKind.CASE, case, m.Channel.ALIPAY)
+            m.CreateOrder(reference, m.OrderKind.CASE, case, m.Channel.ALIPAY, who)
         )
         == order
     )
     with pytest.raises(BackendConflict):
         registry.client.create_order(
-            m.CreateOrder(reference, m.OrderKind.CASE, "YW20261020000004", m.Channel.ALIPAY)
+            m.CreateOrder(reference, m.OrderKind.CASE, "YW20261020000004", m.Channel.ALIPAY, who)
         )
     with pytest.raises(BackendConflict) as caught:
         registry.client.create_order(
-            m.CreateOrder(reference + "b", m.OrderKind.CASE, case, m.Channel.WECHAT)
+            m.CreateOrder(reference + "b", m.OrderKind.CASE, case, m.Channel.WECHAT, who)
         )
     assert caught.value.error == "order_open"
     with pytest.raises(BackendConflict):
@@ -345,29 +347,33 @@ def test_order_lifecycle_and_one_charge_per_reference(registry: Registry) -> Non
     paid = registry.control.pay(order.order_id)
     assert paid.status is m.OrderStatus.SUCCESS
     assert registry.client.cancel_order(order.order_id).status is m.OrderStatus.SUCCESS
-    assert registry.client.get_case(case).paid
+    assert registry.client.get_case(case, who).paid
     with pytest.raises(BackendNotFound):
         registry.client.create_order(
-            m.CreateOrder(reference + "c", m.OrderKind.CASE, case, m.Channel.WECHAT)
+            m.CreateOrder(reference + "c", m.OrderKind.CASE, case, m.Channel.WECHAT, who)
         )
-    refund = m.RefundRequest("RF-" + case, 8000 if paid.amount_fen == 8000 else 1000, "test")
+    refund = m.RefundRequest("RF-" + case, paid.amount_fen, "test", who)
     assert registry.client.refund_order(order.order_id, refund).status == "REFUNDED"
     assert registry.client.refund_order(order.order_id, refund).status == "REFUNDED"
     assert registry.client.get_order(order.order_id).status is m.OrderStatus.REFUNDED
+    # a refunded case is no longer paid: it waits for its fee again
+    refunded = registry.client.get_case(case, who)
+    assert not refunded.paid and refunded.status is m.CaseStatus.AWAITING_PAYMENT
     with pytest.raises(BackendNotFound):
         registry.client.get_order("P404")
 
 
 def test_cancel_then_expired(registry: Registry) -> None:
-    case = "YW20261020000005"
+    case = DEMO_CASE_DUE
+    who = registry.verify().verification_id
     order = registry.client.create_order(
-        m.CreateOrder("CASE-" + case + "-x", m.OrderKind.CASE, case, m.Channel.UNIONPAY)
+        m.CreateOrder("CASE-" + case + "-x", m.OrderKind.CASE, case, m.Channel.UNIONPAY, who)
     )
     assert registry.client.cancel_order(order.order_id).status is m.OrderStatus.CLOSED
     with pytest.raises(BackendConflict):
         registry.control.pay(order.order_id)
     second = registry.client.create_order(
-        m.CreateOrder("CASE-" + case + "-y", m.OrderKind.CASE, case, m.Channel.WECHAT)
+        m.CreateOrder("CASE-" + case + "-y", m.OrderKind.CASE, case, m.Channel.WECHAT, who)
     )
     registry.clock.offset = 6 * 60
     try:
@@ -383,11 +389,12 @@ def test_cancel_then_expired(registry: Registry) -> None:
 
 
 def test_certificate_data_and_paper_serials(registry: Registry) -> None:
-    data = registry.client.certificate_data("YW20261101000002")
+    who = registry.verify().verification_id
+    data = registry.client.certificate_data("YW20261101000002", who)
     assert data.kind == "proof" and "不动产证明" in data.certificate_number
     assert DEMO.name in data.holders
     with pytest.raises(BackendConflict):
-        registry.client.certificate_data("YW20261101000001")
+        registry.client.certificate_data("YW20261101000001", who)
     ack = registry.client.report_paper(
         m.PaperReport("YW20261101000002", "A00012345", m.PaperOutcome.SPOILED)
     )
@@ -498,7 +505,7 @@ def test_a_500_is_retried_then_reported(registry: Registry) -> None:
 def test_a_slow_gateway_times_out(registry: Registry) -> None:
     registry.control.faults(m.Faults(delay_s=3.0, count=3))
     with pytest.raises(BackendTimeout):
-        registry.client.get_case("YW20261101000001")
+        registry.client.get_case("YW20261101000001", "V-any")
     registry.control.faults(m.Faults(count=0))
 
 

@@ -16,6 +16,7 @@ import pytest
 
 from kiosk.core import Kiosk
 from kiosk.printing import PrintState
+from tests.backend_fixtures import verify
 from tests.conftest import REPO, fast_config
 
 pytestmark = pytest.mark.stack
@@ -63,7 +64,8 @@ def test_a_crash_mid_visit_and_mid_print_is_recovered(tmp_path: Path) -> None:
         client = kiosk.backend_link.client
         assert client is not None
         retry = kiosk.printing.certificate(
-            "cert:crash", client.certificate_data("YW20261101000002")
+            "cert:crash",
+            client.certificate_data("YW20261101000002", verify(client).verification_id),
         )
         assert retry.state is PrintState.UNCERTAIN  # no silent second print...
         assert ledger.states()["C0000002"] == "loaded"  # ...and no sheet taken for it

@@ -16,6 +16,7 @@ from drivers.base import Role
 from drivers.idcard.sam_emulator import DEMO_CARDS
 from kiosk.backend.errors import BackendConflict
 from screens.demo import type_keys
+from tests.backend_fixtures import verify
 from tests.journey_steps import elder_offer, on, registry, tap_service
 from tests.qr import decode_qr
 from tests.ui_driver import UiDriver
@@ -85,7 +86,8 @@ def test_the_certificate_mailed_by_ems(home: UiDriver, ready_case: str) -> None:
         CARD.address,
     )
     with pytest.raises(BackendConflict) as refused:  # mailed: it cannot be printed too
-        ui.app.kiosk.backend.client.certificate_data(ready_case)
+        client = ui.app.kiosk.backend.client
+        client.certificate_data(ready_case, verify(client).verification_id)
     assert refused.value.error == "already_issued"
     ui.tap(done.ids.finish)
 

@@ -17,6 +17,7 @@ from kiosk.backend import models as m
 from kiosk.backend.errors import BackendConflict
 from kiosk.flows.spec import load_flows
 from kiosk.strict import StrictConfigError
+from tests.backend_fixtures import verify
 from tests.journey_steps import (
     elder_offer,
     on,
@@ -199,11 +200,11 @@ def test_a_fee_is_paid_once_by_qr_and_the_receipt_printed(
     assert orders_for(ui, journey.ctx.query.query_id) == [(order.order_id, "SUCCESS")]
     receipts = [r for r in printer.receipts() if r.lines]
     assert any("缴费凭证" in r.text and "20.00" in r.text for r in receipts)
-    query_id = journey.ctx.query.query_id
+    query_id, who = journey.ctx.query.query_id, journey.ctx.verification_id
     ui.tap(done.ids.finish)
-    # the same business reference again (a retry, a second kiosk): the same paid order
+    # the same business reference again (a retry): the same paid order
     again = client.create_order(
-        m.CreateOrder(f"query-{query_id}", m.OrderKind.QUERY, query_id, m.Channel.WECHAT)
+        m.CreateOrder(f"query-{query_id}", m.OrderKind.QUERY, query_id, m.Channel.WECHAT, who)
     )
     assert again.order_id == order.order_id  # the stored answer of the first request
     assert client.get_order(order.order_id).status is m.OrderStatus.SUCCESS
@@ -488,7 +489,8 @@ def test_print_my_certificate_on_the_next_numbered_sheet(home: UiDriver) -> None
         ui.frames(2)
     assert reported() == [("YW20261101000002", "printed")]
     with pytest.raises(BackendConflict) as again:  # one sheet per certificate, at any kiosk
-        kiosk.backend.client.certificate_data("YW20261101000002")
+        client = kiosk.backend.client
+        client.certificate_data("YW20261101000002", verify(client).verification_id)
     assert again.value.error == "already_issued"
     ui.tap(done.ids.finish)
 

@@ -11,6 +11,7 @@ import pytest
 from kiosk.audit import AuditLog
 from kiosk.core import Kiosk
 from kiosk.paper_ledger import LedgerError, PaperLedger, serial_range
+from tests.backend_fixtures import verify
 
 
 def ledger(tmp_path: Path) -> PaperLedger:
@@ -70,7 +71,7 @@ def test_a_blocked_ledger_stops_certificate_printing(sim_kiosk: Kiosk) -> None:
     service = sim_kiosk.printing
     client = sim_kiosk.backend_link.client
     assert service is not None and service.ledger is not None and client is not None
-    data = client.certificate_data("YW20261101000002")
+    data = client.certificate_data("YW20261101000002", verify(client).verification_id)
     assert not service.certificate("c:none", data).ok  # no paper loaded yet
     service.ledger.load_batch("B0000001", "B0000010", "staff01")
     first = service.certificate("c:1", data)

@@ -25,7 +25,7 @@ from kiosk.documents.certificate_overlay import (
 )
 from kiosk.documents.receipts import queue_ticket
 from kiosk.printing import PrintState
-from tests.backend_fixtures import DEMO, face_jpeg
+from tests.backend_fixtures import DEMO, face_jpeg, verify
 from tests.qr import decode_qr
 from tests.receipt_samples import TICKET
 
@@ -115,7 +115,7 @@ def test_a_jam_during_a_certificate_spoils_one_sheet_and_reprints_free(
     assert service is not None and service.outbox is not None and sim_kiosk.audit is not None
     client = sim_kiosk.backend_link.client
     assert client is not None
-    data = client.certificate_data("YW20261101000002")
+    data = client.certificate_data("YW20261101000002", verify(client).verification_id)
     assert service.ledger is not None
     service.ledger.load_batch("A0000101", "A0000110", "staff01")  # staff loaded the paper
     cupsd.set_fault("media-jam-error")

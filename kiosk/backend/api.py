@@ -134,7 +134,14 @@ ROUTES: tuple[Route, ...] = (
         m.Application,
         m.Case,
     ),
-    Route("get_case", "GET", "/v1/cases/{case_number}", "A case and its status", None, m.Case),
+    Route(
+        "get_case",
+        "GET",
+        "/v1/cases/{case_number}",
+        "A case and its status, for its verified applicant or a holder of its unit",
+        m.CaseQuery,
+        m.Case,
+    ),
     Route(
         "list_cases", "GET", "/v1/cases", "Open cases of a verified person", m.CasesQuery, m.Cases
     ),
@@ -176,8 +183,8 @@ ROUTES: tuple[Route, ...] = (
         "certificate_data",
         "GET",
         "/v1/cases/{case_number}/certificate-data",
-        "Fields to print on pre-printed certificate paper",
-        None,
+        "Fields to print on pre-printed certificate paper, for the case's verified holder",
+        m.CaseQuery,
         m.CertificateData,
     ),
     Route(

@@ -132,8 +132,10 @@ class RegistryClient:
     def submit_application(self, body: m.Application, key: str | None = None) -> m.Case:
         return self.call("submit_application", body, key=key)  # type: ignore[no-any-return]
 
-    def get_case(self, case_number: str) -> m.Case:
-        return self.call("get_case", path={"case_number": case_number})  # type: ignore[no-any-return]
+    def get_case(self, case_number: str, verification_id: str) -> m.Case:
+        return self.call(  # type: ignore[no-any-return]
+            "get_case", m.CaseQuery(verification_id), path={"case_number": case_number}
+        )
 
     def list_cases(self, verification_id: str) -> m.Cases:
         return self.call("list_cases", m.CasesQuery(verification_id))  # type: ignore[no-any-return]
@@ -158,9 +160,9 @@ class RegistryClient:
             "refund_order", body, path={"order_id": order_id}, key=body.refund_no
         )
 
-    def certificate_data(self, case_number: str) -> m.CertificateData:
+    def certificate_data(self, case_number: str, verification_id: str) -> m.CertificateData:
         return self.call(  # type: ignore[no-any-return]
-            "certificate_data", path={"case_number": case_number}
+            "certificate_data", m.CaseQuery(verification_id), path={"case_number": case_number}
         )
 
     def request_delivery(

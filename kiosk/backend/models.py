@@ -323,6 +323,14 @@ class CasesQuery:
 
 
 @dataclass(frozen=True)
+class CaseQuery:
+    """Reading a case is for its verified applicant or a holder of its unit: a case number
+    is printed on slips and is no secret."""
+
+    verification_id: str
+
+
+@dataclass(frozen=True)
 class Cases:
     cases: list[Case] = field(default_factory=list)
 
@@ -336,6 +344,7 @@ class CreateOrder:
     kind: OrderKind
     target: str  # query id or case number
     channel: Channel
+    verification_id: str  # the person paying: the query's or the case's own
 
 
 @dataclass(frozen=True)
@@ -369,6 +378,7 @@ class RefundRequest:
     refund_no: str
     amount_fen: int
     reason: str
+    verification_id: str  # the person who paid, still at the kiosk that took the payment
 
 
 @dataclass(frozen=True)

@@ -542,7 +542,9 @@ class Journey(BankSteps):
             self._order_round += 1
         suffix = f"-{self._order_round}" if self._order_round else ""
         order = self.client.create_order(
-            m.CreateOrder(f"{kind.value}-{target}{suffix}", kind, target, channel)
+            m.CreateOrder(
+                f"{kind.value}-{target}{suffix}", kind, target, channel, self.ctx.verification_id
+            )
         )
         self.ctx.order = order
         self.audit("payment.order", "created", order=order.order_id, amount=order.amount_fen)
@@ -698,7 +700,7 @@ class Journey(BankSteps):
         elif document == "certificate":
             case = self.ctx.case
             assert case is not None
-            data = self.client.certificate_data(case.case_number)
+            data = self.client.certificate_data(case.case_number, self.ctx.verification_id)
             # on the next numbered sheet of the ledger; the sheet is reported to the registry,
             # which refuses the data once a sheet was printed (at any kiosk). A retry in this
             # journey is the same action: never a second sheet for one request.

@@ -117,10 +117,8 @@ def _identity(ctx: Ctx, verification_id: str) -> dict[str, str]:
 
 def authorize_bank(ctx: Ctx, body: m.BankAuthorizationRequest) -> m.BankAuthorization:
     op = _operator(ctx)
-    person = _verified(ctx, body.verification_id)  # the borrower's face check, here and now
-    witness = ctx.one("SELECT * FROM witnessed WHERE verification_id = ?", body.verification_id)
-    if witness is not None and witness["bank_code"] != op["bank_code"]:
-        raise ApiError(403, "not_authorized", "witnessed by another bank", "verification_id")
+    # the borrower's face check here and now, or this operator's own witness
+    person = _verified(ctx, body.verification_id, operator=(op["bank_code"], op["operator_id"]))
     if body.scope not in BANK_TYPES:
         raise ApiError(400, "invalid", "not a bank application", "scope")
     if len(body.signature_sha256) != 64:
@@ -207,7 +205,16 @@ def bank_records(ctx: Ctx, body: m.BankRecordsQuery) -> m.BankRecords:
 # -- drafts and maker-checker -----------------------------------------------------------------
 
 
-def _draft(row: sqlite3.Row) -> m.Draft:
+def _needs_review(ctx: Ctx, row: sqlite3.Row) -> bool:
+    """Maker-checker is the registry's rule for the bank and the application type (the bank's
+    agreement with the centre), whatever the draft says; a maker may ask for a review too."""
+    rule = ctx.one(
+        "SELECT 1 FROM review_rules WHERE bank_code = ? AND type = ?", row["bank_code"], row["type"]
+    )
+    return rule is not None or bool(json.loads(row["body"]).get("review_required", False))
+
+
+def _draft(ctx: Ctx, row: sqlite3.Row) -> m.Draft:
     body = json.loads(row["body"])
     return m.Draft(
         row["draft_id"],
@@ -222,7 +229,7 @@ def _draft(row: sqlite3.Row) -> m.Draft:
         body.get("choice", ""),
         [m.FieldValue(**v) for v in body.get("values", [])],
         [m.FieldValue(**v) for v in body.get("review", [])],
-        bool(body.get("review_required", False)),
+        _needs_review(ctx, row),
         row["checker"],
         row["case_number"],
     )
@@ -258,7 +265,7 @@ def save_draft(ctx: Ctx, body: m.SaveDraft) -> m.Draft:
     )
     row = ctx.one("SELECT * FROM drafts WHERE draft_id = ?", draft_id)
     assert row is not None
-    return _draft(row)
+    return _draft(ctx, row)
 
 
 def _day(ctx: Ctx, day: str) -> str:
@@ -272,7 +279,7 @@ def list_drafts(ctx: Ctx, body: m.DraftsQuery) -> m.Drafts:
         "(maker = ? AND status = 'open') OR status = 'awaiting_review') ORDER BY updated",
         (op["bank_code"], _day(ctx, body.day), op["operator_id"]),
     )
-    return m.Drafts([_draft(r) for r in rows])
+    return m.Drafts([_draft(ctx, r) for r in rows])
 
 
 def _draft_row(ctx: Ctx) -> sqlite3.Row:
@@ -288,10 +295,9 @@ def _draft_row(ctx: Ctx) -> sqlite3.Row:
 def submit_draft(ctx: Ctx, _body: None) -> m.Case:
     op = _operator(ctx)
     row = _draft_row(ctx)
-    body = json.loads(row["body"])
     if row["maker"] != op["operator_id"]:
         raise ApiError(403, "not_authorized", "another operator's draft", "draft_id")
-    if body.get("review_required"):
+    if _needs_review(ctx, row):
         raise ApiError(
             409, "review_required", "a second operator reviews this application first", "draft_id"
         )
@@ -350,7 +356,9 @@ def _file(ctx: Ctx, draft: sqlite3.Row, checker: str) -> m.Case:
         raise ApiError(
             403, "not_authorized", "the authorization is for another application", "scope"
         )
-    person = _verified(ctx, application.verification_id)
+    # the maker stood with the borrower: a witness is theirs (the checker reviews later)
+    maker = (draft["bank_code"], draft["maker"])
+    person = _verified(ctx, application.verification_id, operator=maker)
     if person != auth["id_number"]:
         raise ApiError(409, "not_holder", "the authorization is another person's", "scope")
     problem = unit_code_problem(application.unit_code)

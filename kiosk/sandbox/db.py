@@ -71,7 +71,7 @@ CREATE TABLE IF NOT EXISTS orders (
     order_id TEXT PRIMARY KEY, reference TEXT NOT NULL UNIQUE, kind TEXT NOT NULL,
     target TEXT NOT NULL, amount_fen INTEGER NOT NULL, channel TEXT NOT NULL,
     status TEXT NOT NULL, created REAL NOT NULL, expires REAL NOT NULL, paid_at TEXT,
-    receipt_number TEXT
+    receipt_number TEXT, kiosk_id TEXT NOT NULL, id_number TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS refunds (
     refund_no TEXT PRIMARY KEY, order_id TEXT NOT NULL REFERENCES orders,
@@ -134,7 +134,17 @@ CREATE TABLE IF NOT EXISTS drafts (
     updated TEXT NOT NULL, checker TEXT NOT NULL, case_number TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS review_rules (
+    bank_code TEXT NOT NULL REFERENCES banks, type TEXT NOT NULL, PRIMARY KEY (bank_code, type)
+);
+CREATE TABLE IF NOT EXISTS certificate_issues (
+    case_number TEXT NOT NULL REFERENCES cases, kiosk_id TEXT NOT NULL,
+    verification_id TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (case_number, kiosk_id)
+);
 """
+# Raised when the tables change. A sandbox file of another version is training data: it is
+# put aside and a new one seeded (the kiosk's own stores migrate; see issue 18).
+SCHEMA_VERSION = 2
 
 
 def connect(path: Path | str) -> sqlite3.Connection:
@@ -148,3 +158,11 @@ def connect(path: Path | str) -> sqlite3.Connection:
 
 def create(conn: sqlite3.Connection) -> None:
     conn.executescript(SCHEMA)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+def current(conn: sqlite3.Connection) -> bool:
+    """Whether the file is new or of this schema version."""
+    version: int = conn.execute("PRAGMA user_version").fetchone()[0]
+    tables = conn.execute("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
+    return version == SCHEMA_VERSION or not tables

@@ -183,18 +183,34 @@ def verify_identity(ctx: Ctx, body: m.VerifyIdentity) -> m.Verification:
     return m.Verification(verification_id, result, score, reason)
 
 
-def _verified(ctx: Ctx, verification_id: str, at: float | None = None) -> str:
+def _verified(
+    ctx: Ctx,
+    verification_id: str,
+    at: float | None = None,
+    operator: tuple[str, str] | None = None,
+) -> str:
     """The ID number behind a valid, verified verification, unexpired at ``at`` (now by
     default; for a signed application queued in a kiosk's outbox, the moment it was signed,
     which must lie between the verification and now: an outage delays a filing, it does not
-    void it)."""
+    void it).
+
+    A verification is bound to the kiosk the person stood at. An operator's in-person witness
+    is valid only for that operator's own bank journeys (``operator`` given): it never opens a
+    citizen's route (records, cases, payments, a name change, mailing a certificate).
+    ``operator``: (bank code, operator id) of the bank journey asking."""
     row = ctx.one("SELECT * FROM verifications WHERE verification_id = ?", verification_id)
-    if row is None:
+    if row is None or row["kiosk_id"] != ctx.kiosk_id:
         raise ApiError(404, "not_found", "no such verification", "verification_id")
+    witness = ctx.one("SELECT * FROM witnessed WHERE verification_id = ?", verification_id)
+    if witness is not None and (witness["bank_code"], witness["operator_id"]) != operator:
+        raise ApiError(
+            403,
+            "not_authorized",
+            "an operator's witness serves only that operator's bank applications",
+            "verification_id",
+        )
     if row["result"] != m.VerifyResult.VERIFIED.value:
         raise ApiError(409, "not_verified", "this person was not verified", "verification_id")
-    if row["kiosk_id"] != ctx.kiosk_id:  # bound to the kiosk the person stood at
-        raise ApiError(404, "not_found", "no such verification", "verification_id")
     moment = ctx.now if at is None else at
     late = moment - row["created"] > VERIFICATION_TTL_S
     if late or moment < row["created"] - CLOCK_SKEW_S or moment > ctx.now + CLOCK_SKEW_S:
@@ -523,11 +539,24 @@ def submit_application(ctx: Ctx, body: m.Application) -> m.Case:
     return _case(row)
 
 
-def get_case(ctx: Ctx, _body: None) -> m.Case:
-    row = ctx.one("SELECT * FROM cases WHERE case_number = ?", ctx.params["case_number"])
-    if row is None:
+def _holders_case(ctx: Ctx, case_number: str, verification_id: str) -> sqlite3.Row:
+    """A case, for its verified applicant or a current holder of its unit. Anyone else is
+    answered as if there were no such case: a case number grants nothing."""
+    person = _verified(ctx, verification_id)
+    row = ctx.one("SELECT * FROM cases WHERE case_number = ?", case_number)
+    if row is None or (
+        row["applicant"] != person
+        and ctx.one(
+            "SELECT 1 FROM holders WHERE unit_code = ? AND id_number = ?", row["unit_code"], person
+        )
+        is None
+    ):
         raise ApiError(404, "not_found", "no such case")
-    return _case(row)
+    return row
+
+
+def get_case(ctx: Ctx, body: m.CaseQuery) -> m.Case:
+    return _case(_holders_case(ctx, ctx.params["case_number"], body.verification_id))
 
 
 def list_cases(ctx: Ctx, body: m.CasesQuery) -> m.Cases:
@@ -558,7 +587,12 @@ def _order(row: sqlite3.Row) -> m.Order:
 
 
 def _order_row(ctx: Ctx) -> sqlite3.Row:
-    row = ctx.one("SELECT * FROM orders WHERE order_id = ?", ctx.params["order_id"])
+    """An order of this kiosk (another kiosk's is answered as one that does not exist)."""
+    row = ctx.one(
+        "SELECT * FROM orders WHERE order_id = ? AND kiosk_id = ?",
+        ctx.params["order_id"],
+        ctx.kiosk_id,
+    )
     if row is None:
         raise ApiError(404, "not_found", "no such order")
     return row
@@ -567,25 +601,36 @@ def _order_row(ctx: Ctx) -> sqlite3.Row:
 def create_order(ctx: Ctx, body: m.CreateOrder) -> m.Order:
     if not 8 <= len(body.reference) <= 64 or not body.reference.isascii():
         raise ApiError(400, "invalid", "reference: 8-64 ASCII characters", "reference")
+    person = _verified(ctx, body.verification_id)
     existing = ctx.one("SELECT * FROM orders WHERE reference = ?", body.reference)
     if existing is not None:
-        same = (existing["kind"], existing["target"], existing["channel"]) == (
-            body.kind.value,
-            body.target,
-            body.channel.value,
-        )
+        same = (
+            existing["kind"],
+            existing["target"],
+            existing["channel"],
+            existing["kiosk_id"],
+            existing["id_number"],
+        ) == (body.kind.value, body.target, body.channel.value, ctx.kiosk_id, person)
         if not same:
             raise ApiError(
                 409, "conflict", "this reference belongs to another payment", "reference"
             )
         return _order(existing)
+    # the person pays for their own query, or a case of theirs
     if body.kind is m.OrderKind.QUERY:
-        target = ctx.one("SELECT fee_fen AS fee, paid FROM queries WHERE query_id = ?", body.target)
+        target = ctx.one(
+            "SELECT fee_fen AS fee, paid FROM queries WHERE query_id = ? AND id_number = ?",
+            body.target,
+            person,
+        )
     else:
         target = ctx.one(
             "SELECT fee_fen AS fee, paid FROM cases WHERE case_number = ? "
-            "AND status = 'awaiting_payment'",
+            "AND status = 'awaiting_payment' AND (applicant = ? OR EXISTS (SELECT 1 FROM "
+            "holders h WHERE h.unit_code = cases.unit_code AND h.id_number = ?))",
             body.target,
+            person,
+            person,
         )
     if target is None:
         raise ApiError(404, "not_found", "nothing to pay for this target", "target")
@@ -605,7 +650,7 @@ def create_order(ctx: Ctx, body: m.CreateOrder) -> m.Order:
     order_id = new_id("P")
     ctx.conn.execute(
         "INSERT INTO orders (order_id, reference, kind, target, amount_fen, channel, status, "
-        "created, expires) VALUES (?, ?, ?, ?, ?, ?, 'NOTPAY', ?, ?)",
+        "created, expires, kiosk_id, id_number) VALUES (?, ?, ?, ?, ?, ?, 'NOTPAY', ?, ?, ?, ?)",
         (
             order_id,
             body.reference,
@@ -615,6 +660,8 @@ def create_order(ctx: Ctx, body: m.CreateOrder) -> m.Order:
             body.channel.value,
             ctx.now,
             ctx.now + ORDER_TTL_S,
+            ctx.kiosk_id,
+            person,
         ),
     )
     row = ctx.one("SELECT * FROM orders WHERE order_id = ?", order_id)
@@ -638,7 +685,10 @@ def cancel_order(ctx: Ctx, _body: None) -> m.Order:
 
 
 def sandbox_pay(ctx: Ctx, _body: None) -> m.Order:
-    row = _order_row(ctx)
+    # the payer's phone: any kiosk's order (the test mode's route has no kiosk)
+    row = ctx.one("SELECT * FROM orders WHERE order_id = ?", ctx.params["order_id"])
+    if row is None:
+        raise ApiError(404, "not_found", "no such order")
     if row["status"] == "SUCCESS":
         return _order(row)
     if row["status"] != "NOTPAY":
@@ -657,7 +707,9 @@ def sandbox_pay(ctx: Ctx, _body: None) -> m.Order:
             "UPDATE cases SET paid = 1, status = 'in_review' WHERE case_number = ?",
             (row["target"],),
         )
-    return _order(_order_row(ctx))
+    paid = ctx.one("SELECT * FROM orders WHERE order_id = ?", row["order_id"])
+    assert paid is not None
+    return _order(paid)
 
 
 def order_receipt(ctx: Ctx, _body: None) -> m.EReceipt:
@@ -679,7 +731,11 @@ def order_receipt(ctx: Ctx, _body: None) -> m.EReceipt:
 
 
 def refund_order(ctx: Ctx, body: m.RefundRequest) -> m.Refund:
+    """A refund, for the person who paid, at the kiosk that took the payment. What it paid
+    for is unpaid again: a refunded case awaits payment, a refunded query is charged again."""
     row = _order_row(ctx)
+    if _verified(ctx, body.verification_id) != row["id_number"]:
+        raise ApiError(404, "not_found", "no such order")
     if not 8 <= len(body.refund_no) <= 64 or not body.refund_no.isascii():
         raise ApiError(400, "invalid", "refund number: 8-64 ASCII characters", "refund_no")
     existing = ctx.one("SELECT * FROM refunds WHERE refund_no = ?", body.refund_no)
@@ -698,16 +754,22 @@ def refund_order(ctx: Ctx, body: m.RefundRequest) -> m.Refund:
         (body.refund_no, row["order_id"], body.amount_fen, body.reason[:200]),
     )
     ctx.conn.execute("UPDATE orders SET status = 'REFUNDED' WHERE order_id = ?", (row["order_id"],))
+    if row["kind"] == "query":
+        ctx.conn.execute("UPDATE queries SET paid = 0 WHERE query_id = ?", (row["target"],))
+    else:
+        ctx.conn.execute(  # a case still under review waits for its fee again
+            "UPDATE cases SET paid = 0, status = CASE WHEN status = 'in_review' "
+            "THEN 'awaiting_payment' ELSE status END WHERE case_number = ?",
+            (row["target"],),
+        )
     return m.Refund(body.refund_no, row["order_id"], body.amount_fen, "REFUNDED")
 
 
 # -- paper certificates -----------------------------------------------------------------------
 
 
-def certificate_data(ctx: Ctx, _body: None) -> m.CertificateData:
-    row = ctx.one("SELECT * FROM cases WHERE case_number = ?", ctx.params["case_number"])
-    if row is None:
-        raise ApiError(404, "not_found", "no such case")
+def certificate_data(ctx: Ctx, body: m.CaseQuery) -> m.CertificateData:
+    row = _holders_case(ctx, ctx.params["case_number"], body.verification_id)
     if row["status"] != "registered":
         raise ApiError(409, "not_ready", "the case is not registered yet")
     if ctx.one("SELECT 1 FROM deliveries WHERE case_number = ? AND method = 'ems'", row[0]):
@@ -724,6 +786,11 @@ def certificate_data(ctx: Ctx, _body: None) -> m.CertificateData:
             (row["unit_code"],),
         )
     ]
+    # the paper reports that follow must come from this kiosk, for this person's request
+    ctx.conn.execute(
+        "INSERT OR REPLACE INTO certificate_issues VALUES (?, ?, ?, ?)",
+        (row["case_number"], ctx.kiosk_id, body.verification_id, ctx.iso()),
+    )
     proof = row["type"] not in ("certificate_reissue",)
     number = prop["certificate_number"]
     if proof:
@@ -789,7 +856,14 @@ def report_paper(ctx: Ctx, body: m.PaperReport) -> m.PaperAck:
     serial = body.paper_serial.strip()
     if not serial.isalnum() or not 6 <= len(serial) <= 20:
         raise ApiError(400, "invalid", "paper serial: 6-20 letters or digits", "paper_serial")
-    case = ctx.one("SELECT status FROM cases WHERE case_number = ?", body.case_number)
+    # a sheet is reported by the kiosk that fetched the case's certificate data for its
+    # verified holder (from the outbox, perhaps after an outage: the fetch is the evidence)
+    case = ctx.one(
+        "SELECT c.status FROM cases c JOIN certificate_issues i USING (case_number) "
+        "WHERE c.case_number = ? AND i.kiosk_id = ?",
+        body.case_number,
+        ctx.kiosk_id,
+    )
     if case is None:
         raise ApiError(404, "not_found", "no such case", "case_number")
     if case["status"] != "registered":

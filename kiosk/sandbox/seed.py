@@ -46,6 +46,8 @@ PEOPLE = 200
 PROPERTIES = 300
 SANDBOX_PASSWORD = "Sandbox#2026"  # every seeded operator's password (training only)
 DEMO_AUTHORIZATION = "AUTH-DEMO-0001"
+# the applications a second operator of the bank reviews before they are filed
+REVIEWED_TYPES = ("mortgage_first",)
 # appointment codes are random, not a sequence one could walk through
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 DEMO_APPOINTMENT = "YY7K3QD9M2XA"  # the demo card holder's appointment
@@ -115,6 +117,8 @@ def seed(conn: sqlite3.Connection, seed_value: int = 20261122, now: float | None
             (bank_code, name, uscc, f"B{rng.randrange(10**7):07d}H{rng.randrange(10**6):06d}"),
         )
         banks.append(bank_code)
+        for kind in REVIEWED_TYPES:  # maker-checker, as the centre agreed with the bank
+            conn.execute("INSERT INTO review_rules VALUES (?, ?)", (bank_code, kind))
         for i in range(1, 4):
             salt = f"{bank_code}-op{i:02d}"
             conn.execute(

@@ -78,6 +78,15 @@ class Sandbox:
         self._faults_lock = threading.Lock()
         self._faults = m.Faults(count=0)
         conn = db.connect(self.db_path)
+        if not db.current(conn):
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            conn.close()
+            aside = self.db_path.with_name(f"{self.db_path.name}.old-{int(clock())}")
+            log.warning("sandbox file of an older schema put aside as %s", aside)
+            self.db_path.rename(aside)
+            for suffix in ("-wal", "-shm"):
+                Path(f"{self.db_path}{suffix}").unlink(missing_ok=True)
+            conn = db.connect(self.db_path)
         db.create(conn)
         seed.seed(conn, now=clock())
         seed.seed_bank(conn)

@@ -12,6 +12,7 @@ from drivers.base import Role
 from drivers.certificate.cups_emulator import CupsEmulator
 from kiosk.core import Kiosk
 from kiosk.shell import Shell
+from tests.backend_fixtures import verify
 from tests.conftest import fast_config
 
 
@@ -28,7 +29,7 @@ def main() -> int:
     kiosk.printing.ledger.load_batch("C0000001", "C0000005", "staff01")
     client = kiosk.backend_link.client
     assert client is not None
-    data = client.certificate_data("YW20261101000002")
+    data = client.certificate_data("YW20261101000002", verify(client).verification_id)
     cupsd = kiosk.harness.emulators[Role.CERTIFICATE]  # type: ignore[union-attr]
     assert isinstance(cupsd, CupsEmulator)
     cupsd.set_print_delay(30)  # the sheet is in the printer when the power goes
