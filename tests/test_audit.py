@@ -42,9 +42,12 @@ def test_personal_fields_are_masked(tmp_path: Path) -> None:
     assert b"11010519491231002X" not in raw and "张建国".encode() not in raw
 
 
+VERIFY = (sys.executable, "-m", "kiosk", "audit", "verify")
+
+
 def verify_cli(path: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "kiosk", "audit", "verify", "--db", str(path)],
+        [*VERIFY, "--db", str(path)],
         capture_output=True,
         text=True,
         cwd=REPO,
@@ -124,3 +127,172 @@ def test_audit_records_reach_the_registry_once_and_masked(sim_kiosk: Kiosk) -> N
     assert [r[2] for r in rows] == [r.hash for r in local]  # the same chain, end to end
     assert all(a[2] == b[1] for a, b in itertools.pairwise(rows))
     assert "11010519491231002X" not in "".join(r[3] for r in rows)
+
+
+# -- a keyed chain, a head, a verifier that only reads ----------------------------------------
+
+
+def rows_of(path: Path) -> list[tuple[object, ...]]:
+    with sqlite3.connect(path) as conn:
+        return list(conn.execute("SELECT * FROM audit ORDER BY seq"))
+
+
+def broken(path: Path) -> str:
+    result = verify_cli(path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    line: str = result.stdout.strip()
+    assert "\n" not in line  # the first break, in one line
+    return line
+
+
+def test_a_chain_recomputed_after_an_edit_is_found(tmp_path: Path) -> None:
+    """Whoever edits record 3 and recomputes every hash after it (as one could with plain
+    SHA-256) still lacks the kiosk's key."""
+    import hashlib
+    import json
+
+    path = tmp_path / "audit.db"
+    filled(path).close()
+    rows = rows_of(path)
+    prev = rows[1][7]
+    with sqlite3.connect(path) as conn:
+        for seq, at, actor, action, outcome, fields, _prev, _hash in rows[2:]:
+            told = "failed" if seq == 3 else outcome
+            material = json.dumps([seq, at, actor, action, told, fields, prev])
+            digest = hashlib.sha256(material.encode()).hexdigest()
+            conn.execute(
+                "UPDATE audit SET outcome = ?, prev = ?, hash = ? WHERE seq = ?",
+                (told, prev, digest, seq),
+            )
+            prev = digest
+    assert "record 3: its content was changed (or forged)" in broken(path)
+
+
+def test_a_forged_record_at_the_end_is_found(tmp_path: Path) -> None:
+    path = tmp_path / "audit.db"
+    filled(path).close()
+    last = rows_of(path)[-1]
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "INSERT INTO audit VALUES (6, ?, 'op01', 'print.receipt', 'printed', '{}', ?, ?)",
+            (last[1], last[7], "f" * 64),
+        )
+    assert "record 6: its content was changed (or forged)" in broken(path)
+
+
+def test_records_cut_from_the_end_are_found(tmp_path: Path) -> None:
+    path = tmp_path / "audit.db"
+    filled(path).close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("DELETE FROM audit WHERE seq > 3")
+    assert "records 4-5 were cut from the end" in broken(path)
+
+
+def test_an_emptied_or_dropped_table_is_found(tmp_path: Path) -> None:
+    path = tmp_path / "audit.db"
+    filled(path).close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("DELETE FROM audit")
+    assert "the log is empty but held 5 records (emptied)" in broken(path)
+    with sqlite3.connect(path) as conn:
+        conn.execute("DROP TABLE audit")
+    assert "the audit table is missing" in broken(path)
+
+
+def test_a_removed_or_edited_head_or_key_record_is_found(tmp_path: Path) -> None:
+    import json
+
+    path = tmp_path / "audit.db"
+    filled(path).close()
+    head = path.with_name("audit.db.head")
+    saved = head.read_text()
+    data = json.loads(saved)
+    head.write_text(json.dumps({**data, "seq": 3}))  # moved back to match a cut chain
+    assert "the head file audit.db.head was changed (or forged)" in broken(path)
+    head.unlink()
+    assert "the head file audit.db.head is missing" in broken(path)
+    head.write_text(saved)
+    with sqlite3.connect(path) as conn:
+        conn.execute("DELETE FROM audit_meta")
+    assert "key record is missing" in broken(path)
+
+
+def test_any_bad_file_gets_one_clear_line(tmp_path: Path) -> None:
+    path = tmp_path / "audit.db"
+    filled(path).close()
+    (tmp_path / "other.key").write_text("ab" * 32)
+    result = subprocess.run(
+        [*VERIFY, "--db", str(path), "--key", str(tmp_path / "other.key")],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=False,
+    )
+    assert result.returncode == 1 and "not the one this log was written with" in result.stdout
+    garbage = tmp_path / "garbage.db"
+    for content in (b"not a database at all", b"SQLite format 3\x00" + b"\xff" * 200):
+        garbage.write_bytes(content)
+        assert "not a readable audit log" in broken(garbage)
+    garbage.write_bytes(b"")  # SQLite takes an empty file for an empty database
+    assert "the audit table is missing" in broken(garbage)
+    with sqlite3.connect(path) as conn:  # a value of another type where text belongs
+        conn.execute("UPDATE audit SET fields = x'00ff' WHERE seq = 2")
+    assert "record 2" in broken(path)
+
+
+def test_verify_never_writes_to_what_it_checks(tmp_path: Path) -> None:
+    path = tmp_path / "audit.db"
+    filled(path).close()
+    before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in tmp_path.iterdir()}
+    assert verify_cli(path).returncode == 0
+    assert {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in tmp_path.iterdir()} == before
+    with sqlite3.connect(path) as conn:  # an edit (the log's WAL files come back with it)
+        conn.execute("UPDATE audit SET outcome = 'x' WHERE seq = 1")
+    edited = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in tmp_path.iterdir()}
+    broken(path)
+    after = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in tmp_path.iterdir()}
+    assert after == edited  # not a byte or a timestamp changed
+
+
+def test_the_key_is_the_kiosks_own_and_a_break_found_at_start_is_recorded(
+    tmp_path: Path,
+) -> None:
+    import stat
+
+    path = tmp_path / "audit.db"
+    filled(path).close()
+    assert stat.S_IMODE((tmp_path / "audit.key").stat().st_mode) == 0o600
+    with sqlite3.connect(path) as conn:
+        conn.execute("DELETE FROM audit WHERE seq > 3")
+    log = AuditLog(path)  # the kiosk starts on a log cut back while it was off
+    assert log.break_found and "cut from the end" in log.break_found
+    found = log.records("audit.break_found")
+    assert [r.seq for r in found] == [4] and "cut from the end" in found[0].fields["problem"]
+    log.close()
+    assert verify_cli(path).returncode == 0  # whole again, with the break on record
+
+
+def test_a_log_from_before_keyed_chains_carries_on_keyed(tmp_path: Path) -> None:
+    import hashlib
+    import json
+
+    path = tmp_path / "audit.db"
+    with sqlite3.connect(path) as conn:  # as the kiosk wrote it before: plain SHA-256
+        conn.execute(
+            "CREATE TABLE audit (seq INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL,"
+            " action TEXT NOT NULL, outcome TEXT NOT NULL, fields TEXT NOT NULL,"
+            " prev TEXT NOT NULL, hash TEXT NOT NULL)"
+        )
+        prev = "0" * 64
+        for seq in (1, 2):
+            values = [seq, "2026-11-01T00:00:00Z", "kiosk", "boot", "ok", "{}", prev]
+            digest = hashlib.sha256(json.dumps(values).encode()).hexdigest()
+            conn.execute("INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (*values, digest))
+            prev = digest
+    log = AuditLog(path)
+    assert not log.break_found
+    third = log.record("kiosk", "boot", "ok")
+    assert third.seq == 3 and third.prev == prev
+    log.close()
+    assert "3 records" in verify_cli(path).stdout

@@ -5,10 +5,13 @@ answered any kiosk, a witness opened records, the draft's own flag decided maker
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -244,3 +247,37 @@ def test_a_maker_cannot_file_a_reviewed_type_alone(registry: Registry) -> None:
     checker = client.operator_login(m.OperatorLogin("BOC-JN", "op02", SANDBOX_PASSWORD))
     case = client.approve_draft(draft_id, operator=checker.operator_token)
     assert case.case_number
+
+
+# -- the audit chain the registry holds ------------------------------------------------------
+
+
+def test_the_registry_keeps_the_chain_it_was_sent(
+    registry: Registry, tmp_path: Path, other_kiosk: RegistryClient
+) -> None:
+    from kiosk.audit import AuditLog
+
+    log = AuditLog(tmp_path / "audit.db")
+    for i in range(3):
+        log.record("kiosk", "print.receipt", "printed", action_id=f"a{i}")
+    entries = [
+        m.AuditEntry(
+            r.seq, r.at, r.actor, r.action, r.outcome, json.dumps(r.fields), r.prev, r.hash
+        )
+        for r in log.records()
+    ]
+    log.close()
+    ack = registry.client.call("upload_audit", m.AuditBatch(entries))
+    assert (ack.last_seq, ack.last_hash) == (3, entries[-1].hash)  # the head it holds
+    again = registry.client.call("upload_audit", m.AuditBatch(entries))  # a repeat: the same
+    assert again.last_hash == entries[-1].hash
+    rewritten = dataclasses.replace(entries[1], outcome="failed", hash="e" * 64)
+    with pytest.raises(BackendConflict) as caught:  # rewritten after it was shipped
+        registry.client.call("upload_audit", m.AuditBatch([rewritten]))
+    assert caught.value.error == "chain_rewritten"
+    stray = m.AuditEntry(4, entries[0].at, "kiosk", "x", "ok", "{}", "d" * 64, "c" * 64)
+    with pytest.raises(BackendConflict) as cut:  # does not follow record 3
+        registry.client.call("upload_audit", m.AuditBatch([stray]))
+    assert cut.value.error == "chain_broken"
+    # another kiosk's chain is its own
+    assert other_kiosk.call("upload_audit", m.AuditBatch(entries[:1])).last_seq == 1

@@ -677,8 +677,11 @@ class AuditBatch:
 
 @dataclass(frozen=True)
 class AuditAck:
+    """The registry's acknowledgment of the chain head it holds for the kiosk."""
+
     received: int
     last_seq: int
+    last_hash: str = ""
 
 
 # -- sandbox controls (training rooms and tests) ----------------------------------------------

@@ -898,6 +898,26 @@ def upload_audit(ctx: Ctx, body: m.AuditBatch) -> m.AuditAck:
     for record in body.records:
         if record.seq < 1 or len(record.hash) != 64:
             raise ApiError(400, "invalid", "records need a sequence and a SHA-256 hash", "records")
+        # the registry keeps the chain it was sent: a record sent again must be the same
+        # record, and each must follow the one before it
+        known = ctx.one(
+            "SELECT hash FROM audit_records WHERE kiosk_id = ? AND seq = ?",
+            ctx.kiosk_id,
+            record.seq,
+        )
+        if known is not None and known["hash"] != record.hash:
+            raise ApiError(
+                409, "chain_rewritten", f"record {record.seq} differs from the one received"
+            )
+        before = ctx.one(
+            "SELECT hash FROM audit_records WHERE kiosk_id = ? AND seq = ?",
+            ctx.kiosk_id,
+            record.seq - 1,
+        )
+        if before is not None and before["hash"] != record.prev:
+            raise ApiError(
+                409, "chain_broken", f"record {record.seq} does not follow the record before it"
+            )
         ctx.conn.execute(
             "INSERT OR IGNORE INTO audit_records VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
@@ -912,10 +932,13 @@ def upload_audit(ctx: Ctx, body: m.AuditBatch) -> m.AuditAck:
                 record.hash,
             ),
         )
-    last = ctx.conn.execute(
-        "SELECT MAX(seq) FROM audit_records WHERE kiosk_id = ?", (ctx.kiosk_id,)
-    ).fetchone()[0]
-    return m.AuditAck(len(body.records), int(last or 0))
+    head = ctx.one(
+        "SELECT seq, hash FROM audit_records WHERE kiosk_id = ? ORDER BY seq DESC LIMIT 1",
+        ctx.kiosk_id,
+    )
+    if head is None:
+        return m.AuditAck(len(body.records), 0)
+    return m.AuditAck(len(body.records), int(head["seq"]), head["hash"])
 
 
 # -- bank operators ---------------------------------------------------------------------------
