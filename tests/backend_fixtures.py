@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -51,6 +52,26 @@ def verify(
             number, name, m.CardType.RESIDENT, face_jpeg(), m.Liveness("blink", True, 0.9)
         )
     )
+
+
+def signature_jpeg(signer: str = "applicant") -> bytes:
+    """A handwritten-looking signature: strokes on white, as the signature pad's JPEG."""
+    rng = np.random.default_rng(sum(signer.encode()))
+    image = np.full((160, 480), 255, np.uint8)
+    points = np.cumsum(rng.integers(-18, 19, size=(40, 2)), axis=0) + np.array([240, 80])
+    cv2.polylines(image, [points.clip((10, 10), (470, 150)).astype(np.int32)], False, 0, 4)
+    ok, data = cv2.imencode(".jpg", image)
+    assert ok
+    return np.asarray(data).tobytes()
+
+
+def signed(client: RegistryClient, signer: str = "applicant") -> tuple[str, m.Signature]:
+    """A signature as the kiosk sends it: its image uploaded (the attachment id, for the
+    application's attachments) and the signature naming the image's hash."""
+    image = signature_jpeg(signer)
+    attachment = client.upload_attachment(image, "image/jpeg")
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    return attachment.attachment_id, m.Signature(signer, hashlib.sha256(image).hexdigest(), now)
 
 
 def face_jpeg() -> str:

@@ -32,7 +32,7 @@ from kiosk.outbox import Outbox
 from kiosk.printing import PrintOutcome, PrintState
 from kiosk.sandbox.seed import DEMO_AUTHORIZATION
 from kiosk.sealing import Sealer
-from tests.backend_fixtures import Registry
+from tests.backend_fixtures import Registry, signature_jpeg
 from tests.synthetic_pages import page_image
 
 FLOWS = load_flows()
@@ -329,4 +329,4 @@ TYPED = {
     "new_amount": "300000",
     "new_term_to": "20401231",
 }
-SIGNATURE = b"\xff\xd8\xff\xe0 a signature \xff\xd9"
+SIGNATURE = signature_jpeg()  # a real JPEG with ink: the registry checks signatures

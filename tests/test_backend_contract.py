@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import socket
 import sqlite3
 
+import cv2
+import numpy as np
 import pytest
 import requests
 
@@ -25,16 +28,22 @@ from kiosk.backend.errors import (
 )
 from kiosk.identifiers import make_id_number
 from kiosk.sandbox.seed import DEMO_AUTHORIZATION, SANDBOX_PASSWORD
-from tests.backend_fixtures import DEMO, Registry
+from tests.backend_fixtures import DEMO, Registry, signed
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def blank_jpeg() -> bytes:
+    ok, data = cv2.imencode(".jpg", np.full((160, 480), 255, np.uint8))
+    assert ok
+    return bytes(data)
+
+
+def sha256_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
 DEMO_CASE_DUE = "YW20261101000001"  # the demo holder's case awaiting its fee (seeded)
-
-
-def signature() -> m.Signature:
-    return m.Signature(
-        "applicant", "ab" * 32, dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    )
 
 
 # -- kiosk identity and health ----------------------------------------------------------------
@@ -200,14 +209,15 @@ def test_attachments_types_and_limits(registry: Registry) -> None:
 def test_address_change_and_its_rules(registry: Registry) -> None:
     verification = registry.verify().verification_id
     unit = registry.client.list_records(m.RecordsQuery(verification)).properties[0].unit_code
+    image, sig = signed(registry.client)
     case = registry.client.submit_application(
         m.Application(
             m.ApplicationType.ADDRESS_CHANGE,
             unit,
             verification,
             [m.FieldValue("new_address", "江苏省南京市玄武区中山路1号")],
-            [],
-            [signature()],
+            [image],
+            [sig],
         )
     )
     assert case.status is m.CaseStatus.IN_REVIEW and case.fee_fen == 0
@@ -217,9 +227,7 @@ def test_address_change_and_its_rules(registry: Registry) -> None:
     ]
     with pytest.raises(BackendRejected) as caught:
         registry.client.submit_application(
-            m.Application(
-                m.ApplicationType.ADDRESS_CHANGE, unit, verification, [], [], [signature()]
-            )
+            m.Application(m.ApplicationType.ADDRESS_CHANGE, unit, verification, [], [image], [sig])
         )
     assert caught.value.field == "fields.new_address"
     with pytest.raises(BackendRejected) as caught:
@@ -234,6 +242,25 @@ def test_address_change_and_its_rules(registry: Registry) -> None:
             )
         )
     assert caught.value.field == "signatures"
+    # a signature is checked, not its shape: the hash of an image never sent, or of a blank one
+    blank = registry.client.upload_attachment(blank_jpeg(), "image/jpeg").attachment_id
+    for attachments, signature in (
+        ([], m.Signature("applicant", "ab" * 32, sig.signed_at)),
+        ([image], m.Signature("applicant", "ab" * 32, sig.signed_at)),
+        ([blank], m.Signature("applicant", sha256_of(blank_jpeg()), sig.signed_at)),
+    ):
+        with pytest.raises(BackendRejected) as unsigned:
+            registry.client.submit_application(
+                m.Application(
+                    m.ApplicationType.ADDRESS_CHANGE,
+                    unit,
+                    verification,
+                    [m.FieldValue("new_address", "江苏省南京市玄武区中山路2号")],
+                    attachments,
+                    [signature],
+                )
+            )
+        assert unsigned.value.field == "signatures"
     with pytest.raises(BackendNotFound):
         registry.client.get_case("YW00000000000000", verification)
 
@@ -244,6 +271,7 @@ def test_applying_for_someone_elses_unit_is_refused(registry: Registry) -> None:
         p.unit_code for p in registry.client.list_records(m.RecordsQuery(verification)).properties
     }
     other = next(c for c in ("320102001001GB00001F00010001",) if c not in own)
+    image, sig = signed(registry.client)
     with pytest.raises((BackendNotFound, BackendConflict)):
         registry.client.submit_application(
             m.Application(
@@ -251,8 +279,8 @@ def test_applying_for_someone_elses_unit_is_refused(registry: Registry) -> None:
                 other,
                 verification,
                 [m.FieldValue("new_name", "张新")],
-                [],
-                [signature()],
+                [image],
+                [sig],
             )
         )
 
@@ -263,17 +291,18 @@ def test_mortgage_cancellation_needs_an_active_mortgage(registry: Registry) -> N
     record = next(p for p in records if p.mortgages)
     mortgage = record.mortgages[0].mortgage_id
     release = registry.client.upload_attachment(PDF, "application/pdf").attachment_id
+    image, sig = signed(registry.client)
     application = m.Application(
         m.ApplicationType.MORTGAGE_CANCELLATION,
         record.unit_code,
         verification,
         [],
-        [release],
-        [signature()],
+        [release, image],
+        [sig],
         mortgage,
     )
     case = registry.client.submit_application(application)
-    assert case.status is m.CaseStatus.REGISTERED and case.attachments == [release]
+    assert case.status is m.CaseStatus.REGISTERED and case.attachments == [release, image]
     after = registry.client.list_records(m.RecordsQuery(verification)).properties
     assert mortgage not in {g.mortgage_id for p in after for g in p.mortgages}
     with pytest.raises(BackendConflict) as caught:
@@ -286,8 +315,8 @@ def test_mortgage_cancellation_needs_an_active_mortgage(registry: Registry) -> N
                 record.unit_code,
                 verification,
                 [],
-                [release],
-                [signature()],
+                [release, image],
+                [sig],
                 "M999999",
             )
         )
@@ -560,17 +589,18 @@ def test_a_filing_is_judged_at_the_moment_it_was_signed(registry: Registry) -> N
     verification = registry.verify().verification_id
     unit = registry.client.list_records(m.RecordsQuery(verification)).properties[0].unit_code
     now = dt.datetime.fromtimestamp(registry.clock(), dt.UTC)
+    image, sig = signed(registry.client)
 
-    def file(signed: dt.datetime) -> m.Case:
-        at = signed.strftime("%Y-%m-%dT%H:%M:%SZ")
+    def file(when: dt.datetime) -> m.Case:
+        at = when.strftime("%Y-%m-%dT%H:%M:%SZ")
         return registry.client.submit_application(
             m.Application(
                 m.ApplicationType.ADDRESS_CHANGE,
                 unit,
                 verification,
                 [m.FieldValue("new_address", "江苏省南京市玄武区中山路1号")],
-                [],
-                [m.Signature("applicant", "ab" * 32, at)],
+                [image],
+                [m.Signature("applicant", sig.image_sha256, at)],
             )
         )
 

@@ -21,7 +21,7 @@ from kiosk.flows.journey import JourneyContext
 from kiosk.flows.spec import load_flows
 from kiosk.sandbox.seed import DEMO_ADVANCE, DEMO_CONTRACT, SANDBOX_PASSWORD
 from kiosk.strict import StrictConfigError
-from tests.backend_fixtures import Registry
+from tests.backend_fixtures import Registry, signed
 
 BANK = "BOC-JN"
 SIGNED = "2026-11-23T09:00:00Z"
@@ -41,10 +41,9 @@ def authorize(
     registry: Registry, token: str, scope: m.ApplicationType
 ) -> tuple[m.Verification, m.BankAuthorization]:
     verification = registry.verify()
+    _, sig = signed(registry.client, "authorization")
     auth = registry.client.authorize_bank(
-        m.BankAuthorizationRequest(
-            verification.verification_id, scope, hashlib.sha256(b"sig").hexdigest(), SIGNED
-        ),
+        m.BankAuthorizationRequest(verification.verification_id, scope, sig.image_sha256, SIGNED),
         operator=token,
     )
     return verification, auth
@@ -59,16 +58,15 @@ def application(
     mortgage_id: str = "",
 ) -> m.Application:
     contract = registry.client.upload_attachment(b"%PDF-1.4 contract", "application/pdf")
+    borrower, borrower_sig = signed(registry.client, "applicant")
+    operator, operator_sig = signed(registry.client, "operator")
     return m.Application(
         kind,
         unit,
         verification.verification_id,
         [m.FieldValue(k, v) for k, v in fields.items()],
-        [contract.attachment_id],
-        [
-            m.Signature("applicant", hashlib.sha256(b"a").hexdigest(), SIGNED),
-            m.Signature("operator", hashlib.sha256(b"o").hexdigest(), SIGNED),
-        ],
+        [contract.attachment_id, borrower, operator],
+        [borrower_sig, operator_sig],
         mortgage_id,
     )
 
@@ -329,9 +327,10 @@ def test_an_operator_witness_stands_for_the_face_check_at_that_bank_only(
         )
 
     def sign_for(token: str, verification: m.Verification) -> m.BankAuthorization:
+        _, sig = signed(client, "authorization")
         return client.authorize_bank(
             m.BankAuthorizationRequest(
-                verification.verification_id, scope, hashlib.sha256(b"sig").hexdigest(), SIGNED
+                verification.verification_id, scope, sig.image_sha256, SIGNED
             ),
             operator=token,
         )

@@ -20,7 +20,7 @@ from kiosk.backend.client import ClientSettings, RegistryClient
 from kiosk.backend.errors import BackendConflict, BackendNotFound, BackendUnauthorized
 from kiosk.sandbox.handlers import ENROLMENT_CODE
 from kiosk.sandbox.seed import SANDBOX_PASSWORD
-from tests.backend_fixtures import DEMO, Registry
+from tests.backend_fixtures import DEMO, Registry, signed
 from tests.test_bank_api import LOAN, SIGNED, application, authorize, draft, login
 
 DUE = "YW20261101000001"  # the demo holder's case awaiting its fee
@@ -97,7 +97,7 @@ def test_an_operators_witness_never_opens_a_citizens_route(registry: Registry) -
                 witness,
                 [m.FieldValue("new_name", "张建华")],
                 [],
-                [m.Signature("applicant", hashlib.sha256(b"a").hexdigest(), SIGNED)],
+                [m.Signature("applicant", "ab" * 32, SIGNED)],
             )
         ),
         "mailing": lambda: client.request_delivery(
@@ -115,13 +115,11 @@ def test_an_operators_witness_never_opens_a_citizens_route(registry: Registry) -
 def test_a_witness_serves_only_the_operator_who_gave_it(registry: Registry) -> None:
     witness, _ = witnessed(registry, "op01")
     colleague = login(registry, "op02").operator_token  # same bank, another operator
+    _, sig = signed(registry.client, "authorization")
     with pytest.raises(BackendUnauthorized):
         registry.client.authorize_bank(
             m.BankAuthorizationRequest(
-                witness,
-                m.ApplicationType.MORTGAGE_CANCELLATION,
-                hashlib.sha256(b"sig").hexdigest(),
-                SIGNED,
+                witness, m.ApplicationType.MORTGAGE_CANCELLATION, sig.image_sha256, SIGNED
             ),
             operator=colleague,
         )

@@ -150,7 +150,7 @@ def test_kill_9_at_any_point_loses_nothing_and_sends_nothing_twice(
     assert addresses == [f"crash-test address {i:03d}" for i in range(count)]
     conn = sqlite3.connect(tmp_path / "outbox.db")
     states = conn.execute("SELECT state, COUNT(*) FROM outbox GROUP BY state").fetchall()
-    assert states == [("sent", count)]
+    assert states == [("sent", 2 * count)]  # each application and its signature's image
 
 
 def test_an_operators_drafts_wait_for_their_next_login_and_go_once(

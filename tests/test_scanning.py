@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import subprocess
 import sys
@@ -25,7 +24,7 @@ from kiosk.documents.page_detect import detect_page, rectify
 from kiosk.documents.scan import ScanBatch, ScanTooLarge
 from kiosk.outbox import ItemState, Outbox
 from kiosk.sealing import Sealer
-from tests.backend_fixtures import Registry
+from tests.backend_fixtures import Registry, signed
 from tests.synthetic_pages import A4, photograph
 
 REPO = Path(__file__).resolve().parent.parent
@@ -143,17 +142,14 @@ def test_upload_through_the_outbox_then_the_application_refers_to_it(
     verification = registry.verify().verification_id
     records = registry.client.list_records(m.RecordsQuery(verification)).properties
     record = next(p for p in records if p.mortgages)
+    image, sig = signed(registry.client)
     application = m.Application(
         m.ApplicationType.MORTGAGE_CANCELLATION,
         record.unit_code,
         verification,
         [],
-        [reference],
-        [
-            m.Signature(
-                "applicant", "ab" * 32, dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-            )
-        ],
+        [reference, image],
+        [sig],
         record.mortgages[0].mortgage_id,
     )
     key = outbox.put("submit_application", application, group="release-1")
@@ -163,7 +159,7 @@ def test_upload_through_the_outbox_then_the_application_refers_to_it(
     upload, case = outbox.item("scan-release-1"), outbox.item(key)
     assert upload is not None and upload.state is ItemState.SENT
     assert case is not None and case.state is ItemState.SENT, case
-    assert case.result["attachments"] == [upload.result["attachment_id"]]
+    assert case.result["attachments"] == [upload.result["attachment_id"], image]
     outbox.stop()
 
 

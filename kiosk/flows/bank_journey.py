@@ -116,6 +116,8 @@ class BankSteps:
         application = self._application_type()
         assert application is not None
         signature = hashlib.sha256(jpeg).hexdigest()
+        # the registry checks the signature itself: its image goes first
+        self.client.upload_attachment(jpeg, "image/jpeg", key=self.key("authorization-sign"))
         authorization = self.client.authorize_bank(
             m.BankAuthorizationRequest(self.ctx.verification_id, application, signature, _now()),
             operator=self.token,

@@ -27,6 +27,7 @@ from kiosk.sandbox.handlers import (
     _check_attachments,
     _record,
     _verified,
+    check_signature,
     new_id,
 )
 
@@ -123,6 +124,10 @@ def authorize_bank(ctx: Ctx, body: m.BankAuthorizationRequest) -> m.BankAuthoriz
         raise ApiError(400, "invalid", "not a bank application", "scope")
     if len(body.signature_sha256) != 64:
         raise ApiError(400, "invalid", "the borrower's signature is required", "signature_sha256")
+    try:  # the signed authorization's image, uploaded by this kiosk first
+        check_signature(ctx, body.signature_sha256)
+    except ApiError as err:
+        raise ApiError(400, "invalid", err.reason, "signature_sha256") from None
     authorization_id = new_id("BA")
     expires = ctx.now + AUTHORIZATION_TTL_S
     ctx.conn.execute(
@@ -368,6 +373,8 @@ def _file(ctx: Ctx, draft: sqlite3.Row, checker: str) -> m.Case:
     if not {"applicant", "operator"} <= signers:
         raise ApiError(400, "invalid", "the borrower's and the operator's signatures", "signatures")
     _check_attachments(ctx, application.attachments)
+    for signature in application.signatures:
+        check_signature(ctx, signature.image_sha256, application.attachments)
     if not application.attachments:
         raise ApiError(400, "invalid", "the contracts are required", "attachments")
     values = _fields(application)

@@ -443,9 +443,39 @@ def upload_attachment(ctx: Ctx, body: bytes) -> m.Attachment:
 
 
 def _check_attachments(ctx: Ctx, attachments: list[str]) -> None:
+    """Attachments this kiosk uploaded (another kiosk's ids are unknown here)."""
     for attachment in attachments:
-        if ctx.one("SELECT 1 FROM attachments WHERE attachment_id = ?", attachment) is None:
+        row = ctx.one(
+            "SELECT 1 FROM attachments WHERE attachment_id = ? AND kiosk_id = ?",
+            attachment,
+            ctx.kiosk_id,
+        )
+        if row is None:
             raise ApiError(400, "invalid", f"unknown attachment {attachment}", "attachments")
+
+
+def check_signature(ctx: Ctx, sha256: str, attachments: list[str] | None = None) -> None:
+    """A signature is its image, not a hash of anything: a JPEG this kiosk uploaded (among the
+    application's attachments, when given), that decodes, with ink on it."""
+    sql = "SELECT data FROM attachments WHERE sha256 = ? AND kiosk_id = ? AND content_type = ?"
+    args: list[Any] = [sha256, ctx.kiosk_id, "image/jpeg"]
+    if attachments is not None:
+        sql += f" AND attachment_id IN ({', '.join('?' * len(attachments))})"
+        args += attachments
+    row = ctx.one(sql, *args)
+    if row is None:
+        raise ApiError(
+            400, "invalid", "the signature's image is not among the attachments", "signatures"
+        )
+    image = cv2.imdecode(np.frombuffer(row["data"], np.uint8), cv2.IMREAD_GRAYSCALE)
+    if image is None or min(image.shape) < 32:
+        raise ApiError(400, "invalid", "the signature is not an image", "signatures")
+    ink = float((image < 128).mean())
+    if not MIN_INK <= ink <= MAX_INK:
+        raise ApiError(400, "invalid", "the signature is blank (or a filled block)", "signatures")
+
+
+MIN_INK, MAX_INK = 0.002, 0.5  # the share of dark pixels a handwritten signature has
 
 
 def _case(row: sqlite3.Row) -> m.Case:
@@ -485,8 +515,10 @@ def submit_application(ctx: Ctx, body: m.Application) -> m.Case:
     ):
         raise ApiError(409, "not_holder", "the applicant does not hold this unit", "unit_code")
     _check_attachments(ctx, body.attachments)
-    if not body.signatures:
+    if not any(s.signer == "applicant" for s in body.signatures):
         raise ApiError(400, "invalid", "the applicant's signature is required", "signatures")
+    for signature in body.signatures:
+        check_signature(ctx, signature.image_sha256, body.attachments)
     kind = body.type
     if kind in (m.ApplicationType.MORTGAGE_CANCELLATION, m.ApplicationType.MORTGAGE_CHANGE):
         mortgage = ctx.one(

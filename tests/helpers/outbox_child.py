@@ -7,6 +7,7 @@ Run again and again and killed with SIGKILL at any moment; every run puts the sa
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import sys
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from kiosk.backend import models as m
 from kiosk.backend.client import ClientSettings, RegistryClient
 from kiosk.outbox import Outbox
 from kiosk.sealing import Sealer
+from tests.backend_fixtures import signature_jpeg
 
 
 def main() -> int:
@@ -26,20 +28,32 @@ def main() -> int:
         backoff_s=0.01,
         backoff_max_s=0.05,
     )
+    image = signature_jpeg()
     for i in range(int(count)):
+        group = f"case-{i % 3}"
+        # the signature's image goes first, in the same group, as a journey sends it
+        outbox.put(
+            "upload_attachment",
+            image,
+            group=group,
+            key=f"crash-sign-{i:04d}",
+            content_type="image/jpeg",
+        )
         application = m.Application(
             m.ApplicationType.ADDRESS_CHANGE,
             unit,
             verification,
             [m.FieldValue("new_address", f"crash-test address {i:03d}")],
-            [],
+            [f"outbox:crash-sign-{i:04d}"],
             [
                 m.Signature(
-                    "applicant", "cd" * 32, dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+                    "applicant",
+                    hashlib.sha256(image).hexdigest(),
+                    dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
                 )
             ],
         )
-        outbox.put("submit_application", application, group=f"case-{i % 3}", key=f"crash-{i:04d}")
+        outbox.put("submit_application", application, group=group, key=f"crash-{i:04d}")
     print("queued", flush=True)
     while outbox.depth():
         outbox.deliver_due()
