@@ -14,6 +14,7 @@ from kivy.uix.button import Button
 from kivy.uix.widget import Widget
 
 from kiosk.flows import forms
+from kiosk.flows.runner import SIGN_TEXTS, StepView
 from screens.steps import StepScreen
 
 STATEMENT_ZH = (
@@ -43,11 +44,12 @@ class FieldBox(Button):  # type: ignore[misc]
 class FormScreen(StepScreen):
     """Few fields; the kiosk fills what it knows (read-only), the keyboard types the rest."""
 
-    def begin(self, flow: Any) -> None:
+    def render(self, flow: Any, view: StepView) -> None:
         self._begin(flow)
-        self.form = str(flow.journey.step.param("form"))
-        self.fields = forms.fields(self.form)
-        self.values = flow.journey.form_values()
+        assert view.form is not None
+        self.fields = [f.field for f in view.form.fields]
+        self.editable = {f.field.name: f.editable for f in view.form.fields}
+        self.values = dict(view.form.values)
         box = self.ids.fields
         box.clear_widgets()
         # a bank's loan form has ten fields: two columns keep them all in sight
@@ -58,7 +60,7 @@ class FormScreen(StepScreen):
                 field_name=field.name,
                 label_zh=field.label_zh,
                 label_en=field.label_en,
-                editable=forms.editable(field, flow.journey.ctx),
+                editable=self.editable[field.name],
             )
             widget.bind(on_release=lambda w: self.activate(w.field_name))
             box.add_widget(widget)
@@ -66,12 +68,11 @@ class FormScreen(StepScreen):
         keyboard = self.ids.keyboard
         keyboard.on_text = self.type
         keyboard.on_backspace = self.backspace
-        ctx = flow.journey.ctx
         first = next(
             (
                 f.name
                 for f in self.fields
-                if forms.editable(f, ctx) and f.keyboard is not forms.Keyboard.CHOICE
+                if self.editable[f.name] and f.keyboard is not forms.Keyboard.CHOICE
             ),
             "",
         )
@@ -81,7 +82,7 @@ class FormScreen(StepScreen):
 
     def activate(self, name: str) -> None:
         field = next((f for f in self.fields if f.name == name), None)
-        if field is None or not forms.editable(field, self.flow.journey.ctx):
+        if field is None or not self.editable.get(name, False):
             return
         if field.keyboard is forms.Keyboard.CHOICE:  # a tap takes the next option
             options = field.options
@@ -142,12 +143,10 @@ class FormScreen(StepScreen):
         self.ids.keyboard.composer.clear()
 
     def next(self) -> None:
-        problems = self.flow.journey.fill_form(self.values)
-        self._refresh(problems)
+        problems = self.flow.submit_form(self.values)
         if problems:
+            self._refresh(problems)
             self.activate(next(iter(problems)))
-            return
-        self.flow.next()
 
 
 class ReviewScreen(StepScreen):
@@ -157,12 +156,10 @@ class ReviewScreen(StepScreen):
     statement_zh = StringProperty(STATEMENT_ZH)
     statement_en = StringProperty(STATEMENT_EN)
 
-    def begin(self, flow: Any) -> None:
+    def render(self, flow: Any, view: StepView) -> None:
         self._begin(flow)
         english = flow.app.theme.language == "en"
-        self.lines = "\n".join(
-            f"{en if english else zh}：{value}" for zh, en, value in flow.journey.review_lines()
-        )
+        self.lines = "\n".join(f"{en if english else zh}：{value}" for zh, en, value in view.review)
 
     def confirm(self) -> None:
         self.flow.next()
@@ -233,22 +230,6 @@ class SignaturePad(Widget):  # type: ignore[misc]
         return bytes(data)
 
 
-SIGN_TEXTS = {
-    "applicant": (
-        "请在下方框内用手指签名",
-        "Sign with your finger in the box",
-        "一次签名，用于本次提交的全部材料",
-        "One signature covers everything you submit now",
-    ),
-    "operator": (
-        "请经办人签名",
-        "The operator signs",
-        "经办人代理申请人提交本次申请",
-        "The operator files this application as the applicant's agent",
-    ),
-}
-
-
 class SignScreen(StepScreen):
     """One signature for the whole sitting, after the one face check (at a bank: the
     borrower's authorization first, then borrower and operator on what is filed)."""
@@ -259,24 +240,10 @@ class SignScreen(StepScreen):
     sub_zh = StringProperty(SIGN_TEXTS["applicant"][2])
     sub_en = StringProperty(SIGN_TEXTS["applicant"][3])
 
-    def begin(self, flow: Any) -> None:
+    def render(self, flow: Any, view: StepView) -> None:
         self._begin(flow)
         self.ids.pad.clear()
-        signer = str(flow.journey.step.param("signer", "applicant"))
-        if signer == "authorization":
-            from kiosk.documents.receipts import BUSINESS_NAMES
-
-            journey = flow.journey
-            application = journey._application_type()
-            zh, en = BUSINESS_NAMES[application] if application else ("", "")
-            bank = journey.operator.bank.name if journey.operator else ""
-            self.heading_zh = "借款人授权：请阅读后签名"
-            self.heading_en = "The borrower's authorization: read, then sign"
-            self.sub_zh = f"本人授权{bank}为办理本次{zh}查询本人不动产登记信息，仅限本次申请使用"
-            self.sub_en = f"I authorize the bank to query my records for this {en} only"
-        else:
-            texts = SIGN_TEXTS.get(signer, SIGN_TEXTS["applicant"])
-            self.heading_zh, self.heading_en, self.sub_zh, self.sub_en = texts
+        self.heading_zh, self.heading_en, self.sub_zh, self.sub_en = view.sign_texts
 
     @property
     def enough(self) -> bool:

@@ -45,8 +45,7 @@ class FlowController(JourneyRunner):
         elif view.phase is Phase.HANDOFF:
             self._show("step_work").show_handoff(self, view)
         elif view.screen == "scan":
-            step = self.journey.step
-            self.app.open_scan(step.param("document_zh"), step.param("document_en"))
+            self.app.open_scan(view.document_zh, view.document_en)
         else:
             self._show(view.screen).render(self, view)
 
@@ -78,7 +77,7 @@ class FlowController(JourneyRunner):
         self.card_gone()
 
     def _card_again(self) -> None:
-        if not self.journey.services.card.present():
+        if not self.card_present():
             self._card_gone()
 
     def ask_card_back(self, grace_s: float) -> None:

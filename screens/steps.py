@@ -26,8 +26,8 @@ class StepScreen(Screen):  # type: ignore[misc]
 
     def _begin(self, flow: Any) -> None:
         self.flow = flow
-        spec = flow.journey.flow
-        self.title_zh, self.title_en = spec.title_zh, spec.title_en
+        view = flow.view
+        self.title_zh, self.title_en = view.title_zh, view.title_en
 
     def cancel(self) -> None:
         self.flow.cancel()
@@ -275,7 +275,7 @@ class ChooseScreen(StepScreen):
 
     def render(self, flow: Any, view: StepView) -> None:
         self._begin(flow)
-        self.items = str(flow.journey.step.param("items"))
+        self.items = view.items
         self.loading, self.empty = view.loading, not view.loading and not view.choices
         self.texts_zh, self.texts_en = view.lead_zh, view.lead_en
         self.ids.cases.clear_widgets()

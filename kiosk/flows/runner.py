@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from drivers.base import Role
 from kiosk.backend import models as m
 from kiosk.documents.receipts import yuan
-from kiosk.flows import choices
+from kiosk.flows import choices, forms
 from kiosk.flows.choices import Choice, Option
 from kiosk.flows.journey import Journey, StepFailed
 from kiosk.flows.spec import StepKind
@@ -134,6 +134,44 @@ class StepView:
     queued: bool = False  # done: the application waits in the outbox
     heading_zh: str = ""  # done: 办理完成, or what is true instead (saved, awaiting review)
     heading_en: str = ""
+    form: FormView | None = None  # form: the fields and their values
+    review: tuple[tuple[str, str, str], ...] = ()  # review: (label zh, label en, value)
+    sign_texts: tuple[str, ...] = ()  # sign: heading zh, en, the line under it zh, en
+    document_zh: str = ""  # scan: what to lay on the glass
+    document_en: str = ""
+    items: str = ""  # choose: what the list holds (cases, properties, delivery, ...)
+
+
+@dataclass(frozen=True)
+class FieldView:
+    """One field of a form step: its spec (labels, keyboard, options, length) and whether
+    the person types it (else the kiosk filled it from what it knows)."""
+
+    field: forms.Field
+    editable: bool
+
+
+@dataclass(frozen=True)
+class FormView:
+    name: str
+    fields: tuple[FieldView, ...]
+    values: tuple[tuple[str, str], ...]  # (field name, value): typed before, else known
+
+
+SIGN_TEXTS = {
+    "applicant": (
+        "请在下方框内用手指签名",
+        "Sign with your finger in the box",
+        "一次签名，用于本次提交的全部材料",
+        "One signature covers everything you submit now",
+    ),
+    "operator": (
+        "请经办人签名",
+        "The operator signs",
+        "经办人代理申请人提交本次申请",
+        "The operator files this application as the applicant's agent",
+    ),
+}
 
 
 class Views(Protocol):
@@ -195,10 +233,10 @@ class JourneyRunner:
         self.views.render(view)
 
     def _view(self, screen: str, phase: Phase, **texts: Any) -> StepView:
-        spec = self.journey.flow
-        return StepView(
-            screen, self.journey.step.kind, phase, spec.title_zh, spec.title_en, **texts
-        )
+        spec, step = self.journey.flow, self.journey.step
+        if step.kind is StepKind.CHOOSE:
+            texts.setdefault("items", str(step.param("items")))
+        return StepView(screen, step.kind, phase, spec.title_zh, spec.title_en, **texts)
 
     def start(self) -> None:
         self.show_step()
@@ -218,7 +256,7 @@ class JourneyRunner:
                 StepKind.PAY: self.new_order,
                 StepKind.RESULT: self._result,
                 StepKind.DONE: self._done,
-            }.get(kind, lambda: self._render(self._view(screen, Phase.STEP)))()
+            }.get(kind, lambda: self._render(self._step_view(screen)))()
             return
         work: Callable[[], Any] = {
             StepKind.TICKET: self.journey.take_ticket,
@@ -229,6 +267,55 @@ class JourneyRunner:
         }[kind]
         self.working(*WORK_TEXT[kind])
         self.run(work, lambda _result: self.next())
+
+    def _step_view(self, screen: str) -> StepView:
+        """What the form, review, sign and scan screens show, from the journey."""
+        journey, step = self.journey, self.journey.step
+        if step.kind is StepKind.FORM:
+            name = str(step.param("form"))
+            fields = tuple(FieldView(f, forms.editable(f, journey.ctx)) for f in forms.fields(name))
+            values = tuple(journey.form_values().items())
+            return self._view(screen, Phase.STEP, form=FormView(name, fields, values))
+        if step.kind is StepKind.REVIEW:
+            return self._view(screen, Phase.STEP, review=tuple(journey.review_lines()))
+        if step.kind is StepKind.SIGN:
+            return self._view(screen, Phase.STEP, sign_texts=self._sign_texts())
+        if step.kind is StepKind.SCAN:
+            return self._view(
+                screen,
+                Phase.STEP,
+                document_zh=str(step.param("document_zh")),
+                document_en=str(step.param("document_en")),
+            )
+        return self._view(screen, Phase.STEP)
+
+    def _sign_texts(self) -> tuple[str, ...]:
+        signer = str(self.journey.step.param("signer", "applicant"))
+        if signer != "authorization":
+            return SIGN_TEXTS.get(signer, SIGN_TEXTS["applicant"])
+        from kiosk.documents.receipts import BUSINESS_NAMES
+
+        application = self.journey._application_type()
+        zh, en = BUSINESS_NAMES[application] if application else ("", "")
+        operator = self.journey.operator
+        bank = operator.bank.name if operator else ""
+        return (
+            "借款人授权：请阅读后签名",
+            "The borrower's authorization: read, then sign",
+            f"本人授权{bank}为办理本次{zh}查询本人不动产登记信息，仅限本次申请使用",
+            f"I authorize the bank to query my records for this {en} only",
+        )
+
+    def submit_form(self, values: dict[str, str]) -> dict[str, tuple[str, str]]:
+        """The person's values: kept and on to the next step, or each field's problem."""
+        problems = self.journey.fill_form(values)
+        if not problems:
+            self.next()
+        return problems
+
+    def card_present(self) -> bool:
+        """Whether the visit's card is on the reader now (asked again after a notice)."""
+        return bool(self.journey.services.card.present())
 
     def working(self, zh: str, en: str) -> None:
         self._render(self._view(WORK_SCREEN, Phase.WORKING, lead_zh=zh, lead_en=en))
