@@ -20,12 +20,14 @@ lint:
 	$(BIN)/ruff format --check kiosk drivers screens tests
 	$(BIN)/mypy
 
-## Two workers (the machines have two cores); a test file stays whole on one worker (a UI
-## file shares its worker's app; the tests that start the machine's one pcscd are one file).
-## A worker that dies ends the run: pytest-xdist's loadfile rescheduling can hang after a
-## restart (pytest-xdist#784), and tests/crash_reports.py prints what the worker was doing.
+## Three workers on the machines' two cores: the tests wait on subprocesses, sockets, daemons
+## and Kivy frames, so two workers kept the cores 80% busy (7 min 10 s) and three keep them
+## 92% (5 min 37 s to 6 min 37 s on this noisy machine), same suite. A test file stays whole
+## on one worker (a UI file shares its worker's app; the tests that start the machine's one
+## pcscd are one file). A worker that dies ends the run: pytest-xdist's loadfile rescheduling
+## can hang after a restart (pytest-xdist#784); tests/crash_reports.py prints what it was doing.
 pytest:
-	$(BIN)/python -m pytest -n 2 --dist loadfile --max-worker-restart=0
+	$(BIN)/python -m pytest -n 3 --dist loadfile --max-worker-restart=0
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -227,7 +227,7 @@ def test_first_registration_with_maker_checker_and_the_proof(
     bench = workbench(ui)
     assert "中国银行济南分行" in bench.bank_text and "金融许可证" in bench.bank_text
     start(ui, "bank_mortgage_first")
-    through_borrower(ui, camera=True)
+    through_borrower(ui)  # the camera check itself: tests/test_ui_face.py
     unit = free_unit(ui)
     choose(ui, unit)
     form = on(ui, "step_form", 20)
