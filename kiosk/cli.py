@@ -224,11 +224,17 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     """Reads the log, its head and its key; writes nothing (not even SQLite's side files)."""
     from kiosk.audit import default_key_path, verify_file
 
-    path = Path(args.db) if args.db else _config(args).data_dir / "audit.db"
+    if args.db:  # a copied log: its key beside it, unless given
+        path = Path(args.db)
+        key = Path(args.key) if args.key else default_key_path(path)
+    else:
+        config = _config(args)
+        path = config.data_dir / "audit.db"
+        key = Path(args.key) if args.key else config.audit_key_file
     if not path.is_file():
         print(f"kiosk: no audit log at {path}", file=sys.stderr)
         return 2
-    verdict = verify_file(path, Path(args.key) if args.key else default_key_path(path))
+    verdict = verify_file(path, key)
     if verdict.problem:
         print(f"audit log BROKEN at {verdict.problem}")
         return 1

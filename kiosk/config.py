@@ -34,6 +34,9 @@ class KioskSection:
     # Durable data (outbox, audit, machine-written calibration). "" = the user's state folder.
     data_dir: str = ""
     languages: tuple[str, ...] = SUPPORTED_LANGUAGES
+    # The audit chain's key, kept apart from the data it protects (e.g. the unit's credentials
+    # folder). "" = audit.key in the data folder.
+    audit_key: str = ""
 
 
 @dataclass(frozen=True)
@@ -159,6 +162,10 @@ class SiteConfig:
     identity: IdentitySection = field(default_factory=IdentitySection)
     bank: BankSection = field(default_factory=BankSection)
     source: str = "<defaults>"
+
+    @property
+    def audit_key_file(self) -> Path:
+        return Path(self.kiosk.audit_key) if self.kiosk.audit_key else self.data_dir / "audit.key"
 
     @property
     def data_dir(self) -> Path:

@@ -74,7 +74,7 @@ class Kiosk:
         self.backend = BackendLink(self.config, self.bus, self.devices.statuses)
         self.backend.start()
         data = self.config.data_dir
-        self.audit = AuditLog(data / "audit.db")
+        self.audit = AuditLog(data / "audit.db", key_file=self.config.audit_key_file)
         interrupted = self.audit.close_interrupted_sessions()
         if interrupted:
             log.warning(

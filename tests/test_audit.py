@@ -296,3 +296,26 @@ def test_a_log_from_before_keyed_chains_carries_on_keyed(tmp_path: Path) -> None
     assert third.seq == 3 and third.prev == prev
     log.close()
     assert "3 records" in verify_cli(path).stdout
+
+
+def test_the_key_can_live_apart_from_the_data(tmp_path: Path) -> None:
+    from kiosk.config import load_config
+
+    site = tmp_path / "site.toml"
+    keys = tmp_path / "credentials"
+    site.write_text(
+        f'[kiosk]\ndata_dir = "{tmp_path / "data"}"\naudit_key = "{keys / "audit.key"}"\n'
+    )
+    config = load_config(site)
+    log = AuditLog(config.data_dir / "audit.db", key_file=config.audit_key_file)
+    log.record("kiosk", "boot", "ok")
+    log.close()
+    assert (keys / "audit.key").exists() and not (tmp_path / "data" / "audit.key").exists()
+    result = subprocess.run(
+        [sys.executable, "-m", "kiosk", "--config", str(site), "audit", "verify"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=False,
+    )
+    assert result.returncode == 0 and "1 records" in result.stdout, result.stdout
