@@ -111,7 +111,9 @@ def ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiDriver]:
     from screens.app import KioskApp
 
     tmp = tmp_path_factory.mktemp("ui")
-    config = fast_config(tmp, idle_timeout_s=2.0, warning_s=2.0)
+    # a citizen's idle timing, long enough that no test races it on a loaded machine: the
+    # idle tests move the visits' clock on (UiDriver.idle) instead of waiting
+    config = fast_config(tmp, idle_timeout_s=60.0, warning_s=10.0)
     config = dataclasses.replace(
         config,
         kiosk=dataclasses.replace(

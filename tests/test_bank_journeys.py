@@ -382,7 +382,7 @@ def test_an_idle_operator_is_logged_out_and_the_draft_kept(bank: UiDriver) -> No
     # nobody touches the screen: the countdown, then the logout
     ui.idle(6.5)
     assert ui.wait(lambda: app.countdown is not None, 5)
-    ui.idle(3.0)
+    ui.idle(app.shell.timing.warning_s + 1)
     assert ui.wait(lambda: app.manager.current == "operator_login", 5)
     assert app.desk.session is None and app.flow is None
     assert form.values == {} and journey.ctx.document is None  # nothing personal on screen
@@ -556,7 +556,7 @@ def test_a_draft_kept_while_the_registry_is_away_goes_with_the_next_login(
         if ended_by == "idle":  # the drafts endpoint away (the heartbeat still answered)
             away = ["save_draft", "operator_logout"]
             sandbox.set_faults(m.Faults(status=503, count=100_000, routes=away))
-            ui.idle(idle_s + 3.0)  # past the countdown too
+            ui.idle(idle_s + app.shell.timing.warning_s + 1)  # past the countdown too
             assert ui.wait(lambda: app.manager.current == "operator_login", 10)
         else:  # the whole registry away, and the kiosk's heartbeat finds it so now
             sandbox.set_faults(m.Faults(status=503, count=100_000))

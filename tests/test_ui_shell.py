@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from drivers.base import Role
-from kiosk.config import DEFAULT_SERVICES, SessionSection
+from kiosk.config import DEFAULT_SERVICES
 from tests.ui_driver import UiDriver, best_match, is_blank, render_text
 
 pytestmark = pytest.mark.ui
@@ -74,8 +74,11 @@ def test_home_language_large_text_and_idle_back_to_attract(
     assert not is_blank(shot)
 
     # No more touches: the countdown appears, then the visit ends and everything resets.
+    timing = ui.app.shell.timing
+    ui.idle(timing.idle_timeout_s + 0.5)
     assert ui.wait(lambda: ui.app.countdown is not None, 6)
     assert ui.app.countdown.seconds >= 1
+    ui.idle(timing.warning_s + 1)
     assert ui.wait(lambda: ui.app.manager.current == "attract", 6)
     assert ui.app.shell.session is None
     assert session.end_reason == "idle" and session.data == {}
@@ -88,6 +91,7 @@ def test_continue_in_the_countdown_keeps_the_session(at_attract: UiDriver) -> No
     ui.tap_at(ui.window.width / 2, ui.window.height / 2)
     session = ui.app.shell.session
     assert session is not None, ui.app.manager.current
+    ui.idle(ui.app.shell.timing.idle_timeout_s + 0.5)
     assert ui.wait(lambda: ui.app.countdown is not None, 6)
     ui.tap(ui.app.countdown.ids.stay)
     assert ui.app.countdown is None
@@ -157,14 +161,7 @@ def test_the_scan_screen_captures_a_still_page_by_itself(
     at_attract: UiDriver, tmp_path: Path
 ) -> None:
     ui = at_attract
-    # a person at the scanner: a citizen's idle timeouts (the shared app's are two seconds,
-    # for the idle tests; a countdown would take the tap on "done" for "I am here")
-    shell = ui.app.shell
-    quick, shell.timing = shell.timing, SessionSection(idle_timeout_s=60.0, warning_s=10.0)
-    try:
-        _scan_a_still_page(ui, tmp_path)
-    finally:
-        shell.timing = quick
+    _scan_a_still_page(ui, tmp_path)
 
 
 def _scan_a_still_page(ui: UiDriver, tmp_path: Path) -> None:
@@ -200,6 +197,8 @@ def test_a_visit_that_times_out_while_scanning_leaves_nothing_behind(at_attract:
     assert ui.app.scanned is not None
     screen = ui.app.open_scan()  # back to scanning, then the person walks away
     session = screen.session
+    timing = ui.app.shell.timing
+    ui.idle(timing.idle_timeout_s + timing.warning_s + 1)
     assert ui.wait(lambda: ui.app.manager.current == "attract", 15)
     assert screen.session is None and ui.app.scanned is None
     assert screen.ids.thumbs.children == [] and screen.ids.preview.texture is None
