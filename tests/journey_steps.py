@@ -18,8 +18,14 @@ def registry(ui: UiDriver) -> sqlite3.Connection:
 
 
 def tap_service(ui: UiDriver, name: str) -> None:
-    tiles = ui.app.manager.get_screen("home").ids.services.children
-    ui.tap(next(t for t in tiles if t.service_name == name))
+    """Tap a service's tile, once it is offered (a device that just came back, e.g. after a
+    cleared printer jam, re-enables its services at the supervisor's next poll)."""
+    def tile() -> Any:  # the home screen rebuilds its tiles when a device changes
+        tiles = ui.app.manager.get_screen("home").ids.services.children
+        return next(t for t in tiles if t.service_name == name)
+
+    assert ui.wait(lambda: not tile().disabled, 10), f"{name} is not offered"
+    ui.tap(tile())
 
 
 def on(ui: UiDriver, screen: str, timeout: float = 30) -> Any:
