@@ -20,6 +20,7 @@ def registry(ui: UiDriver) -> sqlite3.Connection:
 def tap_service(ui: UiDriver, name: str) -> None:
     """Tap a service's tile, once it is offered (a device that just came back, e.g. after a
     cleared printer jam, re-enables its services at the supervisor's next poll)."""
+
     def tile() -> Any:  # the home screen rebuilds its tiles when a device changes
         tiles = ui.app.manager.get_screen("home").ids.services.children
         return next(t for t in tiles if t.service_name == name)
