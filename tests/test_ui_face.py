@@ -87,7 +87,6 @@ def test_someone_elses_card_is_refused_with_a_way_to_the_counter(
     assert screen.prompt_zh == "人脸与证件不一致"
     assert screen.can_retry and not screen.ids.retry.disabled
     ui.screenshot(tmp_path / "face_refused.png")
-    ui.frames(2)  # the failure's buttons laid out where they are drawn
     ui.tap(screen.ids.counter)
     assert ui.wait(lambda: ui.app.manager.current == "home", 10), ui.app.manager.current
     assert ui.app.face_result is None

@@ -184,26 +184,13 @@ class Sandbox:
             def do_POST(self) -> None:
                 sandbox._dispatch(self, "POST")
 
-            def do_PUT(self) -> None:
-                sandbox._dispatch(self, "PUT")
-
-            def do_PATCH(self) -> None:
-                sandbox._dispatch(self, "PATCH")
-
-            def do_DELETE(self) -> None:
-                sandbox._dispatch(self, "DELETE")
-
-            def do_OPTIONS(self) -> None:
-                sandbox._dispatch(self, "OPTIONS")
-
-            def do_HEAD(self) -> None:
-                sandbox._dispatch(self, "HEAD")
-
             def send_error(
                 self, code: int, message: str | None = None, explain: str | None = None
             ) -> None:
                 """The standard library's errors (a bad request line, a method with no
-                handler: 501) are HTML; the contract's are JSON, and a method is 405."""
+                ``do_`` handler: 501) are HTML; the contract's are JSON. Any method but GET and
+                POST comes here as a 501 and is routed, so it is a 405 with ``Allow`` (or a
+                404) like any other."""
                 self.close_connection = True
                 if self.request_version == "HTTP/0.9":  # the request line did not parse
                     self.request_version = "HTTP/1.1"  # so the answer has a status line
