@@ -35,5 +35,7 @@ EXPECTED_TEXT = {
         "金额 Amount: ¥80.00",
         "项目 Item: 不动产登记费",
         "校验码 Check code: A1B2C3",
+        "业务编号 For: YW20261122000042",
+        "交款人 Payer: 张**",
     ],
 }

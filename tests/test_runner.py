@@ -21,6 +21,7 @@ from kiosk.card_reader import VisitOver
 from kiosk.flows.runner import FACE_HANDOFF, Answer, Phase
 from kiosk.flows.spec import StepKind
 from kiosk.messages import UserMessage
+from kiosk.redact import mask_name
 from kiosk.sandbox.seed import SANDBOX_PASSWORD
 from tests.backend_fixtures import Registry
 from tests.runner_harness import FLOWS, Kit, Verified, play, start_kit
@@ -237,6 +238,34 @@ def test_the_receipt_printer_down_skips_the_payment_receipt_not_the_journey(kit:
     assert last.kind is StepKind.DONE
     assert "payment" not in kit.printers.kinds()
     assert ("print.payment", "skipped_printer_down") in visit.actions()
+    receipt = visit.journey.ctx.receipt
+    assert receipt is not None and last.qr == receipt.verify_url  # the e-receipt, to scan
+    assert any(receipt.receipt_number in line for line in last.outputs)
+
+
+def test_receipt_paper_out_after_paying_puts_the_e_receipt_on_screen(kit: Kit) -> None:
+    kit.registry.sandbox.set_setting("query_fee_own", 2000)
+    kit.printers.fail["payment"] = PAPER_OUT
+    visit = kit.visit("query_certificate")
+    last = play(visit)
+    assert last.kind is StepKind.DONE and last.phase is Phase.STEP  # the certificate came out
+    assert kit.printers.kinds() == ["query_certificate"]
+    receipt = visit.journey.ctx.receipt
+    assert receipt is not None and last.qr == receipt.verify_url
+    assert "请扫码保存电子票据" in "".join(last.outputs)
+    assert ("print.payment", "not_printed") in visit.actions()
+
+
+def test_the_payment_receipt_names_the_case_and_the_payer_masked(kit: Kit) -> None:
+    visit = kit.visit("pay_fee")
+    play(visit)
+    (printed,) = [p for p in kit.printers.printed if p.kind == "payment"]
+    text = " ".join(str(op) for op in printed.what)
+    case = visit.journey.ctx.case
+    document = visit.journey.ctx.document
+    assert case is not None and document is not None
+    assert case.case_number in text
+    assert mask_name(document.name) in text and document.name not in text
 
 
 def test_cancel_asks_the_app_to_end_the_visit(kit: Kit) -> None:

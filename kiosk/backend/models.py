@@ -371,6 +371,8 @@ class EReceipt:
     issued_at: str
     check_code: str
     verify_url: str
+    paid_for: str  # what the fee is for: the case number, or the query's id
+    payer: str  # 交款人, masked as on every paper the kiosk prints (张**)
 
 
 @dataclass(frozen=True)

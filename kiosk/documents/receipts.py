@@ -136,6 +136,10 @@ def payment_receipt(receipt: m.EReceipt, chars_per_line: int, centre: str = CENT
     layout.rule()
     layout.pair("票据号码", "Receipt no.", receipt.receipt_number)
     layout.pair("项目", "Item", receipt.item)
+    if receipt.paid_for:
+        layout.pair("业务编号", "For", receipt.paid_for)
+    if receipt.payer:
+        layout.pair("交款人", "Payer", receipt.payer)
     layout.pair("金额", "Amount", yuan(receipt.amount_fen))
     layout.pair("收款单位", "Payee", receipt.payee)
     layout.pair("缴费时间", "Paid", _local(receipt.issued_at))

@@ -30,6 +30,8 @@ RECEIPT = m.EReceipt(
     "2026-11-22T02:30:00Z",
     "A1B2C3",
     "https://sandbox.invalid/receipt/FS2026112212345678?c=A1B2C3",
+    "YW20261122000042",
+    "张**",
 )
 PROGRESS = "https://sandbox.invalid/case/YW20261122000042"
 

@@ -23,6 +23,7 @@ from drivers.base import Role
 from drivers.idcard.identity import IdentityDocument
 from kiosk.backend import models as m
 from kiosk.backend.client import RegistryClient
+from kiosk.backend.errors import BackendError
 from kiosk.card_reader import VisitOver
 from kiosk.documents.receipts import acknowledgment, handoff_slip, payment_receipt, queue_ticket
 from kiosk.documents.scan import ScanBatch
@@ -33,7 +34,7 @@ from kiosk.flows.spec import FlowSpec, StepKind, StepSpec
 from kiosk.identity.documents import check_document
 from kiosk.messages import MESSAGES, REFUSALS, UserMessage
 from kiosk.outbox import ItemState
-from kiosk.printing import PrintOutcome
+from kiosk.printing import PrintOutcome, PrintState
 from kiosk.redact import mask_name
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,8 @@ class JourneyContext:
     consent: bool = False
     query: m.QueryResult | None = None
     order: m.Order | None = None
+    receipt: m.EReceipt | None = None  # the paid order's e-receipt (电子票据)
+    receipt_printed: bool = False  # if not, its QR is on the done screen
     ticket: m.Ticket | None = None
     cases: list[m.Case] = field(default_factory=list)  # fees due, to choose from
     case: m.Case | None = None  # the one chosen
@@ -162,12 +165,7 @@ class Journey(BankSteps):
             if step.kind is StepKind.DELIVER:
                 return bool(choice != step.param("method"))
         if step.kind is StepKind.PRINT and step.param("document") == "payment_receipt":
-            if self.ctx.order is None:
-                return True  # nothing was paid here: no receipt
-            printer = self.services.devices.statuses()[Role.RECEIPT]
-            if not printer.usable:  # the e-receipt stays with the registry (电子票据)
-                self.audit("print.payment", "skipped_printer_down")
-                return True
+            return self.ctx.order is None  # nothing was paid here: no receipt
         return False
 
     def end(self, reason: str) -> None:
@@ -649,6 +647,32 @@ class Journey(BankSteps):
         )
         return outcome, f"acknowledgment {reference}"
 
+    def _print_payment_receipt(self, columns: int) -> PrintOutcome:
+        """The paid order's receipt on paper; without paper (or with the receipt printer
+        down) the e-receipt's QR goes on the done screen instead: a payment is never left
+        without its receipt, and a missing receipt never stops what was paid for."""
+        order = self.ctx.order
+        assert order is not None
+        action = f"receipt-{order.order_id}-{self.id}"
+        try:
+            receipt = self.client.order_receipt(order.order_id)
+        except BackendError as err:  # paid all the same: the registry keeps the e-receipt
+            self.audit("print.payment", "receipt_unavailable", error=type(err).__name__)
+            return PrintOutcome(action, PrintState.FAILED)
+        self.ctx.receipt = receipt
+        if not self.services.devices.statuses()[Role.RECEIPT].usable:
+            self.audit("print.payment", "skipped_printer_down")
+            return PrintOutcome(action, PrintState.FAILED)
+        outcome = self.services.printing.receipt(
+            action, payment_receipt(receipt, columns), kind="payment"
+        )
+        self.ctx.receipt_printed = outcome.ok
+        if outcome.ok:
+            self.ctx.outputs.append("payment receipt")
+        else:
+            self.audit("print.payment", "not_printed", state=outcome.state.value)
+        return outcome
+
     def list_appointments(self) -> list[m.Appointment]:
         """The person's appointments not checked in yet (the registry judges the time)."""
         found = self.client.list_appointments(self.ctx.verification_id).appointments
@@ -686,15 +710,7 @@ class Journey(BankSteps):
             )
             label = f"queue ticket {ticket.ticket_number}"
         elif document == "payment_receipt":
-            order = self.ctx.order
-            assert order is not None
-            receipt = self.client.order_receipt(order.order_id)
-            outcome = printing.receipt(
-                f"receipt-{order.order_id}-{self.id}",
-                payment_receipt(receipt, columns),
-                kind="payment",
-            )
-            label = "payment receipt"
+            return self._print_payment_receipt(columns)
         elif document == "acknowledgment":
             outcome, label = self._print_acknowledgment(columns)
         elif document == "certificate":

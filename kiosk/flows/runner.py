@@ -322,6 +322,8 @@ class JourneyRunner:
 
     def _print(self) -> Any:
         outcome = self.journey.print_step()
+        if self.journey.step.param("document") == "payment_receipt":
+            return outcome  # not on paper: its QR is on the done screen (print_step)
         if not outcome.ok:
             message = outcome.message or message_for(RuntimeError("print failed"))
             query = self.journey.ctx.query
@@ -615,6 +617,18 @@ class JourneyRunner:
             next_zh = "电子证照与纸质证书具有同等效力；二维码 30 天内有效"
             next_en = "It has the same force as the paper one; the QR works for 30 days"
             url = delivery.url
+        receipt = ctx.receipt
+        if receipt is not None and not ctx.receipt_printed:  # no paper: the e-receipt instead
+            taken.append(
+                f"电子票据 E-receipt: {receipt.receipt_number}  校验码 {receipt.check_code}"
+            )
+            if not url:  # the screen's one QR is free: the e-receipt's
+                taken.append("缴费凭证未能打印，请扫码保存电子票据")
+                taken.append("The receipt could not be printed: scan to keep the e-receipt")
+                url = receipt.verify_url
+            else:
+                taken.append("缴费凭证未能打印，可凭票据号和校验码查验电子票据")
+                taken.append("The receipt could not be printed: its number and code verify it")
         self._render(
             self._view(
                 "step_done",

@@ -750,6 +750,7 @@ def order_receipt(ctx: Ctx, _body: None) -> m.EReceipt:
         raise ApiError(409, "unpaid", "no receipt before payment")
     item = "不动产登记资料查询费" if row["kind"] == "query" else "不动产登记费"
     check = hashlib.sha256(row["receipt_number"].encode()).hexdigest()[:6].upper()
+    payer = ctx.one("SELECT name FROM people WHERE id_number = ?", row["id_number"])
     return m.EReceipt(
         row["receipt_number"],
         row["order_id"],
@@ -759,6 +760,8 @@ def order_receipt(ctx: Ctx, _body: None) -> m.EReceipt:
         row["paid_at"],
         check,
         f"https://sandbox.invalid/receipt/{row['receipt_number']}?c={check}",
+        row["target"],
+        mask_name(payer["name"]) if payer is not None else "",
     )
 
 
