@@ -96,6 +96,21 @@ MESSAGES: dict[str, tuple[str, str, bool]] = {
         "The register does not list you as a holder of this property: please go to a counter",
         False,
     ),
+    "name_mismatch": (
+        "身份证上的姓名与公安登记不一致，请到人工窗口办理更名",
+        "The name on the card does not match the public security record: please go to a counter",
+        False,
+    ),
+    "former_name_mismatch": (
+        "曾用名与登记簿记载不一致，请携带更名证明到人工窗口办理",
+        "The former name is not the one on the register: please bring your proof to a counter",
+        False,
+    ),
+    "nothing_to_change": (
+        "登记簿上已是您的现用名，无需办理更名",
+        "The register already has your current name: there is nothing to change",
+        False,
+    ),
     "no_active_mortgage": (
         "该不动产上没有这笔有效抵押，请到人工窗口核实",
         "There is no such active mortgage on this property: please check at a counter",
@@ -128,6 +143,9 @@ REFUSALS = {
     "not_authorized",
     "expired",
     "not_holder",
+    "name_mismatch",
+    "former_name_mismatch",
+    "nothing_to_change",
     "no_active_mortgage",
     "already_issued",
     "not_ready",

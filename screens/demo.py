@@ -316,12 +316,7 @@ def address_change(rec: Recorder) -> None:
 
 
 def name_change(rec: Recorder) -> None:
-    def fill(rec: Recorder) -> None:
-        form = rec.driver.app.manager.get_screen("step_form")
-        type_pinyin(rec.driver, form.ids.keyboard, "zhangjianhua", "张建华")  # the former name
-        _phone(rec)
-
-    _application(rec, "name_change", fill)
+    _application(rec, "name_change", _phone)  # the former name is the register's
 
 
 def check_in(rec: Recorder) -> None:

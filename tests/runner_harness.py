@@ -320,7 +320,6 @@ def scanned_pages() -> ScanBatch:
 # what the person types where the kiosk cannot know it (the demo card holder's data)
 TYPED = {
     "phone": "13800138000",
-    "former_name": "张建华",
     "authorization_code": DEMO_AUTHORIZATION,
     # a bank operator's loan terms
     "amount": "800000",

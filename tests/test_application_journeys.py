@@ -17,7 +17,7 @@ from drivers.base import Role
 from drivers.idcard.sam_emulator import DEMO_CARDS
 from kiosk.backend import models as m
 from kiosk.outbox import ItemState
-from kiosk.sandbox.seed import DEMO_AUTHORIZATION
+from kiosk.sandbox.seed import DEMO_AUTHORIZATION, DEMO_FORMER_NAME
 from screens.demo import type_keys, type_pinyin, write_signature
 from tests.journey_steps import (
     elder_offer,
@@ -192,9 +192,11 @@ def test_name_change_takes_the_new_name_from_the_card(home: UiDriver, printer: A
     choose_first(ui, choose)
     form = on(ui, "step_form", 20)
     assert form.boxes["new_name"].value == CARD.name and not form.boxes["new_name"].editable
-    ui.tap(form.ids.next)  # nothing typed yet: each field says what it needs
-    assert form.boxes["former_name"].problem and form.boxes["phone"].problem
-    type_pinyin(ui, form.ids.keyboard, "zhangjianhua", "张建华")
+    # the former name is the one the register has, read from the record: never typed
+    former = form.boxes["former_name"]
+    assert former.value == DEMO_FORMER_NAME and not former.editable
+    ui.tap(form.ids.next)  # nothing typed yet: the phone says what it needs
+    assert form.boxes["phone"].problem and not former.problem
     ui.tap(form.boxes["phone"])
     type_keys(ui, form.ids.keyboard, "13912345678")
     ui.tap(form.ids.next)
@@ -206,7 +208,11 @@ def test_name_change_takes_the_new_name_from_the_card(home: UiDriver, printer: A
     row = case_row(ui, case.case_number)
     fields = {f["name"]: f["value"] for f in row["body"]["fields"]}
     assert row["type"] == "name_change"
-    assert fields == {"new_name": CARD.name, "former_name": "张建华", "phone": "13912345678"}
+    assert fields == {
+        "new_name": CARD.name,
+        "former_name": DEMO_FORMER_NAME,
+        "phone": "13912345678",
+    }
     assert case.case_number in receipt_with(printer, "受理回执").text
 
 

@@ -27,7 +27,7 @@ from kiosk.backend.errors import (
     BackendUnreachable,
 )
 from kiosk.identifiers import make_id_number
-from kiosk.sandbox.seed import DEMO_AUTHORIZATION, SANDBOX_PASSWORD
+from kiosk.sandbox.seed import DEMO_AUTHORIZATION, DEMO_FORMER_NAME, SANDBOX_PASSWORD
 from tests.backend_fixtures import DEMO, Registry, signed
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -108,9 +108,10 @@ def test_own_records_and_ownership(registry: Registry) -> None:
     own = registry.client.list_records(m.RecordsQuery(verification))
     assert own.owns_property and len(own.properties) >= 2
     assert any(p.mortgages for p in own.properties)
+    mine = (DEMO.name, DEMO_FORMER_NAME)  # one unit is still registered under the former name
     for record in own.properties:
-        assert DEMO.name in record.holders  # the person sees their own name
-        assert all(h == DEMO.name or "*" in h for h in record.holders)  # others are masked
+        assert any(name in record.holders for name in mine)  # the person sees their own name
+        assert all(h in mine or "*" in h for h in record.holders)  # others are masked
     proof = registry.client.list_records(m.RecordsQuery(verification, m.QueryKind.OWNERSHIP))
     assert proof.owns_property and proof.properties == []
 
@@ -204,6 +205,32 @@ def test_attachments_types_and_limits(registry: Registry) -> None:
         registry.client.upload_attachment(b"GIF89a", "image/jpeg")
     with pytest.raises(BackendRejected):
         registry.client.upload_attachment(b"%PDF-" + bytes(10 * 1024 * 1024), "application/pdf")
+
+
+def test_a_name_change_needs_the_former_name_the_register_has(registry: Registry) -> None:
+    verification = registry.verify().verification_id
+    units = registry.client.list_records(m.RecordsQuery(verification)).properties
+    renamed = next(u for u in units if DEMO_FORMER_NAME in u.holders).unit_code
+    current = next(u for u in units if DEMO.name in u.holders).unit_code
+    image, sig = signed(registry.client)
+
+    def name_change(unit: str, new: str, former: str) -> m.Case:
+        fields = [m.FieldValue("new_name", new), m.FieldValue("former_name", former)]
+        return registry.client.submit_application(
+            m.Application(m.ApplicationType.NAME_CHANGE, unit, verification, fields, [image], [sig])
+        )
+
+    refusals = {
+        (renamed, DEMO.name, "张建军"): ("former_name_mismatch", "fields.former_name"),
+        (renamed, "李四", DEMO_FORMER_NAME): ("name_mismatch", "fields.new_name"),
+        (current, DEMO.name, DEMO.name): ("nothing_to_change", "fields.former_name"),
+    }
+    for (unit, new, former), (code, field) in refusals.items():
+        with pytest.raises(BackendConflict) as caught:
+            name_change(unit, new, former)
+        assert (caught.value.error, caught.value.field) == (code, field)
+    case = name_change(renamed, DEMO.name, DEMO_FORMER_NAME)
+    assert case.status is m.CaseStatus.IN_REVIEW
 
 
 def test_address_change_and_its_rules(registry: Registry) -> None:

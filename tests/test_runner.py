@@ -22,7 +22,7 @@ from kiosk.flows.runner import FACE_HANDOFF, Answer, Phase
 from kiosk.flows.spec import StepKind
 from kiosk.messages import UserMessage
 from kiosk.redact import mask_name
-from kiosk.sandbox.seed import SANDBOX_PASSWORD
+from kiosk.sandbox.seed import DEMO_FORMER_NAME, SANDBOX_PASSWORD
 from tests.backend_fixtures import Registry
 from tests.runner_harness import FLOWS, Kit, Verified, play, start_kit
 
@@ -705,6 +705,38 @@ def test_the_desk_decides_what_the_end_of_a_visit_means_for_the_operator(kit: Ki
         "D1", m.ApplicationType.ADVANCE_MORTGAGE, m.DraftStatus.OPEN, "", "op01", "", ""
     )
     assert desk.flow_for(draft, FLOWS) == "bank_advance_mortgage"
+
+
+def test_a_name_change_is_offered_for_property_under_a_former_name_and_files_it(
+    kit: Kit,
+) -> None:
+    visit = kit.visit("name_change")
+    form = play(visit, until=StepKind.FORM)
+    assert form.form is not None
+    assert dict(form.form.values)["former_name"] == DEMO_FORMER_NAME  # the register's, not typed
+    assert not next(f for f in form.form.fields if f.field.name == "former_name").editable
+    prop = visit.journey.ctx.property
+    assert prop is not None and DEMO_FORMER_NAME in prop.holders
+    assert play(visit).kind is StepKind.DONE
+    case = visit.journey.ctx.submitted
+    assert case is not None
+    with db(kit) as conn:
+        body = json.loads(
+            conn.execute(
+                "SELECT body FROM cases WHERE case_number = ?", (case.case_number,)
+            ).fetchone()[0]
+        )
+    fields = {f["name"]: f["value"] for f in body["fields"]}
+    assert fields["former_name"] == DEMO_FORMER_NAME and fields["new_name"] == DEMO_CARDS[0].name
+
+
+def test_with_the_register_already_in_the_current_name_there_is_no_name_change(kit: Kit) -> None:
+    with db(kit) as conn:  # the name change was registered already
+        conn.execute("UPDATE holders SET registered_name = ''")
+    visit = kit.visit("name_change")
+    view = play(visit, until=StepKind.CHOOSE)
+    assert view.kind is StepKind.CHOOSE and not view.choices and not view.loading
+    assert "已是现用名" in view.lead_zh and "current name" in view.lead_en
 
 
 def test_change_from_the_review_goes_back_to_the_form(kit: Kit) -> None:

@@ -26,6 +26,16 @@ CHOOSE_TEXTS: dict[str, dict[str, tuple[str, str]]] = {
         "empty": ("您名下没有可办理的不动产", "There is no property in your name to change"),
         "pick": ("请选择要办理的不动产", "Choose the property"),
     },
+    "renamed": {
+        "empty": (
+            "您名下不动产的登记簿上已是现用名，无需办理更名",
+            "Your property is already registered in your current name: nothing to change",
+        ),
+        "pick": (
+            "请选择登记簿上仍是曾用名的不动产",
+            "Choose the property still in your former name",
+        ),
+    },
     "mortgages": {
         "empty": ("您名下的不动产没有有效的抵押登记", "No active mortgage on your property"),
         "pick": ("请选择要注销的抵押", "Choose the mortgage to cancel"),
@@ -60,6 +70,7 @@ LOADING = {
     "cases": ("正在查找您的业务…", "Looking for your cases…"),
     "ready": ("正在查找您的业务…", "Looking for your cases…"),
     "properties": ("正在查询您名下的不动产…", "Looking up your property…"),
+    "renamed": ("正在查询您名下的不动产…", "Looking up your property…"),
     "mortgages": ("正在查询您名下的抵押登记…", "Looking up your mortgages…"),
     "delivery": ("请选择领取方式", "How would you like to get it?"),
     "appointments": ("正在查找您的预约…", "Looking for your appointments…"),

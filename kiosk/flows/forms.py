@@ -93,6 +93,17 @@ def _card_address(ctx: Any) -> str:
     return ctx.document.address if ctx.document else ""
 
 
+def registered_name(record: Any) -> str:
+    """The person's own name as the register has it on ``record``: the registry shows the
+    viewer their own name and masks everyone else's."""
+    return next((name for name in record.holders if "*" not in name), "")
+
+
+def _former_name(ctx: Any) -> str:
+    prop = getattr(ctx, "property", None)
+    return registered_name(prop) if prop is not None else ""
+
+
 def _unit(ctx: Any) -> str:
     prop = ctx.property
     return prop.address if prop is not None else ""
@@ -252,7 +263,8 @@ FORMS: dict[str, tuple[Field, ...]] = {
         ),
         PHONE,
     ),
-    # the card shows the name now; the registry's record has the former one
+    # the card shows the name now; the register still has the former one, which the kiosk
+    # reads from the record (never typed: nothing to mistype, no rare character to find)
     "name_change": (
         ID_NUMBER,
         PROPERTY,
@@ -261,11 +273,10 @@ FORMS: dict[str, tuple[Field, ...]] = {
         ),
         Field(
             "former_name",
-            "曾用名（证书上）",
-            "Former name (certificate)",
-            Keyboard.PINYIN,
-            max_len=20,
-            check=_name,
+            "曾用名（登记簿上）",
+            "Former name (on the register)",
+            Keyboard.NONE,
+            known=_former_name,
         ),
         PHONE,
     ),

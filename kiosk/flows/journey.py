@@ -280,13 +280,18 @@ class Journey(BankSteps):
         self.audit("journey.choose", "case", case=case.case_number)
 
     def list_properties(self) -> list[m.PropertyRecord]:
-        """The person's properties (with an active mortgage, for a cancellation)."""
+        """The person's properties (with an active mortgage, for a cancellation; registered
+        under a former name, for a name change)."""
         records = self.client.list_records(
             m.RecordsQuery(self.ctx.verification_id, m.QueryKind.OWN)
         )
         found = list(records.properties)
-        if self.step.param("items") == "mortgages":
+        items = self.step.param("items")
+        if items == "mortgages":
             found = [p for p in found if p.mortgages]
+        elif items == "renamed":
+            card = self.ctx.document.name if self.ctx.document else ""
+            found = [p for p in found if forms.registered_name(p) not in ("", card)]
         self.ctx.properties = found
         return found
 

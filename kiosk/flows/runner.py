@@ -480,7 +480,7 @@ class JourneyRunner:
                     choices.appointments(found, journey.choose_appointment)
                 ),
             )
-        elif items in ("properties", "mortgages"):
+        elif items in ("properties", "renamed", "mortgages"):
             self.run(
                 journey.list_properties,
                 lambda found: self._show_choices(

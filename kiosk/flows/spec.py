@@ -49,6 +49,7 @@ PARAMS: dict[StepKind, dict[str, type]] = {
     StepKind.FACE_CHECK: {},
     StepKind.CONSENT: {"purpose_zh": str, "purpose_en": str},
     # "cases" (a fee due) | "ready" (registered: to print) | "properties" | "mortgages"
+    # | "renamed" (registered under a name other than the card's: for a name change)
     StepKind.CHOOSE: {"items": str},
     StepKind.FORM: {"form": str},  # a form of kiosk.flows.forms
     StepKind.SCAN: {"document_zh": str, "document_en": str},
@@ -81,7 +82,15 @@ PRINTERS = {
     "acknowledgment": Role.RECEIPT,
 }
 # "delivery": print here, mail (EMS) or the electronic certificate
-CHOICES = {"cases", "ready", "properties", "mortgages", "delivery", "appointments"}
+CHOICES = {
+    "cases",
+    "ready",
+    "properties",
+    "renamed",
+    "mortgages",
+    "delivery",
+    "appointments",
+}
 # what a bank sees through the borrower's authorization (its own mortgages only)
 BANK_CHOICES = {"bank_properties", "bank_mortgages", "contracts", "advance"}
 SIGNERS = {"applicant", "operator", "authorization"}
@@ -111,6 +120,7 @@ GIVES: dict[str, set[str]] = {
     "choose:cases": {"case"},
     "choose:ready": {"case"},
     "choose:properties": {"property"},
+    "choose:renamed": {"property"},
     "choose:mortgages": {"property", "mortgage"},
     "choose:appointments": {"appointment"},
     "choose:delivery": {"delivery choice"},
@@ -134,6 +144,7 @@ NEEDS_BEFORE: dict[str, set[str]] = {
     "choose:cases": {"verification"},
     "choose:ready": {"verification"},
     "choose:properties": {"verification"},
+    "choose:renamed": {"verification"},
     "choose:mortgages": {"verification"},
     "choose:appointments": {"verification"},
     "choose:delivery": {"case"},

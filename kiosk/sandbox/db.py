@@ -16,6 +16,9 @@ CREATE TABLE IF NOT EXISTS properties (
 );
 CREATE TABLE IF NOT EXISTS holders (
     unit_code TEXT NOT NULL REFERENCES properties, id_number TEXT NOT NULL REFERENCES people,
+    -- the name the register has for this holder on this unit when it is not their name now
+    -- (registered before a name change: 更名登记 brings it up to date); '' = people.name
+    registered_name TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (unit_code, id_number)
 );
 CREATE TABLE IF NOT EXISTS banks (
@@ -144,7 +147,11 @@ CREATE TABLE IF NOT EXISTS certificate_issues (
 """
 # Raised when the tables change. A sandbox file of another version is training data: it is
 # put aside and a new one seeded (the kiosk's own stores migrate; see issue 18).
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+
+
+# the holder's name as the register has it (see holders.registered_name); h JOIN p
+HOLDER_NAME = "COALESCE(NULLIF(h.registered_name, ''), p.name)"
 
 
 def connect(path: Path | str) -> sqlite3.Connection:

@@ -24,6 +24,7 @@ from kiosk.backend import models as m
 from kiosk.backend.api import ATTACHMENT_TYPES, MAX_ATTACHMENT_BYTES
 from kiosk.identifiers import id_number_problem, unit_code_problem
 from kiosk.redact import mask_name
+from kiosk.sandbox.db import HOLDER_NAME
 from kiosk.sandbox.seed import CHINA, password_hash
 
 VERIFICATION_TTL_S = 15 * 60
@@ -242,8 +243,8 @@ def _record(ctx: Ctx, unit_code: str, viewer: str) -> m.PropertyRecord:
     holders = [
         (r["name"] if r["id_number"] == viewer else mask_name(r["name"]))
         for r in ctx.conn.execute(
-            "SELECT p.id_number, p.name FROM holders h JOIN people p USING (id_number) "
-            "WHERE h.unit_code = ? ORDER BY p.id_number",
+            f"SELECT p.id_number, {HOLDER_NAME} AS name FROM holders h JOIN people p "
+            "USING (id_number) WHERE h.unit_code = ? ORDER BY p.id_number",
             (unit_code,),
         )
     ]
@@ -500,6 +501,37 @@ def _field(body: m.Application, name: str) -> str:
     return value
 
 
+def _check_name_change(ctx: Ctx, body: m.Application, applicant: str) -> None:
+    """更名: the new name is the person's name now (the card, as the public security link
+    has it), the former one is the name the register has on this unit; else nothing to do."""
+    new, former = _field(body, "new_name"), _field(body, "former_name")
+    row = ctx.one(
+        f"SELECT p.name AS now, {HOLDER_NAME} AS registered FROM holders h JOIN people p "
+        "USING (id_number) WHERE h.unit_code = ? AND h.id_number = ?",
+        body.unit_code,
+        applicant,
+    )
+    assert row is not None  # a holder: checked before
+    if new != row["now"]:
+        raise ApiError(
+            409, "name_mismatch", "the new name is not the applicant's name", "fields.new_name"
+        )
+    if row["registered"] == row["now"]:
+        raise ApiError(
+            409,
+            "nothing_to_change",
+            "the register already has the applicant's current name on this unit",
+            "fields.former_name",
+        )
+    if former != row["registered"]:
+        raise ApiError(
+            409,
+            "former_name_mismatch",
+            "the former name is not the name the register has on this unit",
+            "fields.former_name",
+        )
+
+
 def submit_application(ctx: Ctx, body: m.Application) -> m.Case:
     problem = unit_code_problem(body.unit_code)
     if problem:
@@ -538,7 +570,7 @@ def submit_application(ctx: Ctx, body: m.Application) -> m.Case:
     elif kind is m.ApplicationType.ADDRESS_CHANGE:
         _field(body, "new_address")
     elif kind is m.ApplicationType.NAME_CHANGE:
-        _field(body, "new_name")
+        _check_name_change(ctx, body, applicant)
     fee = FEES[kind]
     if fee:
         status = m.CaseStatus.AWAITING_PAYMENT
@@ -816,8 +848,8 @@ def certificate_data(ctx: Ctx, body: m.CaseQuery) -> m.CertificateData:
     holders = [
         r["name"]
         for r in ctx.conn.execute(
-            "SELECT p.name FROM holders h JOIN people p USING (id_number) WHERE h.unit_code = ? "
-            "ORDER BY p.id_number",
+            f"SELECT {HOLDER_NAME} AS name FROM holders h JOIN people p USING (id_number) "
+            "WHERE h.unit_code = ? ORDER BY p.id_number",
             (row["unit_code"],),
         )
     ]

@@ -44,6 +44,9 @@ RIGHT_TYPE = "国有建设用地使用权/房屋所有权"
 COURTS = ("南京市玄武区人民法院", "济南市历下区人民法院", "北京市朝阳区人民法院")
 PEOPLE = 200
 PROPERTIES = 300
+# the first demo card holder's name before they changed it: one of their properties is still
+# registered under it (the name-change demo)
+DEMO_FORMER_NAME = "张建华"
 SANDBOX_PASSWORD = "Sandbox#2026"  # every seeded operator's password (training only)
 DEMO_AUTHORIZATION = "AUTH-DEMO-0001"
 # the applications a second operator of the bank reviews before they are filed
@@ -166,7 +169,9 @@ def seed(conn: sqlite3.Connection, seed_value: int = 20261122, now: float | None
         if rng.random() < 0.3:
             holders.add(rng.choice(owners))
         for holder in sorted(holders):
-            conn.execute("INSERT INTO holders VALUES (?, ?)", (unit_code, holder))
+            conn.execute(
+                "INSERT INTO holders (unit_code, id_number) VALUES (?, ?)", (unit_code, holder)
+            )
         if rng.random() < 0.35 or index < len(DEMO_CARDS):
             start = today - dt.timedelta(days=rng.randrange(100, 3000))
             conn.execute(
@@ -202,7 +207,16 @@ def seed(conn: sqlite3.Connection, seed_value: int = 20261122, now: float | None
         )
     ]
     if len(demo_units) < 2:
-        conn.execute("INSERT OR IGNORE INTO holders VALUES (?, ?)", (units[-1], demo))
+        conn.execute(
+            "INSERT OR IGNORE INTO holders (unit_code, id_number) VALUES (?, ?)", (units[-1], demo)
+        )
+        demo_units.append(units[-1])
+    # registered before the demo person changed their name: the name-change demo's property
+    renamed = next(unit for unit in demo_units if unit != units[0])
+    conn.execute(
+        "UPDATE holders SET registered_name = ? WHERE unit_code = ? AND id_number = ?",
+        (DEMO_FORMER_NAME, renamed, demo),
+    )
     for i, (number, status, fee) in enumerate(
         (
             ("YW20261101000001", "awaiting_payment", 8000),
