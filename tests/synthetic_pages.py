@@ -56,3 +56,37 @@ def photograph(
     if blur:
         frame = cv2.GaussianBlur(frame, (blur, blur), 0)
     return frame
+
+
+LETTER_TEXT = (
+    "兹证明借款人已于二〇二六年十一月结清我行贷款本息，抵押权人同意注销该不动产上设立的"
+    "抵押权登记，并配合办理相关手续。特此证明。"
+)
+
+
+def chinese_letter(paragraphs: int = 3, width: int = 840) -> np.ndarray[Any, Any]:
+    """A bank's letter as printed: a centred title, paragraphs justified on both margins with
+    a two-character indent, the bank and the date under them, the foot of the page blank."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    from kiosk.documents.fonts import full_font
+
+    size, left, per_line = 22, 80, 30
+    font = ImageFont.truetype(full_font(), size)
+    image = Image.new("L", (width, int(width * A4)), 250)
+    draw = ImageDraw.Draw(image)
+    draw.text((width // 2 - 4 * size, 60), "抵押权注销证明", font=font, fill=0)
+    y = 120
+    for paragraph in range(paragraphs):
+        text, first = LETTER_TEXT[: 40 + 23 * paragraph] * (paragraph + 1), True
+        while text:
+            count = per_line - 2 if first else per_line
+            line, text = text[:count], text[count:]
+            draw.text((left + (2 * size if first else 0), y), line, font=font, fill=0)
+            y, first = y + 34, False
+        y += 20
+    right = left + per_line * size
+    for line in ("中国银行济南分行", "2026年12月1日"):
+        y += 40
+        draw.text((right - len(line) * size, y), line, font=font, fill=0)
+    return np.asarray(image.convert("RGB"))

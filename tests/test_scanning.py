@@ -25,7 +25,7 @@ from kiosk.documents.scan import ScanBatch, ScanTooLarge
 from kiosk.outbox import ItemState, Outbox
 from kiosk.sealing import Sealer
 from tests.backend_fixtures import Registry, signed
-from tests.synthetic_pages import A4, photograph
+from tests.synthetic_pages import A4, chinese_letter, photograph
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -271,3 +271,36 @@ def test_a_black_or_blank_scan_is_refused_with_guidance(
             assert snap.message.zh and snap.message.en
     expected = {0: Guidance.BLACK, 255: Guidance.BLANK, None: None}[level]
     assert content_problem(pixels) is expected
+
+
+def _darkened(page: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    return (page.astype(np.float32) * 0.28).astype(np.uint8)  # a lid left open at dusk
+
+
+@pytest.mark.parametrize(
+    ("make", "code"),
+    [
+        (lambda: cv2.rotate(chinese_letter(2), cv2.ROTATE_180), "scan_upside_down"),
+        (lambda: _darkened(chinese_letter(2)), "scan_dark"),
+        (lambda: chinese_letter(2), None),
+    ],
+    ids=["upside-down", "dark", "upright"],
+)
+def test_an_upside_down_or_far_too_dark_scan_is_refused_with_guidance(
+    sane_dir: Path, tmp_path: Path, make: Any, code: str | None
+) -> None:
+    from kiosk.documents.scan_session import ScanSession
+
+    source = tmp_path / "sheet.ppm"
+    Image.fromarray(make(), "RGB").save(source)
+    for device in scanner(sane_dir, device="pnm:0", mode="Color", resolution=75):
+        device._device.filename = str(source)
+        session = ScanSession(_OneScanner(device))  # type: ignore[arg-type]
+        session.scan_feeder()
+        snap = session.snapshot()
+        if code is None:
+            assert snap.pages == 1 and snap.message is None
+        else:
+            assert snap.pages == 0 and snap.message is not None
+            assert snap.message.code == code and snap.message.retry
+            assert "未收入" in snap.message.zh and "not kept" in snap.message.en

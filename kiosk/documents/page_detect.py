@@ -15,6 +15,8 @@ from typing import Any
 import cv2
 import numpy as np
 
+from kiosk.documents.orientation import Orientation, orientation
+
 DETECT_WIDTH = 1600  # detection runs at this width; corners are scaled back
 MIN_AREA = 0.15  # of the frame
 BORDER = 4  # px at detection scale: a corner this close to the edge is cut off
@@ -24,6 +26,7 @@ DARK_LIMIT = 70.0  # mean page brightness below this: too dark
 
 BLANK_SPREAD = 8.0  # grey-level spread below this: nothing written on the page
 BLACK_LEVEL = 40.0  # mean below this on a scan: black (face down under a lifted lid, a fault)
+DARK_LEVEL = 90.0  # mean below this (a paper page scans at 200 and more): too dark to read
 
 
 class Guidance(StrEnum):
@@ -36,6 +39,8 @@ class Guidance(StrEnum):
     NEXT_PAGE = "next_page"  # captured: take it away and lay the next one
     BLANK = "blank"  # a page with nothing on it: face down, or the wrong sheet
     BLACK = "black"  # a scan that came out black
+    DARK = "dark"  # a scan far too dark to read
+    UPSIDE_DOWN = "upside_down"  # the page was laid the wrong way round
 
 
 GUIDANCE_TEXT = {
@@ -60,12 +65,22 @@ GUIDANCE_TEXT = {
         "扫描结果全黑，未收入。请合上盖板、确认材料正面朝下放在玻璃上后重扫",
         "The scan came out black and is not kept: close the lid, page face down, and scan again",
     ),
+    Guidance.DARK: (
+        "扫描太暗，看不清内容，未收入。请合上盖板后重扫；材料本身颜色很深时请到人工窗口",
+        "The scan is far too dark to read and is not kept: close the lid and scan again; "
+        "for a very dark document please go to a counter",
+    ),
+    Guidance.UPSIDE_DOWN: (
+        "材料上下放反了，未收入。请将材料上下调转后重新放置",
+        "The page is upside down and is not kept: turn it top to bottom and place it again",
+    ),
 }
 
 
 def content_problem(page: Any) -> Guidance | None:
-    """Whether a scanned or captured page can be a document at all: a black page or one with
-    nothing on it is refused (a bank's release letter that is a blank sheet is no letter)."""
+    """Whether a scanned or captured page can be a document at all: a black page, one with
+    nothing on it, one too dark to read or one clearly upside down is refused (a bank's
+    release letter that is a blank sheet is no letter)."""
     array = np.asarray(page.convert("L") if hasattr(page, "convert") else page)
     grey = array if array.ndim == 2 else cv2.cvtColor(array, cv2.COLOR_BGR2GRAY)
     height, width = grey.shape[:2]
@@ -74,6 +89,10 @@ def content_problem(page: Any) -> Guidance | None:
         return Guidance.BLACK
     if float(small.std()) < BLANK_SPREAD:
         return Guidance.BLANK
+    if float(small.mean()) < DARK_LEVEL:
+        return Guidance.DARK
+    if orientation(grey) is Orientation.UPSIDE_DOWN:
+        return Guidance.UPSIDE_DOWN
     return None
 
 
