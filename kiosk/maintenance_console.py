@@ -23,6 +23,7 @@ import numpy as np
 from drivers.base import Role, SelfTestStep, State
 from kiosk import __version__
 from kiosk.actions import Action, actions_for
+from kiosk.backend import models as m
 from kiosk.core import Kiosk
 from kiosk.diagnostics import Diagnosis, diagnose
 from kiosk.documents.certificate_overlay import Calibration, calibration_page_pdf
@@ -194,8 +195,9 @@ class MaintenanceConsole:
         step("print_test_page", outcome.ok, _outcome_text(outcome))
 
     def _test_certificate(self, run: TestRun, step: Callable[..., bool]) -> None:
-        outcome = self.kiosk.print_service.document(
-            _action("test-a4"), a4_test_page(self.kiosk.config.kiosk.id), "test page", kind="test"
+        # on the tray's numbered paper: the ledger accounts for the sheet it takes
+        outcome = self.kiosk.print_service.maintenance_page(
+            _action("test-a4"), a4_test_page(self.kiosk.config.kiosk.id), "test page"
         )
         step("print_test_page", outcome.ok, _outcome_text(outcome))
 
@@ -210,11 +212,10 @@ class MaintenanceConsole:
         return self.kiosk.print_service.calibration
 
     def print_calibration_page(self, calibration: Calibration | None = None) -> bool:
-        outcome = self.kiosk.print_service.document(
+        outcome = self.kiosk.print_service.maintenance_page(
             _action("calibration"),
             calibration_page_pdf(calibration or self.calibration),
             "calibration",
-            kind="test",
         )
         return outcome.ok
 
@@ -235,6 +236,58 @@ class MaintenanceConsole:
     def paper_blocks(self) -> list[Mismatch]:
         ledger = self.kiosk.print_service.ledger
         return ledger.blocked() if ledger is not None else []
+
+    def _registry_paper(self) -> dict[str, str]:
+        """What the registry has recorded of this kiosk's sheets (serial → outcome), after
+        sending what waits in the outbox. Raises BackendError when it cannot be asked."""
+        link = self.kiosk.backend_link
+        if link.client is None:
+            raise LedgerError("the registry is not configured")
+        if link.outbox is not None:
+            link.outbox.deliver_due()
+        reports = link.client.list_paper().reports
+        return {r.paper_serial: r.outcome.value for r in reports}
+
+    def reconcile_paper(self) -> list[Mismatch]:
+        """Compare the ledger with the registry's record; each mismatch blocks certificate
+        printing until it is resolved here. Raises BackendError with the registry away."""
+        ledger = self.kiosk.print_service.ledger
+        if ledger is None:
+            raise LedgerError("this kiosk keeps no paper ledger")
+        mismatches = ledger.reconcile(self._registry_paper())
+        self.kiosk.audit_log.record(
+            self.actor, "paper.reconcile_run", "mismatch" if mismatches else "match"
+        )
+        return mismatches
+
+    def resolve_paper(self, serial: str, outcome: str, note: str) -> None:
+        """The technician says what became of a blocked sheet (found spoiled, printed as the
+        registry says, lost). The registry is told of a sheet it has no record of; a sheet it
+        records otherwise is the centre's to settle, never overwritten from here."""
+        ledger = self.kiosk.print_service.ledger
+        if ledger is None:
+            raise LedgerError("this kiosk keeps no paper ledger")
+        if serial not in {b.serial for b in ledger.blocked()}:
+            raise LedgerError(f"sheet {serial} is not waiting to be resolved")
+        registry = self._registry_paper()
+        recorded = registry.get(serial)
+        if recorded is not None and recorded != outcome:
+            raise LedgerError(
+                f"the registry records sheet {serial} as {recorded}: ask the centre to settle it"
+            )
+        if recorded is None and outcome == "printed":
+            raise LedgerError(
+                f"the registry has no certificate on sheet {serial}: it can only be spoiled"
+            )
+        ledger.resolve(serial, outcome, self.actor, note)
+        link = self.kiosk.backend_link
+        if recorded is None and link.outbox is not None:
+            link.outbox.put(
+                "report_paper",
+                m.PaperReport("", serial, m.PaperOutcome(outcome)),
+                group="paper-maintenance",
+                key=f"paper-{serial}",
+            )
 
     # -- out of service -------------------------------------------------------------------
 

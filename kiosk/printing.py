@@ -120,6 +120,11 @@ class PrintJournal:
                 (serial, action_id, case_number, outcome, time.time()),
             )
 
+    def release_paper(self, serial: str) -> None:
+        """The sheet never left the tray: it is free for the next print."""
+        with self._lock:
+            self._conn.execute("DELETE FROM paper WHERE paper_serial = ?", (serial,))
+
     def paper_outcomes(self) -> dict[str, str]:
         with self._lock:
             rows = self._conn.execute("SELECT paper_serial, outcome FROM paper").fetchall()
@@ -127,6 +132,19 @@ class PrintJournal:
 
     def close(self) -> None:
         self._conn.close()
+
+
+# a print refused with one of these never moved a sheet (the printer said so before feeding):
+# the sheet stays the tray's next; any other failure may have taken it, and it is spoiled
+NO_SHEET_TAKEN = frozenset(
+    {"paper_out", "no_paper", "cover_open", "printer_offline", "printer_stopped", "busy"}
+)
+
+
+def sheet_taken(outcome: PrintOutcome) -> bool:
+    if outcome.ok or outcome.message is None:
+        return True
+    return outcome.message.code not in NO_SHEET_TAKEN
 
 
 class PrintService:
@@ -229,6 +247,10 @@ class PrintService:
             reprint,
             serial=paper_serial,
         )
+        if not sheet_taken(outcome):  # refused before the sheet moved: it is the next one still
+            self.journal.release_paper(paper_serial)
+            self.audit.record("kiosk", "paper.untouched", "loaded", serial=paper_serial)
+            return outcome
         result = (
             "printed"
             if outcome.ok
@@ -243,6 +265,38 @@ class PrintService:
                 m.PaperReport(data.case_number, paper_serial, m.PaperOutcome(result)),
                 group=data.case_number,
                 key=f"paper-{paper_serial}",
+            )
+        return outcome
+
+    def maintenance_page(self, action_id: str, pdf: bytes, title: str) -> PrintOutcome:
+        """A test or calibration page on the certificate printer. Its tray holds numbered
+        security paper: the page takes the ledger's next sheet, which is then accounted for
+        as spoiled (jammed if it jammed), in the ledger and to the registry (a report without
+        a case: maintenance). With no sheet in the ledger, the tray holds plain paper."""
+        serial = self.ledger.next_serial() if self.ledger is not None else None
+        outcome = self._print(
+            action_id,
+            "test",
+            Role.CERTIFICATE,
+            lambda printer: _print_pdf(printer, pdf, title, self.timeout_s),
+            True,  # each test is a new page
+            serial=serial or "",
+        )
+        if serial is None:
+            return outcome
+        if not sheet_taken(outcome):  # the sheet is still in the tray: the next print's
+            return outcome
+        jammed = outcome.message is not None and outcome.message.code == "jammed"
+        result = m.PaperOutcome.JAMMED if jammed else m.PaperOutcome.SPOILED
+        assert self.ledger is not None
+        self.ledger.record(serial, result.value)
+        self.audit.record("kiosk", "paper.maintenance", result.value, serial=serial, page=title)
+        if self.outbox is not None:
+            self.outbox.put(
+                "report_paper",
+                m.PaperReport("", serial, result),
+                group="paper-maintenance",
+                key=f"paper-{serial}",
             )
         return outcome
 

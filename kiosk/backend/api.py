@@ -199,7 +199,8 @@ ROUTES: tuple[Route, ...] = (
         "report_paper",
         "POST",
         "/v1/paper/reports",
-        "Report a security-paper serial as printed, spoiled or jammed",
+        "Report a security-paper serial as printed, spoiled or jammed (for a case, or with "
+        "no case for a sheet a maintenance test or calibration page took)",
         m.PaperReport,
         m.PaperAck,
     ),

@@ -429,7 +429,7 @@ class Delivery:
 
 @dataclass(frozen=True)
 class PaperReport:
-    case_number: str
+    case_number: str  # "" for a sheet a maintenance page took (spoiled or jammed only)
     paper_serial: str
     outcome: PaperOutcome
 

@@ -81,7 +81,8 @@ CREATE TABLE IF NOT EXISTS refunds (
     amount_fen INTEGER NOT NULL, reason TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS paper (
-    paper_serial TEXT PRIMARY KEY, case_number TEXT NOT NULL REFERENCES cases,
+    -- no case: a sheet a kiosk's maintenance page took
+    paper_serial TEXT PRIMARY KEY, case_number TEXT REFERENCES cases,
     outcome TEXT NOT NULL, at TEXT NOT NULL, kiosk_id TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS deliveries (

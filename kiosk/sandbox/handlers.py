@@ -923,6 +923,20 @@ def report_paper(ctx: Ctx, body: m.PaperReport) -> m.PaperAck:
     serial = body.paper_serial.strip()
     if not serial.isalnum() or not 6 <= len(serial) <= 20:
         raise ApiError(400, "invalid", "paper serial: 6-20 letters or digits", "paper_serial")
+    if ctx.one("SELECT 1 FROM paper WHERE paper_serial = ?", serial) is not None:
+        raise ApiError(
+            409, "serial_used", "this paper serial is already accounted for", "paper_serial"
+        )
+    if not body.case_number:  # a maintenance page (test, calibration) took the sheet
+        if body.outcome is m.PaperOutcome.PRINTED:
+            raise ApiError(
+                400, "invalid", "a sheet printed for no case is spoiled or jammed", "outcome"
+            )
+        ctx.conn.execute(
+            "INSERT INTO paper VALUES (?, NULL, ?, ?, ?)",
+            (serial, body.outcome.value, ctx.iso(), ctx.kiosk_id),
+        )
+        return m.PaperAck(serial, body.outcome, "")
     # a sheet is reported by the kiosk that fetched the case's certificate data for its
     # verified holder (from the outbox, perhaps after an outage: the fetch is the evidence)
     case = ctx.one(
@@ -935,10 +949,6 @@ def report_paper(ctx: Ctx, body: m.PaperReport) -> m.PaperAck:
         raise ApiError(404, "not_found", "no such case", "case_number")
     if case["status"] != "registered":
         raise ApiError(409, "not_ready", "the case is not registered yet", "case_number")
-    if ctx.one("SELECT 1 FROM paper WHERE paper_serial = ?", serial) is not None:
-        raise ApiError(
-            409, "serial_used", "this paper serial is already accounted for", "paper_serial"
-        )
     ctx.conn.execute(
         "INSERT INTO paper VALUES (?, ?, ?, ?, ?)",
         (serial, body.case_number, body.outcome.value, ctx.iso(), ctx.kiosk_id),
@@ -953,7 +963,7 @@ def list_paper(ctx: Ctx, body: m.PaperQuery) -> m.PaperReports:
     )
     return m.PaperReports(
         [
-            m.PaperAck(r["paper_serial"], m.PaperOutcome(r["outcome"]), r["case_number"])
+            m.PaperAck(r["paper_serial"], m.PaperOutcome(r["outcome"]), r["case_number"] or "")
             for r in rows
         ]
     )
