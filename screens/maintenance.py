@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from kivy.app import App
 from kivy.clock import Clock
-from kivy.properties import NumericProperty, ObjectProperty, StringProperty
+from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.modalview import ModalView
 from kivy.uix.screenmanager import Screen
@@ -300,21 +300,80 @@ class CalibrationView(ModalView):  # type: ignore[misc]
         except ValueError as err:
             self.message = f"偏移过大 / {err}"
             return
+        except OSError as err:  # the data folder cannot be written: said, not a crash
+            self.message = f"[color=b01f1a]未能保存 / Not saved: {err.strerror or err}[/color]"
+            return
         self.message = f"已保存 Saved: {path}"
 
 
 class PaperView(ModalView):  # type: ignore[misc]
-    """A batch of numbered certificate paper: prefix letter, first and last number."""
+    """A batch of numbered certificate paper (prefix letter, first and last number); and the
+    ledger's reconciliation with the registry, with the sheets it blocked resolved one by
+    one (each is marked spoiled: lost, torn or used by a test)."""
 
     prefix = StringProperty("A")
     first = StringProperty("")
     last = StringProperty("")
     field = StringProperty("first")
     message = StringProperty("")
+    blocked = StringProperty("")  # the first sheet waiting to be resolved, and how many
+    busy = BooleanProperty(False)
 
     def __init__(self, console: MaintenanceConsole, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.console = console
+        self.show_blocks()
+
+    def show_blocks(self) -> None:
+        blocks = self.console.paper_blocks()
+        if not blocks:
+            self.blocked = ""
+            return
+        first = blocks[0]
+        self.blocked = (
+            f"待核对 {len(blocks)} 张，证书打印已暂停 / {len(blocks)} to resolve, printing paused"
+            f"\n{first.serial}: {first.reason}"
+        )
+
+    def reconcile(self) -> None:
+        self.busy = True
+        self.message = "正在与登记中心核对… / Reconciling with the registry…"
+
+        def done(result: Any) -> None:
+            self.busy = False
+            if isinstance(result, Exception):
+                self.message = f"[color=b01f1a]未能核对 / Not reconciled: {result}[/color]"
+            elif result:
+                self.message = (
+                    f"[color=b01f1a]{len(result)} 张不一致 / {len(result)} mismatched[/color]"
+                )
+            else:
+                self.message = "[color=1d7a32]账实相符 / The ledger matches the registry[/color]"
+            self.show_blocks()
+            app().screens.get("maintenance").refresh()
+
+        in_background(self.console.reconcile_paper, done)
+
+    def resolve_spoiled(self) -> None:
+        blocks = self.console.paper_blocks()
+        if not blocks or self.busy:
+            return
+        serial = blocks[0].serial
+        self.busy = True
+
+        def done(result: Any) -> None:
+            self.busy = False
+            if isinstance(result, Exception):
+                self.message = f"[color=b01f1a]未处理 / Not resolved: {result}[/color]"
+            else:
+                self.message = f"[color=1d7a32]{serial} 已作废 / {serial} marked spoiled[/color]"
+            self.show_blocks()
+            app().screens.get("maintenance").refresh()
+
+        in_background(
+            lambda: self.console.resolve_paper(serial, "spoiled", "marked spoiled at the kiosk"),
+            done,
+        )
 
     def next_prefix(self) -> None:
         letters = "ABCDEFGHJKLMNPQRSTUVWXYZ"

@@ -317,6 +317,40 @@ def test_loading_a_batch_of_certificate_paper(at_attract: UiDriver) -> None:
     assert "paper_left" in row(screen, Role.CERTIFICATE).summary
 
 
+def test_staff_reconcile_the_paper_and_resolve_what_it_blocked(
+    at_attract: UiDriver, tmp_path: Path
+) -> None:
+    ui = at_attract
+    ledger = ui.app.kiosk.print_service.ledger
+    ledger.load_batch("R0000001", "R0000003", "staff01")
+    ledger.record("R0000002", "spoiled")  # torn by hand, R0000001 gone: the registry knows neither
+    try:
+        screen = enter_maintenance(ui)
+        ui.tap(screen.ids.paper)
+        view = open_view(ui, "PaperView")
+        assert view.ids.resolve.disabled  # nothing blocked yet
+        ui.tap(view.ids.reconcile)
+        assert ui.wait(lambda: not view.busy and "不一致" in view.message, 20), view.message
+        assert "printing paused" in view.blocked and not view.ids.resolve.disabled
+        ui.frames(2)
+        ui.screenshot(tmp_path / "paper.png")
+        assert view.ids.blocked.text.startswith("待核对")
+        for _ in range(10):  # each blocked sheet, marked spoiled in turn
+            if not view.blocked:
+                break
+            ui.tap(view.ids.resolve)
+            assert ui.wait(lambda: not view.busy, 20), view.message
+            assert "已作废" in view.message, view.message
+        assert not view.blocked and ledger.blocked() == []
+        assert {"R0000001", "R0000002"} <= {
+            r.fields["serial"] for r in ui.app.kiosk.audit_log.records("paper.resolve")
+        }
+        close(ui, view)
+    finally:  # the shared app prints certificates in other tests
+        for block in ledger.blocked():
+            ledger.resolve(block.serial, "spoiled", "test", "cleanup")
+
+
 def test_out_of_service_with_a_message_and_back(at_attract: UiDriver, tmp_path: Path) -> None:
     ui = at_attract
     screen = enter_maintenance(ui)
