@@ -296,6 +296,25 @@ def test_calibration_is_printed_nudged_and_saved(at_attract: UiDriver) -> None:
     path.unlink()
 
 
+def test_a_calibration_that_cannot_be_written_is_said_not_raised(
+    at_attract: UiDriver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ui = at_attract
+    screen = enter_maintenance(ui)
+    ui.tap(screen.ids.calibration)
+    view = open_view(ui, "CalibrationView")
+
+    def read_only(_calibration: Calibration) -> Path:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(view.console, "save_calibration", read_only)
+    ui.tap(view.ids.dx_plus)
+    ui.tap(view.ids.save)
+    assert "未能保存" in view.message and "Permission denied" in view.message
+    assert ui.app.kiosk.print_service.calibration == Calibration()  # unchanged
+    close(ui, view)
+
+
 def test_loading_a_batch_of_certificate_paper(at_attract: UiDriver) -> None:
     ui = at_attract
     screen = enter_maintenance(ui)
