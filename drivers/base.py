@@ -53,6 +53,8 @@ class Detail(StrEnum):
     PRINTER_STOPPED = "printer_stopped"
     NOT_ACCEPTING = "not_accepting"
     STATUS_UNKNOWN = "status_unknown"
+    SERVICE_DOWN = "service_down"  # the system service in between (pcscd, cupsd) is not there
+    UNREACHABLE = "unreachable"  # a network device does not answer at its address
 
 
 @dataclass(frozen=True)
@@ -216,3 +218,15 @@ class CertificatePrinter(Device, Protocol):
     def print_pdf(self, path: str, title: str) -> int:
         """Submit a PDF; returns the job id."""
         ...
+
+
+def unavailable_detail(err: Exception) -> Detail:
+    """Why a device cannot be reached, as precisely as the error says: the service in
+    between, the network, or the device itself (its power or cable)."""
+    from drivers.errors import NetworkUnreachable, ServiceUnavailable
+
+    if isinstance(err, ServiceUnavailable):
+        return Detail.SERVICE_DOWN
+    if isinstance(err, NetworkUnreachable):
+        return Detail.UNREACHABLE
+    return Detail.DISCONNECTED

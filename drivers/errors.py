@@ -24,6 +24,24 @@ class DeviceUnavailable(DeviceError):
     code = "unavailable"
 
 
+class ServiceUnavailable(DeviceUnavailable):
+    """The system service the driver talks through (pcscd, cupsd) does not answer: the
+    device itself may be fine, and power or cables are not the remedy."""
+
+    def __init__(self, service: str, message: str) -> None:
+        super().__init__(message)
+        self.service = service
+
+
+class NetworkUnreachable(DeviceUnavailable):
+    """A device on the network (a receipt printer on the LAN) does not answer at its
+    address: its network link, address or switch, not a cable to the kiosk."""
+
+    def __init__(self, address: str, message: str) -> None:
+        super().__init__(message)
+        self.address = address
+
+
 class DeviceTimeout(DeviceError):
     """The device did not answer within the time the protocol allows."""
 

@@ -41,6 +41,18 @@ OUT_OF_SERVICE = Action(
     "take_out_of_service", "暂停本机服务并报修", "Take the kiosk out of service and report it"
 )
 
+RESTART_SERVICE = Action(
+    "restart_service",
+    "重启该设备的系统服务（提示中所列，如 pcscd、cups：systemctl restart），仍不行请联系技术支持",
+    "Restart the device's system service named in the message (pcscd, cups: systemctl "
+    "restart); if it stays down, call support",
+)
+CHECK_DEVICE_NETWORK = Action(
+    "check_device_network",
+    "检查该设备的网线、交换机和 IP 地址（能否 ping 通）",
+    "Check the device's network cable, switch and address (does it answer a ping?)",
+)
+
 DETAIL_ACTIONS = {
     Detail.PAPER_OUT: REFILL,
     Detail.PAPER_LOW: REFILL_SOON,
@@ -49,6 +61,8 @@ DETAIL_ACTIONS = {
     Detail.CUTTER_ERROR: CALL_VENDOR,
     Detail.SAM_FAULT: CALL_VENDOR,
     Detail.DISCONNECTED: CHECK_CABLE,
+    Detail.SERVICE_DOWN: RESTART_SERVICE,
+    Detail.UNREACHABLE: CHECK_DEVICE_NETWORK,
     Detail.NOT_OPENED: CHECK_CABLE,
     Detail.NO_RESPONSE: RESET,
     Detail.PROTOCOL_ERROR: RESET,

@@ -18,7 +18,16 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from drivers.base import Detail, Device, Role, SelfTestResult, SelfTestStep, State, Status
+from drivers.base import (
+    Detail,
+    Device,
+    Role,
+    SelfTestResult,
+    SelfTestStep,
+    State,
+    Status,
+    unavailable_detail,
+)
 from drivers.errors import DeviceError
 from drivers.registry import DRIVERS
 from kiosk.config import DevicesSection
@@ -218,7 +227,7 @@ def _detail_for(err: Exception) -> Detail:
         return Detail.NO_RESPONSE
     if isinstance(err, ProtocolError):
         return Detail.PROTOCOL_ERROR
-    return Detail.DISCONNECTED
+    return unavailable_detail(err)
 
 
 class DeviceManager:

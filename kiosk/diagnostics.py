@@ -6,14 +6,23 @@ personal goes in: statuses and self-tests carry device facts only.
 
 from __future__ import annotations
 
+import datetime as dt
 import platform
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from drivers.base import Role, SelfTestResult, Status
 from kiosk import __version__
 from kiosk.actions import CHECK_NETWORK, FINISH_REFUSED, Action, actions_for
 from kiosk.core import Kiosk
+from kiosk.documents.text_fit import wrap
+
+CHINA = dt.timezone(dt.timedelta(hours=8))
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
 @dataclass(frozen=True)
@@ -75,6 +84,16 @@ class Diagnosis:
     profile: str
     devices: tuple[DeviceDiagnosis, ...]
     backend: BackendDiagnosis
+    at: dt.datetime = field(default_factory=_now)  # when it was taken (UTC)
+
+    @property
+    def at_iso(self) -> str:
+        return self.at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    @property
+    def at_local(self) -> str:
+        """The time as the centre's staff read it (Beijing time)."""
+        return self.at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S")
 
     @property
     def ok(self) -> bool:
@@ -84,6 +103,7 @@ class Diagnosis:
     def as_dict(self) -> dict[str, Any]:
         return {
             "kiosk": self.kiosk_id,
+            "at": self.at_iso,
             "profile": self.profile,
             "version": __version__,
             "python": platform.python_version(),
@@ -93,7 +113,10 @@ class Diagnosis:
         }
 
     def as_text(self) -> str:
-        lines = [f"kiosk {self.kiosk_id}  profile {self.profile}  version {__version__}"]
+        lines = [
+            f"kiosk {self.kiosk_id}  profile {self.profile}  version {__version__}",
+            f"at {self.at_local} (UTC+8)",
+        ]
         for d in self.devices:
             mark = "PASS" if d.ok else "FAIL"
             need = "required" if d.required else "optional"
@@ -122,8 +145,45 @@ class Diagnosis:
             lines.append("FAILED: a required device is not working")
         return "\n".join(lines)
 
+    def as_receipt(self, width: int) -> list[str]:
+        """The diagnosis for a receipt ``width`` columns wide: one device per block, every
+        line wrapped at a word with its continuation indented under it (never cut mid-word
+        into the next device's place)."""
+        out = [f"{self.kiosk_id}  v{__version__}", f"{self.at_local} (UTC+8)", self.profile]
 
-def diagnose(kiosk: Kiosk, settle_s: float = 10.0) -> Diagnosis:
+        def put(text: str, indent: int = 0) -> None:
+            pad = " " * indent
+            first = (wrap(text, width - indent) or [""])[0]
+            out.append(pad + first)
+            rest = text[len(first) :].strip() if text.startswith(first) else ""
+            for line in wrap(rest, width - indent - 2) if rest else []:
+                out.append(pad + "  " + line)
+
+        for d in self.devices:
+            details = ",".join(sorted(x.value for x in d.status.details))
+            need = "必需 required" if d.required else "可选 optional"
+            put(f"[{'PASS' if d.ok else 'FAIL'}] {d.role.value} {d.driver} {need}")
+            put(f"{d.status.state.value}{' (' + details + ')' if details else ''}", 2)
+            for step in d.self_test.steps:
+                put(f"{'ok' if step.ok else 'NO'} {step.name}: {step.detail}", 2)
+            for action in d.actions:
+                put(f"-> {action.zh}", 2)
+                put(action.en, 5)
+        b = self.backend
+        put(f"[{'PASS' if b.up else 'FAIL'}] registry {b.url}")
+        put(f"outbox {b.outbox_depth}, refused {b.needing_attention}", 2)
+        if b.error:
+            put(b.error, 2)
+        for action in b.actions:
+            put(f"-> {action.zh}", 2)
+            put(action.en, 5)
+        out.append("OK" if self.ok else "FAILED")
+        return out
+
+
+def diagnose(
+    kiosk: Kiosk, settle_s: float = 10.0, clock: Callable[[], dt.datetime] = _now
+) -> Diagnosis:
     """Wait for each device's first open attempt to finish, then self-test every device."""
     manager = kiosk.device_manager
     manager.wait_first_attempts(settle_s)
@@ -153,4 +213,4 @@ def diagnose(kiosk: Kiosk, settle_s: float = 10.0) -> Diagnosis:
         outbox.depth() if outbox else 0,
         outbox.needing_attention() if outbox else 0,
     )
-    return Diagnosis(kiosk.config.kiosk.id, kiosk.profile.name, tuple(devices), backend)
+    return Diagnosis(kiosk.config.kiosk.id, kiosk.profile.name, tuple(devices), backend, clock())

@@ -308,7 +308,7 @@ class MaintenanceConsole:
         columns = int(getattr(self._settings(Role.RECEIPT), "chars_per_line", 48))
         layout = Layout(columns)
         layout.text("设备诊断 Diagnosis", "center", double=True)
-        for line in diagnosis.as_text().splitlines():
+        for line in diagnosis.as_receipt(columns):
             layout.text(line)
         layout.qr(help_desk_code(diagnosis))
         outcome = self.kiosk.print_service.receipt(_action("diag"), layout.end(), kind="test")
@@ -347,7 +347,8 @@ class MaintenanceConsole:
 def help_desk_code(diagnosis: Diagnosis) -> str:
     """A compact line for the help desk's QR: kiosk, version, and each part's state and what
     to do (no personal data: device facts only)."""
-    parts = [f"DJK1|{diagnosis.kiosk_id}|{__version__}|{'OK' if diagnosis.ok else 'FAIL'}"]
+    verdict = "OK" if diagnosis.ok else "FAIL"
+    parts = [f"DJK1|{diagnosis.kiosk_id}|{__version__}|{diagnosis.at_iso}|{verdict}"]
     for d in diagnosis.devices:
         details = "+".join(sorted(x.value for x in d.status.details))
         todo = "+".join(a.code for a in d.actions)

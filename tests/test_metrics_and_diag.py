@@ -3,16 +3,26 @@ carry their recommended action in diagnostics."""
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 import socket
+import subprocess
+import sys
 import urllib.request
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from drivers.base import Detail, Role
+from drivers.base import Detail, Role, State, Status, unavailable_detail
+from drivers.certificate.cups import CupsPrinter, CupsSettings
+from drivers.errors import DeviceUnavailable
+from drivers.receipt.escpos import EscposPrinter, EscposSettings
 from drivers.receipt.escpos_emulator import EscposEmulator
+from kiosk.actions import actions_for
 from kiosk.core import Kiosk
 from kiosk.diagnostics import diagnose
 from kiosk.documents.receipts import queue_ticket
+from kiosk.documents.text_fit import columns
+from kiosk.maintenance_console import help_desk_code
 from kiosk.metrics import KioskMetrics
 from kiosk.shell import Shell
 from tests.receipt_samples import TICKET
@@ -91,3 +101,68 @@ def test_faults_carry_their_recommended_action(sim_kiosk: Kiosk) -> None:
     assert "检查设备电源和连接线 / Check the device's power and cable" in text
     assert "暂停本机服务并报修" in text  # the required reader is down
     reader.start()
+
+
+def _detail_when_opened(device: object) -> Detail:
+    try:
+        device.open()  # type: ignore[attr-defined]
+    except DeviceUnavailable as err:
+        return unavailable_detail(err)
+    raise AssertionError("opened a device that is not there")
+
+
+def test_a_service_or_a_network_printer_down_is_not_a_cable_to_check() -> None:
+    cups = CupsPrinter(CupsSettings(queue="certificate", server=f"127.0.0.1:{free_port()}"))
+    network = EscposPrinter(
+        EscposSettings(transport="network", host="127.0.0.1", port=free_port(), timeout_s=1)
+    )
+    pcsc = subprocess.run(  # pyscard reads the socket's name when it loads: a process of its own
+        [
+            sys.executable,
+            "-c",
+            "from drivers.idcard.pcsc import PcscReader, PcscSettings\n"
+            "from tests.test_metrics_and_diag import _detail_when_opened\n"
+            "print(_detail_when_opened(PcscReader(PcscSettings())).value)",
+        ],
+        env={**os.environ, "PCSCLITE_CSOCK_NAME": "/nonexistent/pcscd.comm"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout.strip()
+    found = {
+        "cups": _detail_when_opened(cups),
+        "network": _detail_when_opened(network),
+        "pcsc": Detail(pcsc),
+    }
+    assert found == {
+        "cups": Detail.SERVICE_DOWN,
+        "network": Detail.UNREACHABLE,
+        "pcsc": Detail.SERVICE_DOWN,
+    }
+    codes = {
+        name: [a.code for a in actions_for(Status(State.OFFLINE, frozenset({d})), False)]
+        for name, d in found.items()
+    }
+    assert codes == {
+        "cups": ["restart_service"],
+        "network": ["check_device_network"],
+        "pcsc": ["restart_service"],
+    }
+
+
+def test_the_diagnosis_says_when_it_was_taken_everywhere_and_its_printout_fits(
+    sim_kiosk: Kiosk,
+) -> None:
+    moment = dt.datetime(2026, 12, 3, 4, 5, 6, tzinfo=dt.UTC)
+    diagnosis = diagnose(sim_kiosk, settle_s=1, clock=lambda: moment)
+    assert diagnosis.as_dict()["at"] == "2026-12-03T04:05:06Z"
+    assert "at 2026-12-03 12:05:06 (UTC+8)" in diagnosis.as_text()
+    assert "|2026-12-03T04:05:06Z|" in help_desk_code(diagnosis)
+    for width in (32, 48):
+        lines = diagnosis.as_receipt(width)
+        assert "2026-12-03 12:05:06 (UTC+8)" in lines
+        assert all(columns(line) <= width for line in lines), lines
+        blocks = [line for line in lines if line.startswith("[")]
+        assert len(blocks) == len(diagnosis.devices) + 1  # each device and the registry
+        assert all(line.startswith(("[", " ")) for line in lines[3:-1])  # continuations indent

@@ -15,8 +15,15 @@ from drivers.base import (
     SelfTestStep,
     State,
     Status,
+    unavailable_detail,
 )
-from drivers.errors import ConfigurationError, DeviceTimeout, DeviceUnavailable, MediaError
+from drivers.errors import (
+    ConfigurationError,
+    DeviceTimeout,
+    DeviceUnavailable,
+    MediaError,
+    ServiceUnavailable,
+)
 
 IPP_IDLE, IPP_PROCESSING, IPP_STOPPED = 3, 4, 5
 
@@ -119,7 +126,7 @@ class CupsPrinter:
             else:
                 connection = cups.Connection()
         except RuntimeError as err:
-            raise DeviceUnavailable(f"CUPS is not reachable: {err}") from err
+            raise ServiceUnavailable("cupsd", f"CUPS is not reachable: {err}") from err
         self._connection = connection
         try:
             attributes = self._attributes()
@@ -140,7 +147,7 @@ class CupsPrinter:
         try:
             self._status = status_from_attributes(self._attributes())
         except DeviceUnavailable as err:
-            self._status = Status(State.OFFLINE, frozenset({Detail.DISCONNECTED}), str(err))
+            self._status = Status(State.OFFLINE, frozenset({unavailable_detail(err)}), str(err))
             raise
         return self._status
 
@@ -229,4 +236,12 @@ class CupsPrinter:
                 )
             )
         except Exception as err:  # cups.IPPError, RuntimeError on a lost connection
+            if _cupsd_gone(err):
+                raise ServiceUnavailable("cupsd", f"CUPS is not reachable: {err}") from err
             raise DeviceUnavailable(f"queue {self.settings.queue!r}: {err}") from err
+
+
+def _cupsd_gone(err: Exception) -> bool:
+    """Whether pycups failed to talk to cupsd at all (rather than about the queue)."""
+    text = str(err).lower()
+    return any(word in text for word in ("connect", "refused", "no such file", "broken pipe"))

@@ -24,12 +24,14 @@ from drivers.base import (
     SelfTestStep,
     State,
     Status,
+    unavailable_detail,
 )
 from drivers.errors import (
     ConfigurationError,
     DeviceUnavailable,
     MediaError,
     ProtocolError,
+    ServiceUnavailable,
 )
 from drivers.idcard import icao
 from drivers.idcard.identity import CardType, IdentityDocument, PhotoState
@@ -79,7 +81,7 @@ def list_readers() -> list[str]:
     try:
         return [str(r) for r in smartcard.System.readers()]
     except _stack_errors(smartcard) as err:
-        raise DeviceUnavailable(f"pcscd is not reachable: {err}") from err
+        raise ServiceUnavailable("pcscd", f"pcscd is not reachable: {err}") from err
 
 
 class PcscReader:
@@ -115,7 +117,7 @@ class PcscReader:
             self._reader = self._find()
             present = self.card_present()
         except DeviceUnavailable as err:
-            self._status = Status(State.OFFLINE, frozenset({Detail.DISCONNECTED}), str(err))
+            self._status = Status(State.OFFLINE, frozenset({unavailable_detail(err)}), str(err))
             raise
         detail = Detail.CARD_PRESENT if present else Detail.NO_CARD
         self._status = Status(State.READY, frozenset({detail}))
@@ -137,7 +139,7 @@ class PcscReader:
             return False
         except smartcard.Exceptions.CardConnectionException as err:
             if "pcscd" in str(err).lower() or "service" in str(err).lower():
-                raise DeviceUnavailable(f"pcscd is not reachable: {err}") from err
+                raise ServiceUnavailable("pcscd", f"pcscd is not reachable: {err}") from err
             return False
         finally:
             _release(connection, smartcard)
@@ -172,7 +174,7 @@ class PcscReader:
         try:
             readers = smartcard.System.readers()
         except _stack_errors(smartcard) as err:
-            raise DeviceUnavailable(f"pcscd is not reachable: {err}") from err
+            raise ServiceUnavailable("pcscd", f"pcscd is not reachable: {err}") from err
         for reader in readers:
             if str(reader).startswith(self.settings.reader):
                 return reader

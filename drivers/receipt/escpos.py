@@ -18,12 +18,14 @@ from drivers.base import (
     SelfTestStep,
     State,
     Status,
+    unavailable_detail,
 )
 from drivers.errors import (
     ConfigurationError,
     DeviceTimeout,
     DeviceUnavailable,
     MediaError,
+    NetworkUnreachable,
     NotSupported,
 )
 from drivers.receipt import escpos_status as st
@@ -100,7 +102,7 @@ class EscposPrinter:
         try:
             printer.open()
         except Exception as err:  # python-escpos raises its own and OSError alike
-            raise DeviceUnavailable(f"cannot open receipt printer: {err}") from err
+            raise self._unavailable(f"cannot open receipt printer: {err}") from err
         self._printer = printer
         try:
             self.poll()
@@ -155,7 +157,7 @@ class EscposPrinter:
             elif paper & st.PAPER_NEAR_END:
                 details.add(Detail.PAPER_LOW)
         except DeviceUnavailable as err:
-            self._status = Status(State.OFFLINE, frozenset({Detail.DISCONNECTED}), str(err))
+            self._status = Status(State.OFFLINE, frozenset({unavailable_detail(err)}), str(err))
             raise
         except DeviceTimeout as err:
             self._status = Status(State.OFFLINE, frozenset({Detail.NO_RESPONSE}), str(err))
@@ -200,9 +202,16 @@ class EscposPrinter:
         try:
             printer._raw(data)
         except (TimeoutError, OSError) as err:
-            raise DeviceUnavailable(f"receipt printer lost: {err}") from err
+            raise self._unavailable(f"receipt printer lost: {err}") from err
 
     # -- wire -----------------------------------------------------------------------------
+
+    def _unavailable(self, message: str) -> DeviceUnavailable:
+        """The printer cannot be reached: on the network, that is the network's to check."""
+        if self.settings.transport == "network":
+            address = f"{self.settings.host}:{self.settings.port}"
+            return NetworkUnreachable(address, f"{message} (at {address})")
+        return DeviceUnavailable(message)
 
     def _require_open(self) -> Any:
         if self._printer is None:
@@ -222,8 +231,8 @@ class EscposPrinter:
         except TimeoutError as err:
             raise DeviceTimeout("printer did not answer a status request") from err
         except OSError as err:
-            raise DeviceUnavailable(f"receipt printer lost: {err}") from err
+            raise self._unavailable(f"receipt printer lost: {err}") from err
         if not answer:
-            raise DeviceUnavailable("receipt printer closed the connection")
+            raise self._unavailable("receipt printer closed the connection")
         value = answer[-1]
         return value if st.is_status_byte(value) else None
