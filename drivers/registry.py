@@ -20,6 +20,7 @@ class DriverEntry:
     role: Role
     target: str  # "module:Class"; the class has ``settings_type`` and takes one settings object
     summary: str
+    reads: frozenset[str] = frozenset()  # an ID reader: the documents it can read (card_types)
 
     def load(self) -> Any:
         module_name, _, class_name = self.target.partition(":")
@@ -36,9 +37,17 @@ class DriverEntry:
 
 DRIVERS: dict[str, DriverEntry] = {
     "sam_serial": DriverEntry(
-        Role.IDCARD, "drivers.idcard.sam_serial:SamSerialReader", "GA 467 SAM reader, serial"
+        Role.IDCARD,
+        "drivers.idcard.sam_serial:SamSerialReader",
+        "GA 467 SAM reader, serial",
+        frozenset({"resident", "hmt_permit", "foreign_permanent"}),
     ),
-    "pcsc": DriverEntry(Role.IDCARD, "drivers.idcard.pcsc:PcscReader", "PC/SC reader (pyscard)"),
+    "pcsc": DriverEntry(
+        Role.IDCARD,
+        "drivers.idcard.pcsc:PcscReader",
+        "PC/SC reader (pyscard): passports",
+        frozenset({"passport"}),
+    ),
     "opencv": DriverEntry(Role.CAMERA, "drivers.camera.opencv:OpenCvCamera", "OpenCV capture"),
     "sane": DriverEntry(Role.SCANNER, "drivers.scanner.sane:SaneScanner", "SANE scanner"),
     "document_camera": DriverEntry(

@@ -169,6 +169,7 @@ def cmd_profiles_list(args: argparse.Namespace) -> int:
 
 
 def cmd_profiles_check(args: argparse.Namespace) -> int:
+    from kiosk.profile_fit import problems as fit_problems
     from kiosk.profiles import list_profiles, load_profile
 
     config = _config(args)
@@ -179,6 +180,12 @@ def cmd_profiles_check(args: argparse.Namespace) -> int:
             profile = load_profile(name, config.kiosk.profile_dirs)
         except StrictConfigError as err:
             print(f"FAIL {err}", file=sys.stderr)
+            failed += 1
+            continue
+        unfit = fit_problems(profile)
+        if unfit:
+            for problem in unfit:
+                print(f"FAIL {profile.name}: {problem}", file=sys.stderr)
             failed += 1
             continue
         roles = ", ".join(f"{r.value}={s.driver}" for r, s in profile.devices.items())

@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kiosk import technicians
+from kiosk import profile_fit, technicians
 from kiosk.audit import AuditLog
 from kiosk.backend.link import BackendLink
 from kiosk.card_reader import CardReader
@@ -102,6 +102,9 @@ class Kiosk:
                 log.info("metrics served", extra={"port": port})
             except OSError as err:  # another kiosk process has the port: metrics stay off
                 log.warning("metrics not served", extra={"error": str(err)})
+        mode = self.config.kiosk.site_mode.value
+        for problem in profile_fit.problems(self.profile, modes=(mode,)):
+            log.error("the device profile cannot run a journey", extra={"problem": problem})
         log.info(
             "kiosk started",
             extra={"kiosk": self.config.kiosk.id, "profile": self.profile.name},

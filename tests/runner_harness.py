@@ -262,7 +262,12 @@ class Verified:
     verification_id: str
 
 
-def play(visit: Visit, until: StepKind | None = None, senior: bool = False) -> StepView:
+def play(
+    visit: Visit,
+    until: StepKind | None = None,
+    senior: bool = False,
+    scan: Callable[[], ScanBatch] | None = None,
+) -> StepView:
     """Do what a person who goes along with everything does on each step's screen, through
     the runner's intents, until the journey is done, fails, hands off, or reaches ``until``.
     Returns the last view."""
@@ -300,7 +305,7 @@ def play(visit: Visit, until: StepKind | None = None, senior: bool = False) -> S
             assert not problems, problems
             runner.next()
         elif kind is StepKind.SCAN:
-            runner.scanned(scanned_pages())
+            runner.scanned(scan() if scan is not None else scanned_pages())
         elif kind is StepKind.REVIEW:
             runner.next()
         elif kind is StepKind.SIGN:
