@@ -1,6 +1,7 @@
 """The operator's desk at a bank service point: one operator logged in at a time, their
-workbench (today's drafts and cases), maker-checker approval, reprints and the registration
-proof. UI-free; every call here may block on the registry (run it on a worker thread).
+workbench (the last 30 days' drafts and cases, and any case still in progress), maker-checker
+approval, reprints and the registration proof. UI-free; every call here may block on the
+registry (run it on a worker thread).
 
 The bank's licence data comes from the registry with the login and is shown, never typed.
 Operator actions are audited under the operator's id.
@@ -72,7 +73,8 @@ class LoginRefused(Exception):
 @dataclass
 class Workbench:
     """What the operator sees: their unfinished drafts, the bank's drafts awaiting review,
-    and the cases they filed or approved today."""
+    and the cases they filed or approved in the last 30 days or still in progress (a case
+    registered days after its filing still has its proof printed here)."""
 
     drafts: list[m.Draft] = field(default_factory=list)
     cases: list[m.Case] = field(default_factory=list)
@@ -241,11 +243,34 @@ class OperatorDesk:
         self._audit("bank.approve", "filed", draft=draft.draft_id, case=case.case_number)
         return case
 
-    def print_acknowledgment(self, case: m.Case) -> PrintOutcome:
-        """Reprint a case's acknowledgment (the applicant's name is not shown: masked "*")."""
+    def return_to_maker(self, draft: m.Draft, reason: str) -> m.Draft:
+        """The checker sends another operator's application back with the reason; nothing is
+        filed."""
+        returned = self.client.return_draft(draft.draft_id, reason, operator=self.token)
+        self._audit("bank.return", "returned", draft=draft.draft_id)
+        return returned
+
+    def withdraw(self, draft: m.Draft) -> m.Draft:
+        """The maker takes their application back before it is filed."""
+        withdrawn = self.client.withdraw_draft(draft.draft_id, operator=self.token)
+        self._audit("bank.withdraw", "withdrawn", draft=draft.draft_id)
+        return withdrawn
+
+    def print_acknowledgment(self, case: m.Case, draft: m.Draft | None = None) -> PrintOutcome:
+        """Print (or reprint) a case's acknowledgment; the applicant's name is not shown
+        (masked "*"). The agent is the operator who stood with the borrower (the draft's
+        maker); the one approving it is named as the checker, never as the agent. A reprint
+        from the case list, without the draft, names the bank alone."""
         session = self.session
-        agent = f"{session.bank.name} {session.operator_id}" if session else ""
-        ops = acknowledgment(case, case.type, "*", case.progress_url, 48, agent=agent)
+        bank = session.bank.name if session else ""
+        agent, checker = bank, ""
+        if draft is not None:
+            agent = f"{bank} {draft.maker_name}（{draft.maker}）"
+            if session is not None and session.operator_id != draft.maker:
+                checker = f"{session.operator_name}（{session.operator_id}）"
+        ops = acknowledgment(
+            case, case.type, "*", case.progress_url, 48, agent=agent, checker=checker
+        )
         self._audit("bank.reprint", "acknowledgment", case=case.case_number)
         return self.kiosk.print_service.receipt(
             f"acknowledgment-{case.case_number}", ops, kind="acknowledgment", reprint=True

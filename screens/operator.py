@@ -1,6 +1,6 @@
 """The bank service point's operator screens: the login (account and password, typed on the
-screen's keyboard), the workbench (the bank's applications to start, today's drafts and cases
-with their status, resume, approve, reprint, the registration proof) and the checker's
+screen's keyboard), the workbench (the bank's applications to start, the last 30 days' drafts
+and cases with their status, resume, approve, reprint, the registration proof) and the checker's
 review of another operator's application (maker-checker)."""
 
 from __future__ import annotations
@@ -158,7 +158,7 @@ class WorkbenchScreen(Screen):  # type: ignore[misc]
 
     def reload(self) -> None:
         self.loading = True
-        self.message = "正在读取今日业务… Loading today's work…"
+        self.message = "正在读取业务… Loading the work…"
         in_background(_app().desk.workbench, self._show, "workbench")
 
     def _show(self, result: Any) -> None:
@@ -170,28 +170,49 @@ class WorkbenchScreen(Screen):  # type: ignore[misc]
             self.message = f"{message.zh} {message.en}"
             return
         bench: Workbench = result
-        self.message = "" if bench.drafts or bench.cases else "今日暂无业务 Nothing yet today"
+        self.message = (
+            "" if bench.drafts or bench.cases else "近 30 日暂无业务 Nothing in the last 30 days"
+        )
         app = _app()
         for draft in bench.drafts:
             zh, en = BUSINESS_NAMES[draft.type]
+            withdraw = ("撤回 Withdraw", lambda d=draft: self.withdraw(d))
             if draft.status is m.DraftStatus.OPEN:
-                text = f"未完成 Unfinished · {draft.summary} · {draft.updated[11:16]}"
-                actions = [("继续办理 Resume", lambda d=draft: app.resume_draft(d))]
+                saved = draft.updated[5:16].replace("T", " ")
+                text = f"未完成 Unfinished · {draft.summary} · {saved}"
+                actions = [("继续办理 Resume", lambda d=draft: app.resume_draft(d)), withdraw]
+            elif draft.status is m.DraftStatus.RETURNED:
+                text = f"已退回 Returned · {draft.summary} · {draft.reason}"
+                actions = []
             elif app.desk.can_approve(draft):
                 text = f"待复核 To review · {draft.summary} · 经办 {draft.maker_name}"
                 actions = [("复核 Review", lambda d=draft: app.review_draft(d))]
             else:
                 text = f"待他人复核 Awaiting another operator · {draft.summary}"
-                actions = []
+                actions = [withdraw]
             self._row(rows, text, actions, draft.draft_id)
         for case in bench.cases:
             zh, en = BUSINESS_NAMES[case.type]
             status_zh, status_en = STATUS_NAMES[case.status]
-            text = f"{case.case_number} · {zh} {en} · {status_zh} {status_en}"
+            text = (
+                f"{case.case_number} · {zh} {en} · {status_zh} {status_en} · {case.created_at[:10]}"
+            )
             actions = [("补打回执 Reprint", lambda c=case: self.reprint(c))]
             if case.status is m.CaseStatus.REGISTERED:
                 actions.append(("打印登记证明 Proof", lambda c=case: self.proof(c)))
             self._row(rows, text, actions, case.case_number)
+
+    def withdraw(self, draft: m.Draft) -> None:
+        """The maker takes back an application not filed yet; the list is read again."""
+
+        def done(result: Any) -> None:
+            if isinstance(result, Exception):
+                message = message_for(result)
+                self.message = f"{message.zh} {message.en}"
+                return
+            self.reload()
+
+        in_background(lambda: _app().desk.withdraw(draft), done, "withdraw")
 
     def _row(self, rows: Any, text: str, actions: list[tuple[str, Any]], key: str) -> None:
         theme = _app().theme
@@ -245,14 +266,46 @@ class WorkbenchScreen(Screen):  # type: ignore[misc]
         self.operator_text = self.bank_text = self.message = ""
 
 
+RETURN_REASONS = (
+    ("退回：借款人信息或签名有误", "Return: borrower's data or signature"),
+    ("退回：合同或附件不全、不清晰", "Return: contract or scans incomplete"),
+    ("退回：金额或期限与合同不符", "Return: amount or term not as contracted"),
+)
+
+
 class ApproveScreen(Screen):  # type: ignore[misc]
     """The checker reads another operator's complete application, then approves and files
-    it (the registry refuses the maker's own approval too)."""
+    it, or sends it back to its maker with one of the reasons (the registry refuses the
+    maker's own approval too)."""
 
     lines = StringProperty("")
     summary = StringProperty("")
     message = StringProperty("")
     busy = BooleanProperty(False)
+
+    def on_kv_post(self, _base: Any) -> None:
+        for zh, en in RETURN_REASONS:
+            button = BilingualButton(lead=zh, second=en, lead_mm=4.2, second_mm=3)
+            button.reason = zh.removeprefix("退回：")
+            button.bind(on_release=lambda b: self.send_back(b.reason))
+            self.ids.returns.add_widget(button)
+
+    def send_back(self, reason: str) -> None:
+        if self.busy:
+            return
+        self.busy = True
+        self.message = "正在退回… Returning…"
+        app = _app()
+
+        def done(result: Any) -> None:
+            self.busy = False
+            if isinstance(result, Exception):
+                message = message_for(result)
+                self.message = f"{message.zh} {message.en}"
+                return
+            self.message = f"已退回经办人：{reason} Returned to the maker"
+
+        in_background(lambda: app.desk.return_to_maker(self.draft, reason), done, "return")
 
     def begin(self, draft: m.Draft) -> None:
         self.draft = draft
@@ -281,7 +334,8 @@ class ApproveScreen(Screen):  # type: ignore[misc]
         case: m.Case = result
         self.message = f"已提交，业务编号 {case.case_number} Filed"
         app = _app()
-        in_background(lambda: app.desk.print_acknowledgment(case), lambda _r: None, "ack")
+        draft = self.draft  # its maker is the agent on the acknowledgment, the checker named
+        in_background(lambda: app.desk.print_acknowledgment(case, draft), lambda _r: None, "ack")
 
     def back(self) -> None:
         self.wipe()

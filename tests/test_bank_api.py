@@ -4,6 +4,7 @@ bank's own mortgages only, and idempotency keys."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import sqlite3
@@ -363,3 +364,104 @@ def test_an_operator_witness_stands_for_the_face_check_at_that_bank_only(
             (witnessed.verification_id,),
         ).fetchone()
     assert tuple(row) == (BANK, "op01", statement)
+
+
+def test_the_workbench_lists_the_last_30_days_and_every_case_in_progress(
+    registry: Registry,
+) -> None:
+    client = registry.client
+    draft_id = _waiting_draft(registry, login(registry, "op01"))
+    checker = login(registry, "op02")  # one operator at a kiosk at a time
+    case = client.approve_draft(draft_id, operator=checker.operator_token)
+    maker = login(registry, "op01")
+
+    def listed() -> list[str]:
+        cases = client.list_operator_cases(operator=maker.operator_token).cases
+        return [c.case_number for c in cases]
+
+    def filed(days_ago: int, status: str) -> None:
+        with db(registry) as conn:
+            conn.execute(
+                "UPDATE cases SET created = strftime('%Y-%m-%dT%H:%M:%SZ', 'now', ?), status = ? "
+                "WHERE case_number = ?",
+                (f"-{days_ago} days", status, case.case_number),
+            )
+
+    filed(3, "registered")  # filed three days ago, registered since: its proof is still here
+    assert case.case_number in listed()
+    assert client.registration_proof(case.case_number, operator=maker.operator_token)[:5] == (
+        b"%PDF-"
+    )
+    filed(40, "in_review")  # long ago but still in progress: listed
+    assert case.case_number in listed()
+    filed(40, "registered")  # long ago and done: found by asking from an earlier day only
+    assert case.case_number not in listed()
+    early = (dt.date.today() - dt.timedelta(days=45)).isoformat()
+    found = client.list_operator_cases(operator=maker.operator_token, since=early).cases
+    assert case.case_number in [c.case_number for c in found]
+    with pytest.raises(BackendRejected) as bad:
+        client.list_operator_cases(operator=maker.operator_token, since="yesterday")
+    assert bad.value.field == "since"
+
+
+def _waiting_draft(registry: Registry, maker: m.OperatorSession) -> str:
+    """A complete mortgage application of ``maker``'s, waiting for a second operator."""
+    kind = m.ApplicationType.MORTGAGE_FIRST
+    verification, auth = authorize(registry, maker.operator_token, kind)
+    records = registry.client.bank_records(auth.authorization_id, operator=maker.operator_token)
+    free = next(p for p in records.properties if not p.mortgages)
+    app = application(registry, verification, kind, free.unit_code, LOAN)
+    draft_id = "D" + uuid.uuid4().hex[:15]
+    registry.client.save_draft(
+        draft_id, draft(kind, auth.authorization_id, app, True), operator=maker.operator_token
+    )
+    return draft_id
+
+
+def test_a_checker_returns_an_application_with_the_reason_and_nothing_is_filed(
+    registry: Registry,
+) -> None:
+    client = registry.client
+    maker = login(registry, "op01")
+    draft_id = _waiting_draft(registry, maker)
+    with pytest.raises(BackendConflict) as own:
+        client.return_draft(draft_id, "自己退回", operator=maker.operator_token)
+    assert own.value.error == "same_operator"
+    checker = login(registry, "op02")
+    with pytest.raises(BackendRejected) as blank:
+        client.return_draft(draft_id, " ", operator=checker.operator_token)
+    assert blank.value.field == "reason"
+    returned = client.return_draft(
+        draft_id, "合同或附件不全、不清晰", operator=checker.operator_token
+    )
+    assert returned.status is m.DraftStatus.RETURNED and returned.checker == "op02"
+    assert returned.reason == "合同或附件不全、不清晰"
+    theirs = client.list_drafts(operator=checker.operator_token).drafts
+    assert draft_id not in [d.draft_id for d in theirs]  # no longer awaiting review
+    with pytest.raises(BackendConflict):
+        client.approve_draft(draft_id, operator=checker.operator_token)
+    maker = login(registry, "op01")
+    mine = {d.draft_id: d for d in client.list_drafts(operator=maker.operator_token).drafts}
+    assert mine[draft_id].reason == "合同或附件不全、不清晰"  # the maker sees why
+    with pytest.raises(BackendConflict):
+        client.submit_draft(draft_id, operator=maker.operator_token)
+    with db(registry) as conn:
+        filed = conn.execute("SELECT case_number FROM drafts WHERE draft_id = ?", (draft_id,))
+        assert filed.fetchone()[0] == ""
+
+
+def test_the_maker_withdraws_an_application_before_it_is_filed(registry: Registry) -> None:
+    client = registry.client
+    draft_id = _waiting_draft(registry, login(registry, "op01"))
+    checker = login(registry, "op02")
+    with pytest.raises(BackendUnauthorized):
+        client.withdraw_draft(draft_id, operator=checker.operator_token)  # not theirs
+    maker = login(registry, "op01")
+    withdrawn = client.withdraw_draft(draft_id, operator=maker.operator_token)
+    assert withdrawn.status is m.DraftStatus.WITHDRAWN
+    assert client.withdraw_draft(draft_id, operator=maker.operator_token) == withdrawn  # again
+    checker = login(registry, "op02")
+    with pytest.raises(BackendConflict):
+        client.approve_draft(draft_id, operator=checker.operator_token)
+    listed = client.list_drafts(operator=checker.operator_token).drafts
+    assert draft_id not in [d.draft_id for d in listed]

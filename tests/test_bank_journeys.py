@@ -252,6 +252,7 @@ def test_first_registration_with_maker_checker_and_the_proof(
     bench = workbench(ui)
     row = bench.row(draft_id)  # the maker sees it waiting, with no way to approve it
     assert not [w for w in row.children if getattr(w, "action", "").startswith("复核")]
+    assert [w for w in row.children if getattr(w, "action", "") == "撤回 Withdraw"]
     ui.tap(bench.ids.logout)
     login(ui, "op02")
     bench = workbench(ui)
@@ -263,10 +264,15 @@ def test_first_registration_with_maker_checker_and_the_proof(
     approve = on(ui, "approve", 10)
     ui.frames(2)
     ui.screenshot(tmp_path / "bank_approve.png")
-    assert "800000" in approve.lines and "最高额抵押" in approve.lines
+    # the amount read back grouped and in capitals (the registry gets the digits)
+    assert "800,000 元（捌拾万元整）" in approve.lines and "最高额抵押" in approve.lines
     ui.tap(approve.ids.approve)
     assert ui.wait(lambda: "业务编号" in approve.message, 20), approve.message
     case_number = approve.message.split("业务编号 ")[1].split()[0]
+    assert ui.wait(lambda: any(case_number in r.text for r in printer.receipts()), 20)
+    filed = next(r for r in printer.receipts() if case_number in r.text)
+    assert "代理人 Agent: 中国银行济南分行" in filed.text and "（op01）" in filed.text
+    assert "复核人 Checked by" in filed.text and "（op02）" in filed.text  # not the agent
     status, record = case_record(ui, case_number)
     assert status == "in_review"
     assert (record["maker"], record["checker"]) == ("op01", "op02")
@@ -401,7 +407,11 @@ def test_an_idle_operator_is_logged_out_and_the_draft_kept(bank: UiDriver) -> No
     )
     login(ui)
     bench = workbench(ui)
-    resume = next(w for w in bench.row(journey.draft_id).children if getattr(w, "action", ""))
+    resume = next(
+        w
+        for w in bench.row(journey.draft_id).children
+        if getattr(w, "action", "").startswith("继续")
+    )
     ui.tap(resume)
     through_borrower(ui)
     choose(ui, free_unit(ui))
@@ -628,7 +638,11 @@ def test_an_application_that_fails_at_submit_is_kept_as_the_operators_draft(
     app.logout_job.join(30)
     ui.tap(bench.ids.reload)
     bench = workbench(ui)
-    resume = next(w for w in bench.row(journey.draft_id).children if getattr(w, "action", ""))
+    resume = next(
+        w
+        for w in bench.row(journey.draft_id).children
+        if getattr(w, "action", "").startswith("继续")
+    )
     assert resume.action.startswith("继续")
     assert app.kiosk.audit_log.records("bank.draft")[-1].outcome == "kept"
     # a cancelled application is not kept: the operator chose to drop it
@@ -640,3 +654,42 @@ def test_an_application_that_fails_at_submit_is_kept_as_the_operators_draft(
     app.end_session("cancel")
     workbench(ui)
     assert len(app.desk.workbench().drafts) == drafts
+
+
+def test_a_checker_returns_an_application_and_its_maker_sees_why(bank: UiDriver) -> None:
+    ui = bank
+    draft_id = "DRETURN0001"
+    body = {"summary": "抵押 张*国", "review": [{"name": "amount", "value": "800000"}]}
+    with registry(ui) as conn:  # op01's complete application, waiting for a second operator
+        conn.execute(
+            "INSERT INTO drafts VALUES (?, ?, 'op01', '李经理1', 'mortgage_first', "
+            "'awaiting_review', ?, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), '', '')",
+            (draft_id, BANK, json.dumps(body, ensure_ascii=False)),
+        )
+    login(ui, "op02")
+    bench = workbench(ui)
+    review = next(
+        w for w in bench.row(draft_id).children if getattr(w, "action", "") == "复核 Review"
+    )
+    ui.tap(review)
+    approve = on(ui, "approve", 10)
+    ui.frames(2)
+    reasons = list(reversed(approve.ids.returns.children))
+    assert len(reasons) == 3
+    ui.tap(reasons[1])
+    assert ui.wait(lambda: "已退回经办人" in approve.message, 20), approve.message
+    with registry(ui) as conn:
+        status, stored = conn.execute(
+            "SELECT status, body FROM drafts WHERE draft_id = ?", (draft_id,)
+        ).fetchone()
+    assert status == "returned"
+    assert json.loads(stored)["returned_reason"] == "合同或附件不全、不清晰"
+    ui.tap(approve.ids.back)
+    bench = workbench(ui)
+    ui.tap(bench.ids.logout)
+    login(ui, "op01")
+    bench = workbench(ui)
+    row = bench.row(draft_id)
+    texts = [getattr(w, "text", "") for w in row.children]
+    assert any("已退回 Returned" in t and "合同或附件不全" in t for t in texts), texts
+    ui.tap(bench.ids.logout)

@@ -75,3 +75,30 @@ def regenerate() -> None:  # pragma: no cover - run by hand after an intended la
 
 if __name__ == "__main__":  # pragma: no cover
     regenerate()
+
+
+def test_an_approved_filing_names_the_maker_as_agent_and_the_checker_apart() -> None:
+    from kiosk.documents.receipts import acknowledgment
+    from tests.receipt_samples import CASE
+
+    ops = acknowledgment(
+        CASE,
+        CASE.type,
+        "*",
+        "https://registry.example.cn/case/1",
+        48,
+        agent="中国银行济南分行 李经理1（op01）",
+        checker="王经理2（op02）",
+    )
+    text = " ".join(str(op) for op in ops)
+    assert "代理人 Agent: 中国银行济南分行 李经理1（op01）" in text
+    assert "复核人 Checked by: 王经理2（op02）" in text
+
+
+def test_an_acknowledgment_has_a_qr_only_for_a_page_a_phone_can_open() -> None:
+    from kiosk.documents.receipts import acknowledgment
+    from kiosk.documents.samples import CASE
+
+    queued = acknowledgment(None, CASE.type, "张**", "", 48, local_reference="S1234ABCD")
+    assert not [op for op in queued if type(op).__name__ == "Qr"]
+    assert "凭上述编号" in " ".join(str(op) for op in queued)

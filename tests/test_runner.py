@@ -18,6 +18,7 @@ from drivers.base import Detail, Role, State, Status
 from drivers.idcard.sam_emulator import DEMO_CARDS
 from kiosk.backend import models as m
 from kiosk.card_reader import VisitOver
+from kiosk.flows import forms
 from kiosk.flows.runner import FACE_HANDOFF, Answer, Phase
 from kiosk.flows.spec import StepKind
 from kiosk.messages import UserMessage
@@ -745,3 +746,40 @@ def test_change_from_the_review_goes_back_to_the_form(kit: Kit) -> None:
     visit.runner.change()
     assert visit.screens.last.kind is StepKind.FORM
     assert visit.journey.ctx.form  # what was typed is still there to change
+
+
+@pytest.mark.parametrize(
+    ("amount", "words"),
+    [
+        (0, "零元整"),
+        (5, "伍元整"),
+        (1005, "壹仟零伍元整"),
+        (10010, "壹万零壹拾元整"),
+        (800000, "捌拾万元整"),
+        (1200000, "壹佰贰拾万元整"),
+        (100000001, "壹亿零壹元整"),
+        (30500600, "叁仟零伍拾万零陆佰元整"),
+    ],
+)
+def test_amounts_are_read_back_in_capitals(amount: int, words: str) -> None:
+    assert forms.yuan_in_words(amount) == words
+
+
+def test_the_review_reads_the_amount_back_grouped_and_in_capitals(kit: Kit) -> None:
+    visit = kit.visit("bank_mortgage_first", operator=operator(kit))
+    play(visit, until=StepKind.REVIEW)
+    lines = {zh: value for zh, _en, value in visit.journey.review_lines()}
+    assert lines["债权数额/最高债权额（元）"] == "800,000 元（捌拾万元整）"
+    assert visit.journey.ctx.form["amount"] == "800000"  # filed as typed
+
+
+def test_a_change_form_starts_from_what_is_registered(kit: Kit) -> None:
+    visit = kit.visit("bank_mortgage_change", operator=operator(kit))
+    form = play(visit, until=StepKind.FORM)
+    mortgage = visit.journey.ctx.mortgage
+    assert form.form is not None and mortgage is not None
+    values = dict(form.form.values)
+    assert values["new_amount"] == str(mortgage.amount_fen // 100)
+    assert values["new_term_to"] == mortgage.term_to.replace("-", "")
+    editable = {f.field.name for f in form.form.fields if f.editable}
+    assert {"new_amount", "new_term_to"} <= editable  # only what changes is typed

@@ -318,6 +318,26 @@ ROUTES: tuple[Route, ...] = (
         request_body="none",
     ),
     Route(
+        "return_draft",
+        "POST",
+        "/v1/bank/drafts/{draft_id}/return",
+        "A second operator of the same bank sends a draft awaiting review back to its maker, "
+        "with the reason (maker-checker)",
+        m.ReturnDraft,
+        m.Draft,
+        auth="operator",
+    ),
+    Route(
+        "withdraw_draft",
+        "POST",
+        "/v1/bank/drafts/{draft_id}/withdraw",
+        "The maker takes back a draft not filed yet (open or awaiting review)",
+        None,
+        m.Draft,
+        auth="operator",
+        request_body="none",
+    ),
+    Route(
         "approve_draft",
         "POST",
         "/v1/bank/drafts/{draft_id}/approve",

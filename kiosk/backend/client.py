@@ -208,12 +208,22 @@ class RegistryClient:
             "save_draft", body, path={"draft_id": draft_id}, key=key, operator=operator
         )
 
-    def list_drafts(self, operator: str, day: str = "") -> m.Drafts:
-        return self.call("list_drafts", m.DraftsQuery(day), operator=operator)  # type: ignore[no-any-return]
+    def list_drafts(self, operator: str, since: str = "") -> m.Drafts:
+        return self.call("list_drafts", m.DraftsQuery(since), operator=operator)  # type: ignore[no-any-return]
 
     def submit_draft(self, draft_id: str, operator: str, key: str | None = None) -> m.Case:
         return self.call(  # type: ignore[no-any-return]
             "submit_draft", path={"draft_id": draft_id}, key=key, operator=operator
+        )
+
+    def return_draft(self, draft_id: str, reason: str, operator: str) -> m.Draft:
+        return self.call(  # type: ignore[no-any-return]
+            "return_draft", m.ReturnDraft(reason), path={"draft_id": draft_id}, operator=operator
+        )
+
+    def withdraw_draft(self, draft_id: str, operator: str) -> m.Draft:
+        return self.call(  # type: ignore[no-any-return]
+            "withdraw_draft", path={"draft_id": draft_id}, operator=operator
         )
 
     def approve_draft(self, draft_id: str, operator: str, key: str | None = None) -> m.Case:
@@ -221,9 +231,9 @@ class RegistryClient:
             "approve_draft", path={"draft_id": draft_id}, key=key, operator=operator
         )
 
-    def list_operator_cases(self, operator: str, day: str = "") -> m.Cases:
+    def list_operator_cases(self, operator: str, since: str = "") -> m.Cases:
         return self.call(  # type: ignore[no-any-return]
-            "list_operator_cases", m.OperatorCasesQuery(day), operator=operator
+            "list_operator_cases", m.OperatorCasesQuery(since), operator=operator
         )
 
     def registration_proof(self, case_number: str, operator: str) -> bytes:

@@ -564,6 +564,8 @@ class DraftStatus(StrEnum):
     OPEN = "open"  # unfinished: the operator resumes it with the borrower
     AWAITING_REVIEW = "awaiting_review"  # complete: a second operator reviews and approves
     SUBMITTED = "submitted"
+    RETURNED = "returned"  # the checker sent it back, with the reason: the maker starts again
+    WITHDRAWN = "withdrawn"  # the maker took it back before it was filed
 
 
 @dataclass(frozen=True)
@@ -597,11 +599,17 @@ class Draft:
     review_required: bool = False
     checker: str = ""
     case_number: str = ""
+    reason: str = ""  # returned: why the checker sent it back
 
 
 @dataclass(frozen=True)
 class DraftsQuery:
-    day: str = ""  # YYYY-MM-DD; "" = today
+    since: str = ""  # YYYY-MM-DD: drafts saved since that day; "" = the last 30 days
+
+
+@dataclass(frozen=True)
+class ReturnDraft:
+    reason: str  # what the maker must put right, shown on their workbench
 
 
 @dataclass(frozen=True)
@@ -613,7 +621,9 @@ class Drafts:
 
 @dataclass(frozen=True)
 class OperatorCasesQuery:
-    day: str = ""  # YYYY-MM-DD; "" = today
+    # YYYY-MM-DD: cases filed since that day, and every case not yet registered whenever it
+    # was filed; "" = the last 30 days (a case registered days later still has its proof)
+    since: str = ""
 
 
 # -- queue ------------------------------------------------------------------------------------

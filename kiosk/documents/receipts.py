@@ -63,7 +63,7 @@ class Layout:
 
 
 def yuan(fen: int) -> str:
-    return f"¥{fen // 100}.{fen % 100:02d}"
+    return f"¥{fen // 100:,}.{fen % 100:02d}"
 
 
 def queue_ticket(ticket: m.Ticket, chars_per_line: int, centre: str = CENTRE) -> list[Op]:
@@ -89,6 +89,7 @@ def acknowledgment(
     centre: str = CENTRE,
     agent: str = "",
     awaiting_review: str = "",
+    checker: str = "",
 ) -> list[Op]:
     """受理回执. ``case`` is None while the application waits in the outbox (network down), or
     (bank service points) while it waits for a second operator's approval (``awaiting_review``:
@@ -120,12 +121,18 @@ def acknowledgment(
     layout.pair("申请人", "Applicant", applicant_masked)
     if agent:
         layout.pair("代理人", "Agent", agent)
+    if checker:
+        layout.pair("复核人", "Checked by", checker)
     if case is not None:
         layout.pair("应缴费用", "Fee", yuan(case.fee_fen))
         layout.pair("受理时间", "Accepted", _local(case.created_at))
     layout.rule()
-    layout.text("扫码查询办理进度 Scan to follow your case", "center")
-    layout.qr(progress_url)
+    if progress_url.startswith("https://"):  # a page a phone opens; never a private code
+        layout.text("扫码查询办理进度 Scan to follow your case", "center")
+        layout.qr(progress_url)
+    else:
+        layout.text("凭上述编号在人工窗口或本行工作台查询进度")
+        layout.text("A counter or the bank's workbench follows it by the number above")
     return layout.end()
 
 

@@ -40,6 +40,11 @@ class Field:
     options: tuple[str, ...] = ()  # a CHOICE field's values; the first is the default
     # whether the field applies to this application; when not, it holds "/" (never empty)
     applies: Callable[[Any], bool] | None = None
+    # how the review reads the value back (an amount in groups and in capitals: 大写)
+    display: Callable[[str], str] | None = None
+
+    def shown(self, value: str) -> str:
+        return self.display(value) if self.display is not None and value else value
 
     def problem(self, value: str) -> tuple[str, str] | None:
         value = value.strip()
@@ -112,6 +117,50 @@ def _unit(ctx: Any) -> str:
 NOT_APPLICABLE = "/"  # 不适用: what a field holds when it does not apply
 
 
+CAPITAL_DIGITS = "零壹贰叁肆伍陆柒捌玖"
+CAPITAL_UNITS = ("", "拾", "佰", "仟")
+CAPITAL_GROUPS = ("", "万", "亿")
+
+
+def yuan_in_words(amount: int) -> str:
+    """Whole yuan in capitals, as a contract or a bank slip writes them: 800000 → 捌拾万元整,
+    10010 → 壹万零壹拾元整 (a zero is said once wherever digits are skipped)."""
+    if not 0 <= amount < 10**12:
+        raise ValueError("an amount from 0 to 999,999,999,999 yuan")
+    if amount == 0:
+        return "零元整"
+    groups = []
+    while amount:
+        groups.append(amount % 10000)
+        amount //= 10000
+    out, gap = "", False
+    for index in reversed(range(len(groups))):
+        group = groups[index]
+        if group == 0:
+            gap = bool(out)
+            continue
+        if out and (group < 1000 or gap):
+            out += "零"
+        text, zero = "", False
+        for position in (3, 2, 1, 0):
+            digit = group // 10**position % 10
+            if digit == 0:
+                zero = bool(text)
+                continue
+            if zero:
+                text, zero = text + "零", False
+            text += CAPITAL_DIGITS[digit] + CAPITAL_UNITS[position]
+        out, gap = out + text + CAPITAL_GROUPS[index], False
+    return out + "元整"
+
+
+def _amount_read_back(value: str) -> str:
+    """800000 → 800,000 元（捌拾万元整）: the clerk and the borrower read it back in review."""
+    if not value.isdigit():
+        return value
+    return f"{int(value):,} 元（{yuan_in_words(int(value))}）"
+
+
 def _yuan(value: str) -> tuple[str, str] | None:
     if value.isdigit() and 0 < int(value) < 10**11 and not value.startswith("0"):
         return None
@@ -157,6 +206,16 @@ def _current(ctx: Any) -> str:
     return f"{mortgage.amount_fen // 100:,} 元，{mortgage.term_from} 至 {mortgage.term_to}"
 
 
+def _current_amount(ctx: Any) -> str:
+    mortgage = getattr(ctx, "mortgage", None)
+    return str(mortgage.amount_fen // 100) if mortgage is not None else ""
+
+
+def _current_term_to(ctx: Any) -> str:
+    mortgage = getattr(ctx, "mortgage", None)
+    return mortgage.term_to.replace("-", "") if mortgage is not None else ""
+
+
 SCOPES = ("主债权及利息、违约金、损害赔偿金和实现抵押权的费用", "主债权及利息")
 MORTGAGE_TYPES = ("一般抵押", "最高额抵押")
 YES_NO = ("否", "是")
@@ -196,6 +255,7 @@ LOAN_TERMS = (
         Keyboard.DIGITS,
         max_len=11,
         check=_yuan,
+        display=_amount_read_back,
     ),
     Field("term_from", "债务履行起始日", "Term from", Keyboard.DIGITS, max_len=8, check=_date),
     Field("term_to", "债务履行到期日", "Term to", Keyboard.DIGITS, max_len=8, check=_date),
@@ -342,7 +402,9 @@ FORMS.update(
                 "New amount (yuan)",
                 Keyboard.DIGITS,
                 max_len=11,
+                known=_current_amount,  # what does not change is not typed again
                 check=_yuan,
+                display=_amount_read_back,
             ),
             Field(
                 "new_term_to",
@@ -350,6 +412,7 @@ FORMS.update(
                 "New term end",
                 Keyboard.DIGITS,
                 max_len=8,
+                known=_current_term_to,
                 check=_date,
             ),
             Field(

@@ -414,7 +414,8 @@ class Journey(BankSteps):
             if flow_step.kind is StepKind.FORM:
                 for field_ in forms.fields(str(flow_step.param("form"))):
                     if field_.submit and field_.name in ctx.form:
-                        lines.append((field_.label_zh, field_.label_en, ctx.form[field_.name]))
+                        value = field_.shown(ctx.form[field_.name])
+                        lines.append((field_.label_zh, field_.label_en, value))
         pages = len(ctx.scan.pages) if ctx.scan else 0
         lines.append(("附件", "Documents", f"{pages} 页 page(s)"))
         return lines
@@ -641,7 +642,7 @@ class Journey(BankSteps):
             case,
             application,
             mask_name(ctx.document.name),
-            (case.progress_url if case else "") or f"SUBMIT:{reference}",
+            case.progress_url if case else "",
             columns,
             local_reference=ctx.queued,
             agent=self.agent_text(),

@@ -10,6 +10,7 @@ second operator of the same bank; a bank files only for its own mortgages.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import secrets
 import sqlite3
@@ -237,6 +238,7 @@ def _draft(ctx: Ctx, row: sqlite3.Row) -> m.Draft:
         _needs_review(ctx, row),
         row["checker"],
         row["case_number"],
+        body.get("returned_reason", ""),
     )
 
 
@@ -273,16 +275,28 @@ def save_draft(ctx: Ctx, body: m.SaveDraft) -> m.Draft:
     return _draft(ctx, row)
 
 
-def _day(ctx: Ctx, day: str) -> str:
-    return day or ctx.iso()[:10]
+WORKBENCH_DAYS = 30  # what the workbench lists by default: the last 30 days' work
+
+
+def _since(ctx: Ctx, since: str) -> str:
+    if not since:
+        start = dt.datetime.fromtimestamp(ctx.now, dt.UTC) - dt.timedelta(days=WORKBENCH_DAYS)
+        return start.strftime("%Y-%m-%d")
+    try:
+        return dt.date.fromisoformat(since).isoformat()
+    except ValueError:
+        raise ApiError(400, "invalid", "since: a date, YYYY-MM-DD", "since") from None
 
 
 def list_drafts(ctx: Ctx, body: m.DraftsQuery) -> m.Drafts:
+    """The operator's open drafts and the bank's drafts awaiting review, saved since the day
+    asked (the last 30 days by default), newest first."""
     op = _operator(ctx)
     rows = ctx.conn.execute(
-        "SELECT * FROM drafts WHERE bank_code = ? AND substr(updated, 1, 10) = ? AND ("
-        "(maker = ? AND status = 'open') OR status = 'awaiting_review') ORDER BY updated",
-        (op["bank_code"], _day(ctx, body.day), op["operator_id"]),
+        "SELECT * FROM drafts WHERE bank_code = ? AND substr(updated, 1, 10) >= ? AND ("
+        "(maker = ? AND status IN ('open', 'returned')) OR status = 'awaiting_review') "
+        "ORDER BY updated DESC",
+        (op["bank_code"], _since(ctx, body.since), op["operator_id"]),
     )
     return m.Drafts([_draft(ctx, r) for r in rows])
 
@@ -297,11 +311,60 @@ def _draft_row(ctx: Ctx) -> sqlite3.Row:
     return row
 
 
+def _closed(row: sqlite3.Row) -> None:
+    if row["status"] in (m.DraftStatus.RETURNED.value, m.DraftStatus.WITHDRAWN.value):
+        raise ApiError(409, "conflict", f"the draft was {row['status']}", "draft_id")
+
+
+def return_draft(ctx: Ctx, body: m.ReturnDraft) -> m.Draft:
+    """The checker sends another operator's application back, saying why; nothing is filed,
+    and the maker sees the reason (they start a new application with the borrower)."""
+    op = _operator(ctx)
+    row = _draft_row(ctx)
+    _closed(row)
+    if row["maker"] == op["operator_id"]:
+        raise ApiError(
+            409, "same_operator", "the maker of an application cannot review it", "draft_id"
+        )
+    if row["status"] != m.DraftStatus.AWAITING_REVIEW.value:
+        raise ApiError(409, "conflict", "the draft is not awaiting review", "draft_id")
+    reason = body.reason.strip()
+    if not 2 <= len(reason) <= 200:
+        raise ApiError(400, "invalid", "reason: 2-200 characters", "reason")
+    stored = json.loads(row["body"]) | {"returned_reason": reason}
+    ctx.conn.execute(
+        "UPDATE drafts SET status = 'returned', checker = ?, updated = ?, body = ? "
+        "WHERE draft_id = ?",
+        (op["operator_id"], ctx.iso(), json.dumps(stored, ensure_ascii=False), row["draft_id"]),
+    )
+    returned = ctx.one("SELECT * FROM drafts WHERE draft_id = ?", row["draft_id"])
+    assert returned is not None
+    return _draft(ctx, returned)
+
+
+def withdraw_draft(ctx: Ctx, _body: None) -> m.Draft:
+    """The maker takes back their own application before it is filed."""
+    op = _operator(ctx)
+    row = _draft_row(ctx)
+    if row["maker"] != op["operator_id"]:
+        raise ApiError(403, "not_authorized", "another operator's draft", "draft_id")
+    if row["status"] == m.DraftStatus.WITHDRAWN.value:
+        return _draft(ctx, row)  # withdrawn already: the same answer
+    ctx.conn.execute(
+        "UPDATE drafts SET status = 'withdrawn', updated = ? WHERE draft_id = ?",
+        (ctx.iso(), row["draft_id"]),
+    )
+    withdrawn = ctx.one("SELECT * FROM drafts WHERE draft_id = ?", row["draft_id"])
+    assert withdrawn is not None
+    return _draft(ctx, withdrawn)
+
+
 def submit_draft(ctx: Ctx, _body: None) -> m.Case:
     op = _operator(ctx)
     row = _draft_row(ctx)
     if row["maker"] != op["operator_id"]:
         raise ApiError(403, "not_authorized", "another operator's draft", "draft_id")
+    _closed(row)
     if _needs_review(ctx, row):
         raise ApiError(
             409, "review_required", "a second operator reviews this application first", "draft_id"
@@ -316,6 +379,7 @@ def approve_draft(ctx: Ctx, _body: None) -> m.Case:
         raise ApiError(
             409, "same_operator", "the maker of an application cannot approve it", "draft_id"
         )
+    _closed(row)
     if row["status"] != m.DraftStatus.AWAITING_REVIEW.value:
         raise ApiError(409, "conflict", "the draft is not complete", "draft_id")
     return _file(ctx, row, checker=op["operator_id"])
@@ -493,12 +557,14 @@ def _file(ctx: Ctx, draft: sqlite3.Row, checker: str) -> m.Case:
 
 
 def list_operator_cases(ctx: Ctx, body: m.OperatorCasesQuery) -> m.Cases:
+    """The cases the operator filed or approved: those filed since the day asked (the last
+    30 days by default) and every one still in progress, newest first."""
     op = _operator(ctx)
     rows = ctx.conn.execute(
         "SELECT c.* FROM cases c JOIN drafts d USING (case_number) WHERE d.bank_code = ? "
-        "AND (d.maker = ? OR d.checker = ?) AND substr(c.created, 1, 10) = ? "
-        "ORDER BY c.case_number",
-        (op["bank_code"], op["operator_id"], op["operator_id"], _day(ctx, body.day)),
+        "AND (d.maker = ? OR d.checker = ?) AND (substr(c.created, 1, 10) >= ? "
+        "OR c.status NOT IN ('registered', 'rejected')) ORDER BY c.created DESC, c.case_number",
+        (op["bank_code"], op["operator_id"], op["operator_id"], _since(ctx, body.since)),
     )
     return m.Cases([_case(r) for r in rows])
 
@@ -623,6 +689,8 @@ BANK_HANDLERS: dict[str, Callable[[Ctx, Any], Any]] = {
     "submit_draft": submit_draft,
     "approve_draft": approve_draft,
     "list_operator_cases": list_operator_cases,
+    "return_draft": return_draft,
+    "withdraw_draft": withdraw_draft,
     "registration_proof": registration_proof,
     "sandbox_register": sandbox_register,
 }
