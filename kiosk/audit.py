@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kiosk.redact import PERSONAL_KEYS, REDACTOR, mask_value
+from kiosk.store import open_store
 
 if TYPE_CHECKING:
     from kiosk.outbox import Outbox
@@ -53,6 +54,7 @@ CREATE TABLE IF NOT EXISTS audit_meta (
     key_id TEXT NOT NULL
 );
 """
+MIGRATIONS = (SCHEMA,)
 SCHEME = "hmac-sha256-v1"
 COLUMNS = ("seq", "at", "actor", "action", "outcome", "fields", "prev", "hash")
 
@@ -136,10 +138,7 @@ class AuditLog:
         self._key = load_key(self.key_file, create=True)
         self._clock = clock
         self._lock = threading.Lock()
-        self._conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=FULL")
-        self._conn.executescript(SCHEMA)
+        self._conn = open_store(path, "audit", MIGRATIONS)
         self._start_chain()
         # A break found at start (a head cut back, a record edited while the kiosk was off)
         # is itself recorded, so the next records cannot hide it, and the registry hears it.

@@ -2,7 +2,13 @@
 
 TOML, strict (an unknown key stops the kiosk with the file, the key and a hint), typed, and
 with defaults that make ``kiosk run`` work with no file at all: the ``sim`` profile, the
-embedded sandbox registry, hall mode, Chinese then English.
+embedded sandbox registry, hall mode, Chinese then English — a training kiosk, with a banner
+saying so.
+
+A site file is a real kiosk's: it must name its registry (``[backend] url``) and its device
+profile (``[kiosk] profile``), so a file that forgets one never runs the sandbox or the
+emulators in front of the public by default. The sandbox (``embedded``) or the ``sim``
+profile in a site file needs ``[kiosk] training = true`` (and the screen says so).
 """
 
 from __future__ import annotations
@@ -16,6 +22,8 @@ from pathlib import Path
 from kiosk.strict import StrictConfigError, build, read_toml
 
 CONFIG_ENV = "DENGJI_KIOSK_CONFIG"
+DEFAULTS = "<defaults>"
+REQUIRED_IN_A_SITE_FILE = (("backend", "url"), ("kiosk", "profile"))
 SUPPORTED_LANGUAGES = ("zh_CN", "en")
 
 
@@ -37,6 +45,8 @@ class KioskSection:
     # The audit chain's key, kept apart from the data it protects (e.g. the unit's credentials
     # folder). "" = audit.key in the data folder.
     audit_key: str = ""
+    # a training kiosk: the embedded sandbox or the sim profile allowed, a banner on screen
+    training: bool = False
 
 
 @dataclass(frozen=True)
@@ -161,7 +171,12 @@ class SiteConfig:
     maintenance: MaintenanceSection = field(default_factory=MaintenanceSection)
     identity: IdentitySection = field(default_factory=IdentitySection)
     bank: BankSection = field(default_factory=BankSection)
-    source: str = "<defaults>"
+    source: str = DEFAULTS  # or the site file's path
+
+    @property
+    def training(self) -> bool:
+        """Whether this is a training kiosk (the defaults with no site file are one)."""
+        return self.kiosk.training or self.source == DEFAULTS
 
     @property
     def audit_key_file(self) -> Path:
@@ -186,8 +201,37 @@ def load_config(path: Path | None = None) -> SiteConfig:
         if "source" in data:  # a field of ours, not a key of the file
             raise StrictConfigError(str(path), "source", "unknown key")
         config = dataclasses.replace(build(SiteConfig, data, str(path)), source=str(path))
+        _check(config)
+        _check_site_file(config, data)
+        return config
     _check(config)
     return config
+
+
+def _check_site_file(config: SiteConfig, data: dict[str, object]) -> None:
+    """A real kiosk names its registry and its devices; the sandbox and the emulators are
+    for training only, and only when the file says so."""
+    for section, key in REQUIRED_IN_A_SITE_FILE:
+        table = data.get(section)
+        if not isinstance(table, dict) or key not in table:
+            raise StrictConfigError(
+                config.source,
+                f"{section}.{key}",
+                "required in a site file",
+                "name the centre's registry and this kiosk's device profile; without a site "
+                "file the kiosk runs as a training kiosk on the sandbox and the sim profile",
+            )
+    for key, value, training_value in (
+        ("backend.url", config.backend.url, "embedded"),
+        ("kiosk.profile", config.kiosk.profile, "sim"),
+    ):
+        if value == training_value and not config.kiosk.training:
+            raise StrictConfigError(
+                config.source,
+                key,
+                f"{training_value!r} is for training only",
+                "set [kiosk] training = true for a training kiosk (the screen says so)",
+            )
 
 
 def _check(config: SiteConfig) -> None:

@@ -25,6 +25,7 @@ from kiosk.backend.client import RegistryClient, new_key
 from kiosk.backend.errors import BackendError
 from kiosk.events import EventBus
 from kiosk.sealing import Sealer
+from kiosk.store import open_store
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,18 @@ CREATE TABLE IF NOT EXISTS outbox (
 );
 CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (state, grp, seq);
 """
+# when the registry acknowledged an item: what was sent is purged after SENT_RETENTION_S
+ADD_SENT_AT = """
+ALTER TABLE outbox ADD COLUMN sent_at REAL NOT NULL DEFAULT 0;
+UPDATE outbox SET sent_at = created WHERE state = 'sent';
+CREATE INDEX IF NOT EXISTS outbox_sent ON outbox (state, sent_at);
+"""
+MIGRATIONS = (SCHEMA, ADD_SENT_AT)
+# An acknowledged item is kept a week (a journey or the counter may still look it up; the
+# registry keeps each idempotency key's answer longer than that), then purged: the outbox
+# holds what is in flight, not the kiosk's history (that is the audit log).
+SENT_RETENTION_S = 7 * 86400
+PURGE_EVERY_S = 3600.0
 
 
 # an operator's writes (their drafts) need their session: held until they log in again
@@ -94,14 +107,9 @@ class Outbox:
         self.backoff_s = backoff_s
         self.backoff_max_s = backoff_max_s
         self.clock = clock
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(
-            str(path), timeout=30, isolation_level=None, check_same_thread=False
-        )
+        self._conn = open_store(path, "outbox", MIGRATIONS, timeout=30)
         self._conn.row_factory = sqlite3.Row
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=FULL")
-        self._conn.executescript(SCHEMA)
+        self._purged_at = 0.0
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -255,11 +263,26 @@ class Outbox:
         with self._lock:
             self._conn.execute(
                 "UPDATE outbox SET state = 'sent', attempts = attempts + 1, body = NULL, "
-                "result = ?, error = '' WHERE seq = ?",
-                (json.dumps(m.dump(result), ensure_ascii=False), row["seq"]),
+                "result = ?, error = '', sent_at = ? WHERE seq = ?",
+                (json.dumps(m.dump(result), ensure_ascii=False), self.clock(), row["seq"]),
             )
         self._publish("outbox:sent", row["key"])
         return 1
+
+    def purge_sent(self, retention_s: float = SENT_RETENTION_S) -> int:
+        """Drop items the registry acknowledged more than ``retention_s`` ago, unless their
+        group still has an item in flight or refused (it may refer to them). Returns how
+        many went."""
+        cutoff = self.clock() - retention_s
+        with self._lock:
+            purged = self._conn.execute(
+                "DELETE FROM outbox WHERE state = 'sent' AND sent_at < ? AND grp NOT IN ("
+                "SELECT grp FROM outbox WHERE state IN ('pending', 'failed'))",
+                (cutoff,),
+            ).rowcount
+        if purged:
+            log.info("outbox purged", extra={"items": purged})
+        return purged
 
     def _resolve(self, body: Any) -> Any:
         """Replace ``outbox:<key>`` attachment references with the registry's attachment ids
@@ -290,6 +313,9 @@ class Outbox:
             while not self._stop.is_set():
                 try:
                     self.deliver_due()
+                    if self.clock() - self._purged_at >= PURGE_EVERY_S:
+                        self._purged_at = self.clock()
+                        self.purge_sent()
                 except Exception:
                     log.exception("outbox sender failed")
                 self._wake.wait(interval_s)

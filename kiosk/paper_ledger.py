@@ -9,13 +9,13 @@ the registry recorded; any mismatch blocks certificate printing until staff reso
 from __future__ import annotations
 
 import re
-import sqlite3
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from kiosk.audit import AuditLog
+from kiosk.store import open_store
 
 SERIAL = re.compile(r"^([A-Z]*)(\d+)$")
 USED = ("printed", "spoiled", "jammed")
@@ -32,6 +32,7 @@ CREATE TABLE IF NOT EXISTS blocks (
     serial TEXT PRIMARY KEY, reason TEXT NOT NULL, found REAL NOT NULL
 );
 """
+MIGRATIONS = (SCHEMA,)
 
 
 class LedgerError(ValueError):
@@ -57,13 +58,9 @@ def serial_range(first: str, last: str) -> list[str]:
 
 class PaperLedger:
     def __init__(self, path: Path, audit: AuditLog) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.audit = audit
         self._lock = threading.Lock()
-        self._conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=FULL")
-        self._conn.executescript(SCHEMA)
+        self._conn = open_store(path, "paper ledger", MIGRATIONS)
 
     def load_batch(self, first: str, last: str, operator: str) -> int:
         serials = serial_range(first, last)

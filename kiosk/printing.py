@@ -9,7 +9,6 @@ repeated by itself; the person (or staff) confirms a reprint.
 
 from __future__ import annotations
 
-import sqlite3
 import tempfile
 import threading
 import time
@@ -28,6 +27,7 @@ from kiosk.events import EventBus
 from kiosk.messages import UserMessage, message_for
 from kiosk.outbox import Outbox
 from kiosk.paper_ledger import PaperLedger
+from kiosk.store import open_store
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS prints (
@@ -39,6 +39,7 @@ CREATE TABLE IF NOT EXISTS paper (
     outcome TEXT NOT NULL, updated REAL NOT NULL
 );
 """
+MIGRATIONS = (SCHEMA,)
 
 
 class PrintState(StrEnum):
@@ -78,11 +79,7 @@ NO_PAPER = UserMessage(
 
 class PrintJournal:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=FULL")
-        self._conn.executescript(SCHEMA)
+        self._conn = open_store(path, "print journal", MIGRATIONS)
         self._lock = threading.Lock()
         # A print that was under way when the kiosk stopped is uncertain, not lost or repeated;
         # the sheet it was on counts as spoiled (it may be half printed).

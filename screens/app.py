@@ -54,6 +54,7 @@ def open_window(width: int, height: int, fullscreen: bool) -> Any:
 class KioskApp(App):  # type: ignore[misc]
     title = "Dengji Kiosk"
     voice_on = BooleanProperty(False)  # for the mute button's label
+    training = BooleanProperty(False)  # the training banner (home and attract screens)
 
     def __init__(
         self,
@@ -65,6 +66,7 @@ class KioskApp(App):  # type: ignore[misc]
     ) -> None:
         super().__init__(**kwargs)
         self.kiosk = kiosk
+        self.training = kiosk.config.training
         self.shell = Shell(kiosk)
         self.desk = OperatorDesk(kiosk)  # the bank service point's operator (bank mode)
         self.logout_job: Any = None  # the last worker keeping a draft (and logging out)

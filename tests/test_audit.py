@@ -304,7 +304,8 @@ def test_the_key_can_live_apart_from_the_data(tmp_path: Path) -> None:
     site = tmp_path / "site.toml"
     keys = tmp_path / "credentials"
     site.write_text(
-        f'[kiosk]\ndata_dir = "{tmp_path / "data"}"\naudit_key = "{keys / "audit.key"}"\n'
+        f'[kiosk]\ntraining = true\nprofile = "sim"\ndata_dir = "{tmp_path / "data"}"\n'
+        f'audit_key = "{keys / "audit.key"}"\n[backend]\nurl = "embedded"\n'
     )
     config = load_config(site)
     log = AuditLog(config.data_dir / "audit.db", key_file=config.audit_key_file)

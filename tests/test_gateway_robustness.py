@@ -206,7 +206,7 @@ def test_the_test_routes_need_the_test_token(registry: Registry, token: str) -> 
 )
 def test_tls_except_to_loopback(tmp_path: Path, url: str, allowed: bool) -> None:
     site = tmp_path / "site.toml"
-    site.write_text(f'[backend]\nurl = "{url}"\n')
+    site.write_text(f'[kiosk]\nprofile = "hall-example-k1"\n[backend]\nurl = "{url}"\n')
     if allowed:
         ClientSettings(url)
         assert load_config(site).backend.url == url

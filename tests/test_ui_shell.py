@@ -37,6 +37,10 @@ def test_attract_screenshot_shows_chinese(at_attract: UiDriver, tmp_path: Path) 
     assert best_match(shot, title) > 0.85
     other = render_text("这段文字不在屏幕上", theme.font_name, theme.text(16))
     assert best_match(shot, other) < 0.6  # the check can fail
+    # the test app runs on the sandbox and the emulators: a training kiosk, and it says so
+    assert ui.app.training
+    banner = render_text("培训演示模式：不作实际登记", theme.font_name, theme.mm(6))
+    assert best_match(shot, banner) > 0.85
 
 
 def test_home_language_large_text_and_idle_back_to_attract(
