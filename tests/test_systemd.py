@@ -103,3 +103,29 @@ def test_the_kiosk_tells_systemd_it_is_ready_and_pings_the_watchdog(tmp_path: Pa
     output = (tmp_path / "kiosk.log").read_text()
     lines = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
     assert any(e.get("screen") == "attract" for e in lines)
+
+
+def test_every_path_the_shipped_unit_and_profiles_use_is_one_the_rules_create() -> None:
+    import re
+
+    from kiosk.config import MaintenanceSection
+    from kiosk.profiles import list_profiles, load_profile
+
+    rules = (REPO / "systemd" / "99-dengji-kiosk.rules").read_text()
+    links = {f"/dev/{name}" for name in re.findall(r'SYMLINK\+="([^"]+)"', rules)}
+    for name in list_profiles():
+        for spec in load_profile(name).devices.values():
+            for key in ("port", "device"):
+                path = str(spec.settings.get(key, ""))
+                if path.startswith("/dev/"):  # a stable name, not the order devices came up in
+                    assert path in links, (name, spec.role, path)
+    unit = UNIT.read_text()
+    settings = dict(
+        line.split("=", 1) for line in unit.splitlines() if "=" in line and line[0].isupper()
+    )
+    state = settings["StateDirectory"]
+    assert f"XDG_STATE_HOME=/var/lib/{state}" in unit  # the data folder is the unit's state
+    writable = settings["ReadWritePaths"].split()
+    assert f"-{MaintenanceSection().export_dir}" in writable  # the USB log export
+    tmpfiles = (REPO / "systemd" / "dengji-kiosk.conf").read_text()
+    assert f"/var/lib/{state} 0700 kiosk kiosk" in tmpfiles
