@@ -54,7 +54,11 @@ CREATE TABLE IF NOT EXISTS audit_meta (
     key_id TEXT NOT NULL
 );
 """
-MIGRATIONS = (SCHEMA,)
+# how far the chain has been handed to the outbox for the registry (was made on first use)
+SHIPPED = """
+CREATE TABLE IF NOT EXISTS shipped (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL);
+"""
+MIGRATIONS = (SCHEMA, SHIPPED)
 SCHEME = "hmac-sha256-v1"
 COLUMNS = ("seq", "at", "actor", "action", "outcome", "fields", "prev", "hash")
 
@@ -237,10 +241,6 @@ class AuditLog:
         """Put the records not yet shipped into the outbox (masked already); returns how many.
         Each batch's key is its range, so a repeat after a crash is the same delivery."""
         with self._lock:
-            self._conn.execute(
-                "CREATE TABLE IF NOT EXISTS shipped (id INTEGER PRIMARY KEY CHECK (id = 1), "
-                "seq INTEGER NOT NULL)"
-            )
             row = self._conn.execute("SELECT seq FROM shipped WHERE id = 1").fetchone()
             after = int(row[0]) if row else 0
             rows = self._conn.execute(
@@ -260,6 +260,15 @@ class AuditLog:
         with self._lock:
             self._conn.execute("INSERT OR REPLACE INTO shipped VALUES (1, ?)", (entries[-1].seq,))
         return len(entries)
+
+    def unshipped(self) -> int:
+        """Records not yet handed to the outbox for the registry."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT (SELECT COALESCE(MAX(seq), 0) FROM audit) - "
+                "COALESCE((SELECT seq FROM shipped WHERE id = 1), 0)"
+            ).fetchone()
+        return max(0, int(row[0]))
 
     def close(self) -> None:
         self._conn.close()

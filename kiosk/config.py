@@ -35,6 +35,7 @@ class SiteMode(StrEnum):
 @dataclass(frozen=True)
 class KioskSection:
     id: str = "KIOSK-SIM-0001"
+    site: str = "sandbox"  # the hall or branch it stands in (a label on the fleet's metrics)
     site_mode: SiteMode = SiteMode.HALL
     profile: str = "sim"
     # Extra folders searched for device profiles before the shipped ones.

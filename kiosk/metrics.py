@@ -1,25 +1,45 @@
-"""Fleet health as Prometheus text on localhost: device states, counters, sessions, outbox.
+"""Fleet health as Prometheus metrics on localhost, through ``prometheus_client``.
 
-Nothing personal: roles, states, detail codes, counts and durations only. Counters follow the
-event bus (``idcard:inserted``, ``session:ended``, ``print:*``), so no part of the kiosk has
-to know about metrics.
+Nothing personal: roles, states, detail codes, counts, times and durations only. Counters
+follow the event bus (``idcard:inserted``, ``session:ended``, ``print:*``, ``outbox:sent``),
+so no part of the kiosk has to know about metrics; gauges are read from the kiosk at scrape
+time. ``dengji_kiosk_info`` carries the kiosk id, site, version and profile, for the fleet's
+dashboards to join on (the agent on each kiosk also sets them as target labels).
+
+The alerting rules that read these are in ``deploy/prometheus/`` (tested by promtool).
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from prometheus_client import CollectorRegistry, generate_latest, start_http_server
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, InfoMetricFamily
+from prometheus_client.registry import Collector
+
 from drivers.base import Detail, Role, State
+from kiosk import __version__
 from kiosk.events import Subscription
+from kiosk.services import availability
 
 if TYPE_CHECKING:
     from kiosk.core import Kiosk
 
+PRINTERS = (Role.RECEIPT, Role.CERTIFICATE)
 
-class KioskMetrics:
+
+def paper_state(details: frozenset[Detail]) -> float:
+    """2 paper fine, 1 low, 0 out (a printer that reports neither counts as fine)."""
+    if Detail.PAPER_OUT in details:
+        return 0.0
+    return 1.0 if Detail.PAPER_LOW in details else 2.0
+
+
+class KioskMetrics(Collector):
     def __init__(self, kiosk: Kiosk) -> None:
         self.kiosk = kiosk
         self._lock = threading.Lock()
@@ -29,6 +49,7 @@ class KioskMetrics:
         self.prints: Counter[tuple[str, str]] = Counter()
         self.pages: Counter[Role] = Counter()  # printed per printer
         self.faults: Counter[Role] = Counter()  # times a device went from usable to not
+        self.audit_acked_at = 0.0  # when the registry last took a batch of the audit chain
         # a device that never opened has not failed: start from what each device is now
         self._usable = {r.value: s.usable for r, s in kiosk.device_manager.statuses().items()}
         self._subscriptions: list[Subscription] = [
@@ -36,8 +57,13 @@ class KioskMetrics:
             kiosk.bus.subscribe("session:ended", self._session),
             kiosk.bus.subscribe("print:*", self._print),
             kiosk.bus.subscribe("*:status", self._status),
+            kiosk.bus.subscribe("outbox:sent", self._sent),
         ]
-        self._server: ThreadingHTTPServer | None = None
+        self.registry = CollectorRegistry(auto_describe=False)
+        self.registry.register(self)
+        self._server: Any = None
+
+    # -- what the bus says ----------------------------------------------------------------
 
     def _card(self, _name: str, _payload: Any) -> None:
         with self._lock:
@@ -64,122 +90,186 @@ class KioskMetrics:
                 self.faults[Role(role)] += 1
             self._usable[role] = usable
 
-    def render(self) -> str:
-        out: list[str] = []
+    def _sent(self, _name: str, key: Any) -> None:
+        if str(key).startswith("audit-"):
+            with self._lock:
+                self.audit_acked_at = time.time()
 
-        def metric(name: str, kind: str, text: str, samples: list[tuple[str, float]]) -> None:
-            out.append(f"# HELP {name} {text}")
-            out.append(f"# TYPE {name} {kind}")
-            out.extend(f"{name}{labels} {value:g}" for labels, value in samples)
+    # -- what a scrape reads --------------------------------------------------------------
 
+    def describe(self) -> list[Any]:
+        return []  # read at scrape time only (the registry does not call collect to describe)
+
+    def collect(self) -> Iterator[Any]:
+        kiosk = self.kiosk
+        config = kiosk.config
+        info = InfoMetricFamily("dengji_kiosk", "which kiosk this is (join on kiosk_id)")
+        info.add_metric(
+            [],
+            {
+                "kiosk_id": config.kiosk.id,
+                "site": config.kiosk.site,
+                "version": __version__,
+                "profile": kiosk.profile.name,
+                "site_mode": config.kiosk.site_mode.value,
+                "training": str(config.training).lower(),
+            },
+        )
+        yield info
+        yield from self._devices()
+        yield from self._registry_link()
+        yield from self._service()
+        yield from self._counters()
+
+    def _devices(self) -> Iterator[Any]:
         reports = self.kiosk.device_manager.reports()
-        metric(
+        up = GaugeMetricFamily(
             "dengji_device_up",
-            "gauge",
             "1 when the device can be used",
-            [(f'{{role="{r.role}",driver="{r.driver}"}}', float(r.status.usable)) for r in reports],
+            labels=["role", "driver", "required"],
         )
-        metric(
-            "dengji_device_state",
-            "gauge",
-            "1 for the device's current state",
-            [
-                (f'{{role="{r.role}",state="{s.value}"}}', float(r.status.state is s))
-                for r in reports
-                for s in State
-            ],
+        state = GaugeMetricFamily(
+            "dengji_device_state", "1 for the device's current state", labels=["role", "state"]
         )
-        metric(
+        detail = GaugeMetricFamily(
             "dengji_device_detail",
-            "gauge",
             "1 for each detail the device reports",
-            [
-                (f'{{role="{r.role}",detail="{d.value}"}}', 1.0)
-                for r in reports
-                for d in sorted(r.status.details, key=Detail)
-            ],
+            labels=["role", "detail"],
         )
-        metric(
-            "dengji_device_open_attempts_total",
-            "counter",
-            "opens tried per device",
-            [(f'{{role="{r.role}"}}', float(r.open_attempts)) for r in reports],
+        opens = CounterMetricFamily(
+            "dengji_device_open_attempts", "opens tried per device", labels=["role"]
         )
+        paper = GaugeMetricFamily(
+            "dengji_paper_state", "paper in the printer: 2 fine, 1 low, 0 out", labels=["role"]
+        )
+        for report in reports:
+            role = report.role.value
+            required = str(report.required).lower()
+            up.add_metric([role, report.driver, required], float(report.status.usable))
+            for value in State:
+                state.add_metric([role, value.value], float(report.status.state is value))
+            for code in sorted(report.status.details, key=Detail):
+                detail.add_metric([role, code.value], 1.0)
+            opens.add_metric([role], float(report.open_attempts))
+            if report.role in PRINTERS:
+                paper.add_metric([role], paper_state(report.status.details))
+        yield from (up, state, detail, opens, paper)
+        ledger = self.kiosk.printing.ledger if self.kiosk.printing is not None else None
+        if ledger is not None:
+            left = GaugeMetricFamily(
+                "dengji_security_paper_sheets_left",
+                "numbered certificate sheets loaded and not used",
+            )
+            left.add_metric([], float(sum(1 for s in ledger.states().values() if s == "loaded")))
+            blocked = GaugeMetricFamily(
+                "dengji_security_paper_blocked",
+                "sheets the ledger could not reconcile (certificate printing paused)",
+            )
+            blocked.add_metric([], float(len(ledger.blocked())))
+            yield from (left, blocked)
+
+    def _registry_link(self) -> Iterator[Any]:
         link = self.kiosk.backend
-        metric(
-            "dengji_backend_up",
-            "gauge",
-            "1 when the registry answers",
-            [("", float(bool(link and link.up)))],
+        outbox = link.outbox if link is not None else None
+        for name, text, value in (
+            ("dengji_backend_up", "1 when the registry answers", float(bool(link and link.up))),
+            (
+                "dengji_backend_last_success_timestamp_seconds",
+                "when the registry last answered a heartbeat (0: never)",
+                link.last_ok_at if link is not None else 0.0,
+            ),
+            (
+                "dengji_clock_offset_seconds",
+                "the registry's clock minus the kiosk's, at the last heartbeat",
+                link.clock_offset_s if link is not None else 0.0,
+            ),
+            (
+                "dengji_outbox_depth",
+                "writes waiting for the registry",
+                float(outbox.depth() if outbox else 0),
+            ),
+            (
+                "dengji_outbox_refused",
+                "writes the registry refused, kept for staff to finish (needing attention)",
+                float(outbox.needing_attention() if outbox else 0),
+            ),
+            (
+                "dengji_audit_last_acknowledged_timestamp_seconds",
+                "when the registry last took a batch of the audit chain (0: not since start)",
+                self.audit_acked_at,
+            ),
+            (
+                "dengji_audit_pending_records",
+                "audit records the registry has not acknowledged (not handed over, or in flight)",
+                float(self._audit_pending()),
+            ),
+        ):
+            gauge = GaugeMetricFamily(name, text)
+            gauge.add_metric([], value)
+            yield gauge
+
+    def _audit_pending(self) -> int:
+        audit, link = self.kiosk.audit, self.kiosk.backend
+        pending = audit.unshipped() if audit is not None else 0
+        if link is not None and link.outbox is not None:
+            for key in link.outbox.pending_keys("audit"):  # "audit-<first>-<last>"
+                _, first, last = key.split("-")
+                pending += int(last) - int(first) + 1
+        return pending
+
+    def _service(self) -> Iterator[Any]:
+        """Each home-screen service available or not (the home screen's own view), and
+        whether the kiosk is out of service altogether."""
+        kiosk = self.kiosk
+        statuses = kiosk.device_manager.statuses()
+        link_up = kiosk.backend is not None and kiosk.backend.up
+        gauge = GaugeMetricFamily(
+            "dengji_service_available", "1 when the service is offered now", labels=["service"]
         )
-        depth = link.outbox.depth() if link and link.outbox else 0
-        metric(
-            "dengji_outbox_depth", "gauge", "writes waiting for the registry", [("", float(depth))]
+        for service in availability(kiosk.config.services.enabled, dict(statuses), link_up):
+            gauge.add_metric([service.service.name], float(service.available))
+        yield gauge
+        switch = kiosk.service_switch
+        out = bool(kiosk.device_manager.required_down()) or (
+            switch is not None and switch.state()[0]
         )
-        refused = link.outbox.needing_attention() if link and link.outbox else 0
-        metric(
-            "dengji_outbox_refused",
-            "gauge",
-            "writes the registry refused, kept for staff to finish",
-            [("", float(refused))],
+        down = GaugeMetricFamily(
+            "dengji_out_of_service", "1 when the kiosk shows its out-of-service screen"
         )
+        down.add_metric([], float(out))
+        yield down
+
+    def _counters(self) -> Iterator[Any]:
         with self._lock:
-            metric(
-                "dengji_cards_read_total",
-                "counter",
-                "cards placed on the reader",
-                [("", float(self.cards))],
+            cards = CounterMetricFamily("dengji_cards_read", "cards placed on the reader")
+            cards.add_metric([], float(self.cards))
+            sessions = CounterMetricFamily(
+                "dengji_sessions", "visits ended, by reason", labels=["reason"]
             )
-            metric(
-                "dengji_sessions_total",
-                "counter",
-                "visits ended, by reason",
-                [(f'{{reason="{r}"}}', float(n)) for r, n in sorted(self.sessions.items())],
+            for reason, count in sorted(self.sessions.items()):
+                sessions.add_metric([reason], float(count))
+            seconds = CounterMetricFamily("dengji_session_seconds", "time spent in visits")
+            seconds.add_metric([], self.session_seconds)
+            faults = CounterMetricFamily(
+                "dengji_device_faults", "times a device stopped being usable", labels=["role"]
             )
-            metric(
-                "dengji_session_seconds_total",
-                "counter",
-                "time spent in visits",
-                [("", self.session_seconds)],
+            for role, count in sorted(self.faults.items()):
+                faults.add_metric([role.value], float(count))
+            prints = CounterMetricFamily(
+                "dengji_prints", "prints by kind and outcome", labels=["kind", "outcome"]
             )
-            metric(
-                "dengji_device_faults_total",
-                "counter",
-                "times a device stopped being usable",
-                [(f'{{role="{r}"}}', float(n)) for r, n in sorted(self.faults.items())],
-            )
-            metric(
-                "dengji_prints_total",
-                "counter",
-                "prints by kind and outcome",
-                [
-                    (f'{{kind="{k}",outcome="{o}"}}', float(n))
-                    for (k, o), n in sorted(self.prints.items())
-                ],
-            )
-        return "\n".join(out) + "\n"
+            for (kind, outcome), count in sorted(self.prints.items()):
+                prints.add_metric([kind, outcome], float(count))
+        yield from (cards, sessions, seconds, faults, prints)
+
+    # -- serving --------------------------------------------------------------------------
+
+    def render(self) -> str:
+        return generate_latest(self.registry).decode()
 
     def serve(self, port: int, host: str = "127.0.0.1") -> int:
-        metrics = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                if self.path != "/metrics":
-                    self.send_error(404)
-                    return
-                body = metrics.render().encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "text/plain; version=0.0.4")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer((host, port), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True, name="metrics").start()
+        """Serve /metrics on loopback (the kiosk's agent scrapes it); returns the port."""
+        self._server, _thread = start_http_server(port, host, self.registry)
         return int(self._server.server_address[1])
 
     def stop(self) -> None:

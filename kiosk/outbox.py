@@ -169,6 +169,15 @@ class Outbox:
             row = self._conn.execute("SELECT COUNT(*) FROM outbox WHERE state = 'failed'")
             return int(row.fetchone()[0])
 
+    def pending_keys(self, group: str) -> list[str]:
+        """The keys of a group's items still waiting for the registry."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT key FROM outbox WHERE grp = ? AND state = 'pending' ORDER BY seq",
+                (group,),
+            ).fetchall()
+        return [str(r[0]) for r in rows]
+
     def depth(self) -> int:
         with self._lock:
             count: int = self._conn.execute(

@@ -8,8 +8,10 @@ import os
 import socket
 import subprocess
 import sys
+import time
 import urllib.request
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from drivers.base import Detail, Role, State, Status, unavailable_detail
@@ -17,6 +19,7 @@ from drivers.certificate.cups import CupsPrinter, CupsSettings
 from drivers.errors import DeviceUnavailable
 from drivers.receipt.escpos import EscposPrinter, EscposSettings
 from drivers.receipt.escpos_emulator import EscposEmulator
+from kiosk import __version__
 from kiosk.actions import actions_for
 from kiosk.core import Kiosk
 from kiosk.diagnostics import diagnose
@@ -61,7 +64,12 @@ def test_the_metrics_endpoint_follows_the_kiosk(sim_kiosk: Kiosk) -> None:
         text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read()
         values = samples(text.decode())
         assert (
-            values[("dengji_device_up", frozenset({("role", "receipt"), ("driver", "escpos")}))]
+            values[
+                (
+                    "dengji_device_up",
+                    frozenset({("role", "receipt"), ("driver", "escpos"), ("required", "false")}),
+                )
+            ]
             == 1
         )
         assert (
@@ -79,8 +87,65 @@ def test_the_metrics_endpoint_follows_the_kiosk(sim_kiosk: Kiosk) -> None:
         )
         assert values[("dengji_backend_up", frozenset())] == 1
         assert "张" not in text.decode() and "11010519491231002X" not in text.decode()
+        # who the kiosk is, for the fleet: one info series
+        info = [k for k in values if k[0] == "dengji_kiosk_info"]
+        assert len(info) == 1 and dict(info[0][1]) == {
+            "kiosk_id": "KIOSK-SIM-0001",
+            "site": "sandbox",
+            "version": __version__,
+            "profile": "sim",
+            "site_mode": "hall",
+            "training": "true",
+        }
+        assert values[("dengji_paper_state", frozenset({("role", "receipt")}))] == 1  # low
+        assert values[("dengji_paper_state", frozenset({("role", "certificate")}))] == 2
+        assert values[("dengji_out_of_service", frozenset())] == 0
+        assert values[("dengji_service_available", frozenset({("service", "queue_ticket")}))] == 1
+        assert values[("dengji_security_paper_sheets_left", frozenset())] == 0
+        link = sim_kiosk.backend_link
+        assert values[("dengji_backend_last_success_timestamp_seconds", frozenset())] == (
+            pytest.approx(link.last_ok_at)
+        )
+        assert abs(values[("dengji_clock_offset_seconds", frozenset())]) < 2  # same machine
+        assert values[("dengji_audit_pending_records", frozenset())] >= 0
+        # the receipt printer runs out: its services go, and the gauge says so
+        printer.conditions.paper_out = True
+        assert sim_kiosk.device_manager.wait_until(
+            lambda s: Detail.PAPER_OUT in s[Role.RECEIPT].details, 10
+        )
+        text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read()
+        values = samples(text.decode())
+        assert values[("dengji_paper_state", frozenset({("role", "receipt")}))] == 0
+        assert values[("dengji_service_available", frozenset({("service", "queue_ticket")}))] == 0
+        printer.conditions.paper_out = False
     finally:
         metrics.stop()
+
+
+def test_audit_records_count_as_pending_until_the_registry_takes_them(
+    sim_kiosk: Kiosk,
+) -> None:
+    metrics = KioskMetrics(sim_kiosk)
+    audit, link = sim_kiosk.audit_log, sim_kiosk.backend_link
+    assert link.outbox is not None
+    for index in range(3):
+        audit.record("kiosk", "test.metric", "ok", n=str(index))
+
+    def pending() -> float:
+        values = samples(metrics.render())
+        return values[("dengji_audit_pending_records", frozenset())]
+
+    assert pending() >= 3
+    assert link.check_now()  # the heartbeat hands the chain over; the outbox delivers it
+    deadline = time.monotonic() + 10
+    while pending() > 0 and time.monotonic() < deadline:
+        link.outbox.deliver_due()
+        time.sleep(0.05)
+    assert pending() == 0
+    assert samples(metrics.render())[
+        ("dengji_audit_last_acknowledged_timestamp_seconds", frozenset())
+    ] == pytest.approx(time.time(), abs=30)
+    metrics.stop()
 
 
 def test_faults_carry_their_recommended_action(sim_kiosk: Kiosk) -> None:

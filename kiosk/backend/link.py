@@ -5,10 +5,12 @@ of the kiosk whether the registry is reachable (``backend:up`` / ``backend:down`
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import secrets
 import threading
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -42,6 +44,8 @@ class BackendLink:
         self.audit: AuditLog | None = None  # shipped with each heartbeat when set
         self.up = False
         self.last_error = "not started"
+        self.last_ok_at = 0.0  # when the registry last answered a heartbeat (Unix time)
+        self.clock_offset_s = 0.0  # the registry's clock minus ours, at that heartbeat
         self._stop = threading.Event()
         self.checked = threading.Event()  # set once the first round has an answer
         self._thread: threading.Thread | None = None
@@ -105,9 +109,13 @@ class BackendLink:
                 for role, status in self._statuses().items()
             ]
             depth = self.outbox.depth() if self.outbox else 0
-            self.client.heartbeat(
+            sent = time.time()
+            ack = self.client.heartbeat(
                 m.Heartbeat(__version__, self.config.kiosk.site_mode.value, devices, depth)
             )
+            answered = time.time()
+            self.last_ok_at = answered
+            self.clock_offset_s = _offset(ack.server_time, (sent + answered) / 2)
         except BackendError as err:
             self._set(False, str(err))
             return False
@@ -142,3 +150,12 @@ class BackendLink:
         fd = os.open(self._token_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(token)
+
+
+def _offset(server_time: str, local: float) -> float:
+    """The registry's clock minus ours (the midpoint of the call): 0 when it cannot tell."""
+    try:
+        server = dt.datetime.fromisoformat(server_time.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return 0.0
+    return server - local
