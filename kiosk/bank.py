@@ -20,6 +20,7 @@ from kiosk.backend.client import RegistryClient
 from kiosk.backend.errors import BackendError
 from kiosk.backend.models import Case, CaseStatus, Draft, DraftStatus
 from kiosk.core import Kiosk
+from kiosk.documents.pdf_images import embedded_jpegs
 from kiosk.documents.receipts import acknowledgment
 from kiosk.messages import UserMessage
 from kiosk.printing import PrintOutcome
@@ -249,6 +250,21 @@ class OperatorDesk:
         returned = self.client.return_draft(draft.draft_id, reason, operator=self.token)
         self._audit("bank.return", "returned", draft=draft.draft_id)
         return returned
+
+    def draft_pages(self, draft: m.Draft) -> list[tuple[str, bytes]]:
+        """What the maker scanned and the signatures, for the checker to look at: (label,
+        JPEG) per page, a scan's PDF opened into its pages (a PDF without page pictures stays
+        whole, shown by name). Audited: the checker opened another operator's documents."""
+        pages: list[tuple[str, bytes]] = []
+        for attachment in draft.attachments:
+            data = self.client.draft_attachment(draft.draft_id, attachment, self.token)
+            inside = embedded_jpegs(data) if data.startswith(b"%PDF") else []
+            if inside:
+                pages.extend((f"{attachment} p{n}", page) for n, page in enumerate(inside, 1))
+            else:
+                pages.append((attachment, data))
+        self._audit("bank.review", "documents_opened", draft=draft.draft_id, pages=str(len(pages)))
+        return pages
 
     def withdraw(self, draft: m.Draft) -> m.Draft:
         """The maker takes their application back before it is filed."""

@@ -5,12 +5,16 @@ review of another operator's application (maker-checker)."""
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from kivy.app import App
+from kivy.core.image import Image as CoreImage
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.image import Image
 from kivy.uix.label import Label
+from kivy.uix.modalview import ModalView
 from kivy.uix.screenmanager import Screen
 
 from kiosk import bank as m
@@ -290,6 +294,26 @@ class ApproveScreen(Screen):  # type: ignore[misc]
             button.bind(on_release=lambda b: self.send_back(b.reason))
             self.ids.returns.add_widget(button)
 
+    def open_pages(self) -> None:
+        """The maker's scans and the signatures, fetched from the registry and shown large."""
+        if self.busy:
+            return
+        self.busy = True
+        self.message = "正在读取材料… Loading the documents…"
+
+        def done(result: Any) -> None:
+            self.busy = False
+            if isinstance(result, Exception):
+                message = message_for(result)
+                self.message = f"{message.zh} {message.en}"
+                return
+            self.message = ""
+            self.pages_view = PagesView(result)
+            self.pages_view.open()
+
+        app = _app()
+        in_background(lambda: app.desk.draft_pages(self.draft), done, "draft-pages")
+
     def send_back(self, reason: str) -> None:
         if self.busy:
             return
@@ -343,3 +367,28 @@ class ApproveScreen(Screen):  # type: ignore[misc]
 
     def wipe(self) -> None:
         self.lines = self.summary = self.message = ""
+
+
+class PagesView(ModalView):  # type: ignore[misc]
+    """The pages of an application under review, side by side (a PDF is named, not drawn)."""
+
+    def __init__(self, pages: list[tuple[str, bytes]], **kwargs: Any) -> None:
+        super().__init__(size_hint=(0.95, 0.92), auto_dismiss=False, **kwargs)
+        theme = _app().theme
+        box = BoxLayout(orientation="vertical", padding=theme.mm(3), spacing=theme.mm(2))
+        strip = BoxLayout(spacing=theme.mm(2))
+        self.shown = 0
+        for attachment, data in pages:
+            if data[:4] == b"%PDF":
+                strip.add_widget(Label(text=f"PDF {attachment}", color=(1, 1, 1, 1)))
+                continue
+            texture = CoreImage(io.BytesIO(data), ext="jpg").texture
+            strip.add_widget(Image(texture=texture, fit_mode="contain"))
+            self.shown += 1
+        box.add_widget(strip)
+        close = BilingualButton(lead="关闭", second="Close", size_hint_y=None)
+        close.height = theme.mm(16)
+        close.bind(on_release=lambda _b: self.dismiss())
+        self.ids_close = close
+        box.add_widget(close)
+        self.add_widget(box)

@@ -15,14 +15,19 @@ import pytest
 
 from drivers.idcard.sam_emulator import DEMO_CARDS
 from kiosk.backend import models as m
-from kiosk.backend.errors import BackendConflict, BackendRejected, BackendUnauthorized
+from kiosk.backend.errors import (
+    BackendConflict,
+    BackendNotFound,
+    BackendRejected,
+    BackendUnauthorized,
+)
 from kiosk.config import BANK_SERVICES
 from kiosk.flows import forms
 from kiosk.flows.journey import JourneyContext
 from kiosk.flows.spec import load_flows
 from kiosk.sandbox.seed import DEMO_ADVANCE, DEMO_CONTRACT, SANDBOX_PASSWORD
 from kiosk.strict import StrictConfigError
-from tests.backend_fixtures import Registry, signed
+from tests.backend_fixtures import Registry, signature_jpeg, signed
 
 BANK = "BOC-JN"
 SIGNED = "2026-11-23T09:00:00Z"
@@ -465,3 +470,32 @@ def test_the_maker_withdraws_an_application_before_it_is_filed(registry: Registr
         client.approve_draft(draft_id, operator=checker.operator_token)
     listed = client.list_drafts(operator=checker.operator_token).drafts
     assert draft_id not in [d.draft_id for d in listed]
+
+
+def test_the_checker_opens_the_drafts_pages_and_no_one_else_does(registry: Registry) -> None:
+    client = registry.client
+    draft_id = _waiting_draft(registry, login(registry, "op01"))
+    with pytest.raises(BackendNotFound):  # the maker reviews nothing of their own
+        client.draft_attachment(draft_id, "A" * 8, operator=login(registry, "op01").operator_token)
+    checker = login(registry, "op02")
+    waiting = next(
+        d
+        for d in client.list_drafts(operator=checker.operator_token).drafts
+        if d.draft_id == draft_id
+    )
+    assert (
+        len(waiting.attachments) == 3
+    )  # the contract, the borrower's and the operator's signature
+    pages = [
+        client.draft_attachment(draft_id, a, operator=checker.operator_token)
+        for a in waiting.attachments
+    ]
+    assert pages[0].startswith(b"%PDF") and all(p[:2] == b"\xff\xd8" for p in pages[1:])
+    stranger = client.upload_attachment(signature_jpeg(), "image/jpeg").attachment_id
+    with pytest.raises(BackendNotFound):  # a page that is not this draft's
+        client.draft_attachment(draft_id, stranger, operator=checker.operator_token)
+    other_bank = client.operator_login(m.OperatorLogin("ICBC-NJ", "op01", SANDBOX_PASSWORD))
+    with pytest.raises(BackendNotFound):  # another bank's operator
+        client.draft_attachment(
+            draft_id, waiting.attachments[0], operator=other_bank.operator_token
+        )

@@ -266,6 +266,18 @@ def test_first_registration_with_maker_checker_and_the_proof(
     ui.screenshot(tmp_path / "bank_approve.png")
     # the amount read back grouped and in capitals (the registry gets the digits)
     assert "800,000 元（捌拾万元整）" in approve.lines and "最高额抵押" in approve.lines
+    ui.tap(approve.ids.pages)  # the checker looks at what the maker scanned, and the signatures
+    assert ui.wait(lambda: getattr(approve, "pages_view", None) is not None, 20), approve.message
+    pages = approve.pages_view
+    ui.frames(2)
+    ui.screenshot(tmp_path / "bank_pages.png")
+    shown = pages.shown
+    ui.tap(pages.ids_close)
+    # the scanned contract's pages (the document camera may take the sheet twice) and both
+    # signatures, each as a picture
+    assert shown >= 3
+    assert ui.wait(lambda: pages.parent is None, 5)
+    assert kiosk.audit_log.records("bank.review")[-1].outcome == "documents_opened"
     ui.tap(approve.ids.approve)
     assert ui.wait(lambda: "业务编号" in approve.message, 20), approve.message
     case_number = approve.message.split("业务编号 ")[1].split()[0]

@@ -304,3 +304,16 @@ def test_an_upside_down_or_far_too_dark_scan_is_refused_with_guidance(
             assert snap.pages == 0 and snap.message is not None
             assert snap.message.code == code and snap.message.retry
             assert "未收入" in snap.message.zh and "not kept" in snap.message.en
+
+
+def test_a_scans_pdf_opens_into_its_page_pictures() -> None:
+    from kiosk.documents.pdf_images import embedded_jpegs
+    from tests.synthetic_pages import page_image
+
+    batch = ScanBatch()
+    batch.add(page_image(600))
+    batch.add(cv2.rotate(page_image(600), cv2.ROTATE_90_CLOCKWISE))
+    pictures = embedded_jpegs(batch.to_pdf())
+    shapes = [cv2.imdecode(np.frombuffer(p, np.uint8), cv2.IMREAD_COLOR).shape for p in pictures]
+    assert len(shapes) == 2 and shapes[0][0] > shapes[0][1]  # both pages, portrait A4
+    assert embedded_jpegs(b"%PDF-1.4 no pictures here") == []

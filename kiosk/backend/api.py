@@ -338,6 +338,16 @@ ROUTES: tuple[Route, ...] = (
         request_body="none",
     ),
     Route(
+        "draft_attachment",
+        "GET",
+        "/v1/bank/drafts/{draft_id}/attachments/{attachment_id}",
+        "A scanned page (JPEG or PDF) of a bank's draft awaiting review, for its checker",
+        None,
+        None,
+        auth="operator",
+        response_body="binary",
+    ),
+    Route(
         "approve_draft",
         "POST",
         "/v1/bank/drafts/{draft_id}/approve",
@@ -503,6 +513,13 @@ def openapi() -> dict[str, Any]:
             ok = {
                 "description": "PDF",
                 "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+            }
+        elif route.response_body == "binary":
+            ok = {
+                "description": "The document as it was uploaded",
+                "content": {
+                    t: {"schema": {"type": "string", "format": "binary"}} for t in ATTACHMENT_TYPES
+                },
             }
         else:
             ok = {

@@ -226,6 +226,13 @@ class RegistryClient:
             "withdraw_draft", path={"draft_id": draft_id}, operator=operator
         )
 
+    def draft_attachment(self, draft_id: str, attachment_id: str, operator: str) -> bytes:
+        return self.call(  # type: ignore[no-any-return]
+            "draft_attachment",
+            path={"draft_id": draft_id, "attachment_id": attachment_id},
+            operator=operator,
+        )
+
     def approve_draft(self, draft_id: str, operator: str, key: str | None = None) -> m.Case:
         return self.call(  # type: ignore[no-any-return]
             "approve_draft", path={"draft_id": draft_id}, key=key, operator=operator
@@ -290,7 +297,7 @@ class RegistryClient:
                 data = json.dumps(m.dump(body), ensure_ascii=False).encode()
                 headers["Content-Type"] = "application/json"
         response = self._send(route, url, headers, params, data)
-        if route.response_body == "pdf":
+        if route.response_body in ("pdf", "binary"):
             return response.content
         try:
             payload = response.json()

@@ -600,6 +600,7 @@ class Draft:
     checker: str = ""
     case_number: str = ""
     reason: str = ""  # returned: why the checker sent it back
+    attachments: list[str] = field(default_factory=list)  # its scans and signatures, for review
 
 
 @dataclass(frozen=True)

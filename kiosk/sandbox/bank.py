@@ -239,6 +239,7 @@ def _draft(ctx: Ctx, row: sqlite3.Row) -> m.Draft:
         row["checker"],
         row["case_number"],
         body.get("returned_reason", ""),
+        list((body.get("application") or {}).get("attachments", [])),
     )
 
 
@@ -309,6 +310,23 @@ def _draft_row(ctx: Ctx) -> sqlite3.Row:
     if row["status"] == m.DraftStatus.SUBMITTED.value:
         raise ApiError(409, "conflict", "the draft was filed already", "draft_id")
     return row
+
+
+def draft_attachment(ctx: Ctx, _body: None) -> tuple[str, bytes]:
+    """A page of a draft awaiting review, for another operator of the same bank (the checker
+    reads what the maker scanned before approving). Only the draft's own attachments."""
+    op = _operator(ctx)
+    row = _draft_row(ctx)
+    if row["status"] != m.DraftStatus.AWAITING_REVIEW.value or row["maker"] == op["operator_id"]:
+        raise ApiError(404, "not_found", "no such draft to review", "draft_id")
+    application = json.loads(row["body"]).get("application") or {}
+    wanted = ctx.params["attachment_id"]
+    if wanted not in application.get("attachments", []):
+        raise ApiError(404, "not_found", "no such page in this draft", "attachment_id")
+    found = ctx.one("SELECT content_type, data FROM attachments WHERE attachment_id = ?", wanted)
+    if found is None:
+        raise ApiError(404, "not_found", "no such page in this draft", "attachment_id")
+    return str(found["content_type"]), bytes(found["data"])
 
 
 def _closed(row: sqlite3.Row) -> None:
@@ -690,6 +708,7 @@ BANK_HANDLERS: dict[str, Callable[[Ctx, Any], Any]] = {
     "approve_draft": approve_draft,
     "list_operator_cases": list_operator_cases,
     "return_draft": return_draft,
+    "draft_attachment": draft_attachment,
     "withdraw_draft": withdraw_draft,
     "registration_proof": registration_proof,
     "sandbox_register": sandbox_register,

@@ -481,6 +481,9 @@ def _depth(value: Any, level: int = 0) -> int:
 def _encode(route: Route, value: Any) -> tuple[int, str, bytes]:
     if route.response_body == "pdf":
         return 200, "application/pdf", bytes(value)
+    if route.response_body == "binary":  # (content type, bytes) from the handler
+        content_type, data = value
+        return 200, str(content_type), bytes(data)
     return 200, "application/json", json.dumps(m.dump(value), ensure_ascii=False).encode()
 
 
