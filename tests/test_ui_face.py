@@ -111,3 +111,28 @@ def test_a_visit_ending_mid_check_wipes_every_face_frame(visiting: UiDriver) -> 
     data = ui.app.kiosk.config.data_dir
     jpegs = [p for p in data.rglob("*") if p.is_file() and p.read_bytes()[:3] == b"\xff\xd8\xff"]
     assert jpegs == []
+
+
+def test_the_face_screen_fits_in_both_text_sizes(visiting: UiDriver) -> None:
+    ui = visiting
+    document = card_on_reader(ui)
+    screen = ui.app.screens.get("face")
+    assert ui.app.open_face_check(document) is screen
+    cut: dict[str, list[str]] = {}
+    try:
+        for size in ("normal", "large"):
+            if size == "large":
+                ui.app.toggle_large_text()
+            ui.frames(3)
+            found = [c for w in ui.window.children for c in ui.overflowing(w)]
+            if found:
+                cut[size] = found
+    finally:
+        if ui.app.theme.scale > 1:
+            ui.app.toggle_large_text()
+        assert ui.wait(lambda: ui.app.face_result is not None, 30), screen.prompt_en
+        assert ui.wait(lambda: ui.app.manager.current == "home", 5)
+        ui.app.face_result = None
+    # (the title was cut by 3 px in the large text on the hall's 1920x1080 screen, seen by
+    # 'kiosk demo --large-text'; at this app's size it fitted already: a guard, not the proof)
+    assert cut == {}
