@@ -54,6 +54,9 @@ def bank(ui: UiDriver) -> Iterator[UiDriver]:
     try:
         yield ui
     finally:
+        # a dialog a failed test left open would take the next test's taps
+        for view in [w for w in ui.window.children if hasattr(w, "dismiss")]:
+            view.dismiss(animation=False)
         app.end_session("test")
         if app.logout_job is not None:
             app.logout_job.join(10)
