@@ -153,9 +153,10 @@ class Diagnosis:
 
         def put(text: str, indent: int = 0) -> None:
             pad = " " * indent
+            text = text.strip()
             first = (wrap(text, width - indent) or [""])[0]
             out.append(pad + first)
-            rest = text[len(first) :].strip() if text.startswith(first) else ""
+            rest = text[len(first) :].strip()
             for line in wrap(rest, width - indent - 2) if rest else []:
                 out.append(pad + "  " + line)
 

@@ -6,6 +6,7 @@ review of another operator's application (maker-checker)."""
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from typing import Any
 
 from kivy.app import App
@@ -294,42 +295,43 @@ class ApproveScreen(Screen):  # type: ignore[misc]
             button.bind(on_release=lambda b: self.send_back(b.reason))
             self.ids.returns.add_widget(button)
 
+    def _ask(self, waiting: str, work: Callable[[], Any], answered: Callable[[Any], None]) -> None:
+        """``work`` on a worker while the screen says ``waiting``; its result to ``answered``,
+        or the registry's failure said on the screen."""
+        if self.busy:
+            return
+        self.busy = True
+        self.message = waiting
+
+        def done(result: Any) -> None:
+            self.busy = False
+            if isinstance(result, Exception):
+                message = message_for(result)
+                self.message = f"{message.zh} {message.en}"
+                return
+            answered(result)
+
+        in_background(work, done, "review")
+
     def open_pages(self) -> None:
         """The maker's scans and the signatures, fetched from the registry and shown large."""
-        if self.busy:
-            return
-        self.busy = True
-        self.message = "正在读取材料… Loading the documents…"
 
-        def done(result: Any) -> None:
-            self.busy = False
-            if isinstance(result, Exception):
-                message = message_for(result)
-                self.message = f"{message.zh} {message.en}"
-                return
+        def show(pages: Any) -> None:
             self.message = ""
-            self.pages_view = PagesView(result)
+            self.pages_view = PagesView(pages)
             self.pages_view.open()
 
-        app = _app()
-        in_background(lambda: app.desk.draft_pages(self.draft), done, "draft-pages")
+        desk = _app().desk
+        self._ask(
+            "正在读取材料… Loading the documents…", lambda: desk.draft_pages(self.draft), show
+        )
 
     def send_back(self, reason: str) -> None:
-        if self.busy:
-            return
-        self.busy = True
-        self.message = "正在退回… Returning…"
-        app = _app()
-
-        def done(result: Any) -> None:
-            self.busy = False
-            if isinstance(result, Exception):
-                message = message_for(result)
-                self.message = f"{message.zh} {message.en}"
-                return
+        def said(_returned: Any) -> None:
             self.message = f"已退回经办人：{reason} Returned to the maker"
 
-        in_background(lambda: app.desk.return_to_maker(self.draft, reason), done, "return")
+        desk = _app().desk
+        self._ask("正在退回… Returning…", lambda: desk.return_to_maker(self.draft, reason), said)
 
     def begin(self, draft: m.Draft) -> None:
         self.draft = draft

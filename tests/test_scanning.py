@@ -248,7 +248,6 @@ def test_a_black_or_blank_scan_is_refused_with_guidance(
     sane_dir: Path, tmp_path: Path, level: int | None, code: str | None
 ) -> None:
     from kiosk.documents.page_detect import Guidance, content_problem
-    from kiosk.documents.scan_session import ScanSession
 
     if level is None:  # a page with writing on it
         pixels = np.full((300, 220, 3), 245, np.uint8)
@@ -256,21 +255,31 @@ def test_a_black_or_blank_scan_is_refused_with_guidance(
             cv2.putText(pixels, "RELEASE OF MORTGAGE 2026", (10, row), 0, 0.45, (20, 20, 20), 1)
     else:
         pixels = np.full((300, 220, 3), level, np.uint8)
+    snap = _scan_sheet(sane_dir, tmp_path, pixels)
+    if code is None:
+        assert snap.pages == 1 and snap.message is None
+    else:
+        assert snap.pages == 0 and snap.message is not None
+        assert snap.message.code == code and snap.message.retry
+        assert snap.message.zh and snap.message.en
+    expected = {0: Guidance.BLACK, 255: Guidance.BLANK, None: None}[level]
+    assert content_problem(pixels) is expected
+
+
+def _scan_sheet(sane_dir: Path, tmp_path: Path, pixels: np.ndarray[Any, Any]) -> Any:
+    """One sheet through SANE's pnm backend and a scan session: what the session shows."""
+    from kiosk.documents.scan_session import ScanSession
+
     source = tmp_path / "sheet.ppm"
     Image.fromarray(pixels, "RGB").save(source)
+    snap = None
     for device in scanner(sane_dir, device="pnm:0", mode="Color", resolution=75):
         device._device.filename = str(source)
         session = ScanSession(_OneScanner(device))  # type: ignore[arg-type]
         session.scan_feeder()
         snap = session.snapshot()
-        if code is None:
-            assert snap.pages == 1 and snap.message is None
-        else:
-            assert snap.pages == 0 and snap.message is not None
-            assert snap.message.code == code and snap.message.retry
-            assert snap.message.zh and snap.message.en
-    expected = {0: Guidance.BLACK, 255: Guidance.BLANK, None: None}[level]
-    assert content_problem(pixels) is expected
+    assert snap is not None
+    return snap
 
 
 def _darkened(page: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
@@ -289,21 +298,13 @@ def _darkened(page: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
 def test_an_upside_down_or_far_too_dark_scan_is_refused_with_guidance(
     sane_dir: Path, tmp_path: Path, make: Any, code: str | None
 ) -> None:
-    from kiosk.documents.scan_session import ScanSession
-
-    source = tmp_path / "sheet.ppm"
-    Image.fromarray(make(), "RGB").save(source)
-    for device in scanner(sane_dir, device="pnm:0", mode="Color", resolution=75):
-        device._device.filename = str(source)
-        session = ScanSession(_OneScanner(device))  # type: ignore[arg-type]
-        session.scan_feeder()
-        snap = session.snapshot()
-        if code is None:
-            assert snap.pages == 1 and snap.message is None
-        else:
-            assert snap.pages == 0 and snap.message is not None
-            assert snap.message.code == code and snap.message.retry
-            assert "未收入" in snap.message.zh and "not kept" in snap.message.en
+    snap = _scan_sheet(sane_dir, tmp_path, make())
+    if code is None:
+        assert snap.pages == 1 and snap.message is None
+    else:
+        assert snap.pages == 0 and snap.message is not None
+        assert snap.message.code == code and snap.message.retry
+        assert "未收入" in snap.message.zh and "not kept" in snap.message.en
 
 
 def test_a_scans_pdf_opens_into_its_page_pictures() -> None:

@@ -355,9 +355,7 @@ def return_draft(ctx: Ctx, body: m.ReturnDraft) -> m.Draft:
         "WHERE draft_id = ?",
         (op["operator_id"], ctx.iso(), json.dumps(stored, ensure_ascii=False), row["draft_id"]),
     )
-    returned = ctx.one("SELECT * FROM drafts WHERE draft_id = ?", row["draft_id"])
-    assert returned is not None
-    return _draft(ctx, returned)
+    return _draft_now(ctx, row["draft_id"])
 
 
 def withdraw_draft(ctx: Ctx, _body: None) -> m.Draft:
@@ -372,9 +370,14 @@ def withdraw_draft(ctx: Ctx, _body: None) -> m.Draft:
         "UPDATE drafts SET status = 'withdrawn', updated = ? WHERE draft_id = ?",
         (ctx.iso(), row["draft_id"]),
     )
-    withdrawn = ctx.one("SELECT * FROM drafts WHERE draft_id = ?", row["draft_id"])
-    assert withdrawn is not None
-    return _draft(ctx, withdrawn)
+    return _draft_now(ctx, row["draft_id"])
+
+
+def _draft_now(ctx: Ctx, draft_id: str) -> m.Draft:
+    """A draft as it stands after a change."""
+    row = ctx.one("SELECT * FROM drafts WHERE draft_id = ?", draft_id)
+    assert row is not None
+    return _draft(ctx, row)
 
 
 def submit_draft(ctx: Ctx, _body: None) -> m.Case:
