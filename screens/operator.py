@@ -287,6 +287,7 @@ class ApproveScreen(Screen):  # type: ignore[misc]
     summary = StringProperty("")
     message = StringProperty("")
     busy = BooleanProperty(False)
+    pages_view: PagesView | None = None  # the documents under review, while they are shown
 
     def on_kv_post(self, _base: Any) -> None:
         for zh, en in RETURN_REASONS:
@@ -318,8 +319,9 @@ class ApproveScreen(Screen):  # type: ignore[misc]
 
         def show(pages: Any) -> None:
             self.message = ""
-            self.pages_view = PagesView(pages)
-            self.pages_view.open()
+            view = PagesView(pages)
+            self.pages_view = view
+            view.open()
 
         desk = _app().desk
         self._ask(
@@ -369,6 +371,10 @@ class ApproveScreen(Screen):  # type: ignore[misc]
 
     def wipe(self) -> None:
         self.lines = self.summary = self.message = ""
+        view = getattr(self, "pages_view", None)
+        if view is not None:  # the borrower's signature and contract are not kept on screen
+            view.dismiss()
+        self.pages_view = None
 
 
 class PagesView(ModalView):  # type: ignore[misc]

@@ -301,6 +301,7 @@ def test_first_registration_with_maker_checker_and_the_proof(
     # the registry registers it; the workbench then prints the e-registration proof
     ui.sandbox().register_case(case_number)
     ui.tap(approve.ids.back)
+    assert approve.pages_view is None  # the documents are not kept on the screen
     bench = workbench(ui)
     ui.tap(bench.ids.reload)
     bench = workbench(ui)
