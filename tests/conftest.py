@@ -91,7 +91,7 @@ UI_PIN = "246810"
 
 
 def ui_technicians(folder: Path) -> Path:
-    """The shared app's technicians file: one technician, "tech-ui", with ``UI_PIN``."""
+    """The UI kiosk's technicians file: one technician, "tech-ui", with ``UI_PIN``."""
     from kiosk.technicians import add
 
     path = folder / "technicians"
@@ -103,9 +103,10 @@ UI_PROFILES = Path(__file__).parent / "data" / "profiles"
 
 
 @pytest.fixture(scope="session")
-def ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiDriver]:
-    """The real Kivy app, headless, on the doc-camera hall profile: one per test run (Kivy
-    has one window per process), shared by every UI test module."""
+def ui_machine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiDriver]:
+    """The machine the UI tests run on: one Kivy window (Kivy has one per process) and one
+    kiosk with its emulators, on the doc-camera hall profile, shared by every UI test of the
+    worker; each test gets its own app on it (``ui``)."""
     import dataclasses
 
     from screens.app import KioskApp
@@ -141,7 +142,6 @@ def ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiDriver]:
     driver = UiDriver(KioskApp(kiosk))
     driver.registry_template = tmp / "registry-template.db"  # each UI test starts from it
     sandbox.snapshot(driver.registry_template)
-    driver.app.shell._clock = driver.clock  # the visits' idle clock: tests move it on
     try:
         yield driver
     finally:
@@ -149,26 +149,31 @@ def ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiDriver]:
         kiosk.stop()
 
 
-@pytest.fixture(autouse=True)
-def _register_afresh(request: pytest.FixtureRequest) -> None:
-    """A UI test starts from the register the shared app started with (a copy of it put in
-    place, not rows repaired by hand), once what earlier tests sent has landed."""
-    if "ui" not in request.fixturenames:
-        return
-    ui: UiDriver = request.getfixturevalue("ui")
-    kiosk = ui.app.kiosk
+@pytest.fixture
+def ui(ui_machine: UiDriver) -> Iterator[UiDriver]:
+    """The real Kivy app, headless: a new app of the test's own, on the worker's window and
+    kiosk, and a copy of the register the UI run started with (put in place, not rows
+    repaired by hand), once what earlier tests sent has landed."""
+    from screens.app import KioskApp
+
+    ui_machine.close_app()  # the worker's first app, or one a test left
+    kiosk = ui_machine.app.kiosk
     outbox, sandbox = kiosk.backend_link.outbox, kiosk.backend_link.sandbox
     assert sandbox is not None
     for _ in range(100):  # what is due now is sent now (held items wait for their operator)
         if outbox is None or not outbox.deliver_due():
             break
-    sandbox.restore(ui.registry_template)
+    sandbox.restore(ui_machine.registry_template)
+    ui_machine.open_app(KioskApp(kiosk))
+    try:
+        yield ui_machine
+    finally:
+        ui_machine.close_app()
 
 
 @pytest.fixture
 def home(ui: UiDriver) -> Iterator[UiDriver]:
-    """A visit on the home screen, with a citizen's idle timeouts (the shared app's are
-    seconds, for the idle tests)."""
+    """A visit on the home screen, with a citizen's idle timeouts."""
     ui.app.leave_maintenance("test")
     ui.app.end_session("test")
     ui.frames(3)

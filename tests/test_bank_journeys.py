@@ -23,6 +23,7 @@ from kiosk.bank import LoginRefused
 from kiosk.config import BankSection, SiteMode
 from kiosk.outbox import ItemState, held_group
 from kiosk.sandbox.seed import DEMO_ADVANCE, DEMO_CONTRACT, SANDBOX_PASSWORD
+from screens.app import KioskApp
 from screens.demo import type_keys, write_signature
 from tests.journey_steps import face_step, on, pdf_text, registry
 from tests.ui_driver import UiDriver
@@ -35,12 +36,9 @@ BANK = "BOC-JN"
 
 @pytest.fixture
 def bank(ui: UiDriver) -> Iterator[UiDriver]:
-    """The shared app as a bank service point (BOC-JN), on the login screen; the register is
-    the one the app started with (tests/conftest.py puts it back for each test)."""
-    app = ui.app
-    app.leave_maintenance("test")
-    app.end_session("test")
-    kiosk = app.kiosk
+    """An app of the test's own started as a bank service point (BOC-JN), on the login screen,
+    on the register the UI run started with (tests/conftest.py copies it in for each test)."""
+    kiosk = ui.app.kiosk
     hall = kiosk.config
     kiosk.config = dataclasses.replace(
         hall,
@@ -49,22 +47,17 @@ def bank(ui: UiDriver) -> Iterator[UiDriver]:
     )
     kiosk.harness.emulators[Role.IDCARD].place_card(CARD)
     kiosk.harness.emulators[Role.RECEIPT].clear()
-    app.show(app.start_screen())
-    ui.frames(3)
+    ui.open_app(KioskApp(kiosk))
+    assert ui.app.manager.current == "operator_login"
     try:
         yield ui
     finally:
-        # a dialog a failed test left open would take the next test's taps
-        for view in [w for w in ui.window.children if hasattr(w, "dismiss")]:
-            view.dismiss(animation=False)
-        app.end_session("test")
+        app = ui.app
+        ui.close_app()  # the operator's session ends: what they had open is kept as a draft
         if app.logout_job is not None:
             app.logout_job.join(10)
         kiosk.config = hall
         kiosk.harness.emulators[Role.IDCARD].place_card(CARD)
-        app.show("attract")
-        app.shell.timing = hall.session
-        ui.frames(2)
 
 
 def type_text(ui: UiDriver, keyboard: Any, text: str) -> None:

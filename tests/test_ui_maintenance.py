@@ -365,7 +365,7 @@ def test_staff_reconcile_the_paper_and_resolve_what_it_blocked(
             r.fields["serial"] for r in ui.app.kiosk.audit_log.records("paper.resolve")
         }
         close(ui, view)
-    finally:  # the shared app prints certificates in other tests
+    finally:  # the worker's kiosk prints certificates in other tests
         for block in ledger.blocked():
             ledger.resolve(block.serial, "spoiled", "test", "cleanup")
 

@@ -208,3 +208,32 @@ def test_a_visit_that_times_out_while_scanning_leaves_nothing_behind(at_attract:
     assert screen.ids.thumbs.children == [] and screen.ids.preview.texture is None
     assert session is not None and session._thread is not None
     assert not session._thread.is_alive()  # the camera loop stopped with the visit
+
+
+def test_each_ui_test_gets_an_app_of_its_own(ui: UiDriver) -> None:
+    """What one UI test leaves (a visit in English, large text, a screen's state) is not the
+    next test's start: ``ui`` stops the last app as the product stops it and builds a new one
+    on the worker's window."""
+    from screens.app import KioskApp
+
+    old = ui.app
+    ui.tap_at(ui.window.width / 2, ui.window.height / 2)
+    ui.tap(home_buttons(ui)["language"])
+    ui.tap(home_buttons(ui)["large_text"])
+    assert old.shell.session is not None and old.theme.language == "en"
+    old_home = old.manager.get_screen("home")
+
+    ui.open_app(KioskApp(old.kiosk))
+
+    new = ui.app
+    assert new is not old and KioskApp.get_running_app() is new
+    # the last app was stopped: its visit ended, its timers and subscriptions gone, its
+    # screens off the window
+    assert old.shell.session is None and old._stopped and old._subscriptions == []
+    assert old.root.parent is None and ui.window.children == [new.root]
+    # the new one starts as a kiosk starts: attract, Chinese, normal text, screens its own
+    assert new.manager.current == "attract" and new.shell.session is None
+    assert new.theme.language == "zh_CN" and new.theme.scale == 1.0
+    ui.tap_at(ui.window.width / 2, ui.window.height / 2)
+    assert new.manager.current == "home" and new.manager.get_screen("home") is not old_home
+    assert old.manager.current == "attract" and old.shell.session is None  # took no touch

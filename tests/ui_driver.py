@@ -33,8 +33,39 @@ class UiDriver(HeadlessDriver):
     def __init__(self, app: Any) -> None:
         super().__init__(app)
         self.clock = IdleClock()
-        self.registry_template = Path()  # the shared app's register as it started
+        app.shell._clock = self.clock  # the visits' idle clock: tests move it on
+        self.registry_template = Path()  # the register as the UI run started
         self._control: SandboxControl | None = None
+
+    def close_app(self) -> None:
+        """Stop the app as the product stops it (the visit, cameras, timers, bus
+        subscriptions) and take its screens off the window; the window stays for the next."""
+        app = self.app
+        if app.root is None or app.root.parent is None:
+            return  # closed already
+        app.leave_maintenance("test")
+        app.end_session("test")
+        for view in [w for w in self.window.children if hasattr(w, "dismiss")]:
+            view.dismiss(animation=False)  # a dialog a failed test left open
+        self.frames(2)
+        app.dispatch("on_stop")
+        self.window.remove_widget(app.root)
+
+    def open_app(self, app: Any) -> None:
+        """Build and start a new app on the process's one window (Kivy has one window per
+        process), with a fresh idle clock. ``KioskApp()`` made it the running app, the one
+        kv's ``app`` names."""
+        self.close_app()
+        self.app = app
+        app.root = app.build()
+        app.built = True
+        app._app_window = self.window
+        self.window.add_widget(app.root)
+        app.dispatch("on_start")
+        self.clock = IdleClock()
+        app.shell._clock = self.clock
+        self._control = None
+        self.frames(5)
 
     def sandbox(self) -> SandboxControl:
         """The embedded sandbox's test mode: the payer's phone, the registry's review."""
