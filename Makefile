@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export KIVY_NO_ARGS := 1
 
-.PHONY: setup run test lint pytest bench clean
+.PHONY: setup run test lint pytest bench clean deb deb-setup deb-test
 
 setup:
 	@VENV=$(VENV) bash scripts/setup.sh
@@ -29,5 +29,17 @@ lint:
 pytest:
 	$(BIN)/python -m pytest -n 3 --dist loadfile --max-worker-restart=0
 
+## The Debian package (dist/dengji-kiosk_<version>_<arch>.deb), built with debhelper and
+## dh-virtualenv from a copy of the tree's files (build/deb), then checked by lintian.
+deb: deb-setup
+	@bash scripts/build_deb.sh
+
+deb-setup:
+	@APT_LISTS="scripts/apt-build.txt" bash scripts/apt_install.sh
+
+## Install the package into a clean Debian 12 root and run the kiosk's self-test from it.
+deb-test: deb
+	@bash scripts/deb_install_test.sh
+
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build dist

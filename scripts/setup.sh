@@ -6,23 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
 
-missing=()
-while read -r line; do
-  pkg=${line%%#*}            # a comment may follow a name
-  pkg=${pkg//[[:space:]]/}
-  [[ -z "$pkg" ]] && continue
-  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
-    missing+=("$pkg")
-  fi
-done < scripts/apt-packages.txt
-
-if ((${#missing[@]})); then
-  echo "setup: installing Debian packages: ${missing[*]}"
-  sudo=""
-  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
+# the kiosk's run-time packages and what development and the tests add
+APT_LISTS="scripts/apt-runtime.txt scripts/apt-dev.txt" bash scripts/apt_install.sh
 
 python=""
 for candidate in python3.11 python3; do
@@ -36,12 +21,13 @@ if [ -z "$python" ]; then
   exit 1
 fi
 
-stamp="$VENV/.installed-$(cat pyproject.toml scripts/apt-packages.txt | sha256sum | cut -c1-16)"
+stamp="$VENV/.installed-$(cat pyproject.toml requirements.lock scripts/apt-*.txt | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
   echo "setup: creating $VENV and installing the project with its extras"
   [ -x "$VENV/bin/python" ] || "$python" -m venv "$VENV"
   "$VENV/bin/python" -m pip install -q --upgrade pip
-  "$VENV/bin/python" -m pip install -q -e ".[hardware,dev]"
+  # the run-time dependencies at the versions the package pins (requirements.lock)
+  "$VENV/bin/python" -m pip install -q -e ".[hardware,dev]" -c requirements.lock
   rm -f "$VENV"/.installed-*
   touch "$stamp"
 fi

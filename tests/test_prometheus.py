@@ -28,7 +28,7 @@ from tests.test_metrics_and_diag import free_port
 DEPLOY = REPO / "deploy" / "prometheus"
 RULES = DEPLOY / "rules" / "dengji-kiosk.rules.yml"
 
-# scripts/apt-packages.txt installs Debian's prometheus (promtool and the server): not skipped
+# scripts/apt-dev.txt installs Debian's prometheus (promtool and the server): not skipped
 assert shutil.which("promtool") and shutil.which("prometheus"), "apt install prometheus"
 
 

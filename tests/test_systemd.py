@@ -23,7 +23,7 @@ def linted_copy(folder: Path, text: str | None = None) -> Path:
     body = text if text is not None else UNIT.read_text()
     unit.write_text(
         body.replace(
-            "/usr/bin/cage -s -- /opt/dengji-kiosk/.venv/bin/kiosk run", "/usr/bin/env true"
+            "/usr/bin/cage -s -- /opt/dengji-kiosk/bin/kiosk run", "/usr/bin/env true"
         )
     )
     return unit
