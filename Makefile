@@ -35,7 +35,7 @@ deb: deb-setup
 	@bash scripts/build_deb.sh
 
 deb-setup:
-	@APT_LISTS="scripts/apt-build.txt" bash scripts/apt_install.sh
+	@APT_LISTS="scripts/apt-dev.txt scripts/apt-build.txt" bash scripts/apt_install.sh
 
 ## Install the package into a clean Debian 12 root and run the kiosk's self-test from it.
 deb-test: deb
