@@ -46,6 +46,7 @@ class KioskMetrics(Collector):
         self.cards = 0
         self.sessions: Counter[str] = Counter()
         self.session_seconds = 0.0
+        self.open_visits: set[str] = set()  # started, not yet ended (an update waits for none)
         self.prints: Counter[tuple[str, str]] = Counter()
         self.pages: Counter[Role] = Counter()  # printed per printer
         self.faults: Counter[Role] = Counter()  # times a device went from usable to not
@@ -54,6 +55,7 @@ class KioskMetrics(Collector):
         self._usable = {r.value: s.usable for r, s in kiosk.device_manager.statuses().items()}
         self._subscriptions: list[Subscription] = [
             kiosk.bus.subscribe("idcard:inserted", self._card),
+            kiosk.bus.subscribe("session:started", self._visit_started),
             kiosk.bus.subscribe("session:ended", self._session),
             kiosk.bus.subscribe("print:*", self._print),
             kiosk.bus.subscribe("*:status", self._status),
@@ -69,8 +71,13 @@ class KioskMetrics(Collector):
         with self._lock:
             self.cards += 1
 
+    def _visit_started(self, _name: str, payload: Any) -> None:
+        with self._lock:
+            self.open_visits.add(str(payload))
+
     def _session(self, _name: str, payload: Any) -> None:
         with self._lock:
+            self.open_visits.discard(str(payload.get("id", "")))
             self.sessions[str(payload.get("reason", "unknown"))] += 1
             self.session_seconds += float(payload.get("duration_s", 0.0))
 
@@ -238,6 +245,14 @@ class KioskMetrics(Collector):
         )
         down.add_metric([], float(out))
         yield down
+        with self._lock:
+            visits = len(self.open_visits)
+        visit = GaugeMetricFamily(
+            "dengji_visit_open",
+            "1 while a visit (or a bank operator's session) is open: an update waits for 0",
+        )
+        visit.add_metric([], float(visits > 0))
+        yield visit
 
     def _counters(self) -> Iterator[Any]:
         with self._lock:

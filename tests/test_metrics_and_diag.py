@@ -52,6 +52,8 @@ def test_the_metrics_endpoint_follows_the_kiosk(sim_kiosk: Kiosk) -> None:
         assert sim_kiosk.device_manager.wait_until(lambda s: all(x.usable for x in s.values()), 20)
         shell = Shell(sim_kiosk)
         shell.begin_session()
+        during = samples(metrics.render())
+        assert during[("dengji_visit_open", frozenset())] == 1  # an update would wait
         shell.end_session("idle")
         assert sim_kiosk.printing is not None
         assert sim_kiosk.printing.receipt("t:1", queue_ticket(TICKET, 48)).ok
@@ -79,6 +81,7 @@ def test_the_metrics_endpoint_follows_the_kiosk(sim_kiosk: Kiosk) -> None:
             == 1
         )
         assert values[("dengji_sessions_total", frozenset({("reason", "idle")}))] == 1
+        assert values[("dengji_visit_open", frozenset())] == 0
         assert (
             values[
                 ("dengji_prints_total", frozenset({("kind", "receipt"), ("outcome", "printed")}))
