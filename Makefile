@@ -37,9 +37,11 @@ deb: deb-setup
 deb-setup:
 	@APT_LISTS="scripts/apt-dev.txt scripts/apt-build.txt" bash scripts/apt_install.sh
 
-## Install the package into a clean Debian 12 root and run the kiosk's self-test from it.
+## Install the package into a clean Debian 12 root and run the kiosk's self-test from it;
+## then the update procedure there: window, open visit, upgrade, rollback.
 deb-test: deb
 	@bash scripts/deb_install_test.sh
+	@bash scripts/deb_update_test.sh
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build dist

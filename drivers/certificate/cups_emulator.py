@@ -51,9 +51,14 @@ class CupsEmulator:
         os.chmod(self.out, 0o777)
         conf = self.folder / "conf"
         server_bin = self._server_bin()
+        # A private scheduler on a socket in the kiosk's own folder: whoever runs the kiosk
+        # (root in the tests, the unprivileged kiosk user on a training kiosk) administers it
+        # (CUPS's default policy lets only @SYSTEM add a queue: "lpadmin: Forbidden").
         (conf / "cupsd.conf").write_text(
             f"Listen {self.socket}\nLogLevel warn\nWebInterface No\n"
             "<Location />\n  Order allow,deny\n  Allow all\n</Location>\n"
+            "<Policy default>\n  <Limit All>\n    Order deny,allow\n    Allow all\n"
+            "  </Limit>\n</Policy>\n"
         )
         (conf / "cups-files.conf").write_text(
             f"ServerRoot {conf}\nRequestRoot {spool}\n"
