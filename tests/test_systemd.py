@@ -22,9 +22,7 @@ def linted_copy(folder: Path, text: str | None = None) -> Path:
     unit = folder / "dengji-kiosk.service"
     body = text if text is not None else UNIT.read_text()
     unit.write_text(
-        body.replace(
-            "/usr/bin/cage -s -- /opt/dengji-kiosk/bin/kiosk run", "/usr/bin/env true"
-        )
+        body.replace("/usr/bin/cage -s -- /opt/dengji-kiosk/bin/kiosk run", "/usr/bin/env true")
     )
     return unit
 
