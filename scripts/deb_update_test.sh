@@ -69,10 +69,16 @@ for _ in $(seq 50); do  # the metrics answer before the update asks
   python3 -c 'import urllib.request; urllib.request.urlopen("http://127.0.0.1:19464/metrics", timeout=1)' 2>/dev/null && break
   sleep 0.1
 done
-(sleep 4; echo "dengji_visit_open 0.0" > "$root/tmp/metrics/metrics") &
-out=$(update --window "$now_window" --metrics http://127.0.0.1:19464/metrics) || { echo "$out" >&2; exit 1; }
+# the updater runs; while it says it waits for the visit, nothing is installed; the visit ends
+update --window "$now_window" --metrics http://127.0.0.1:19464/metrics >"$work/update.out" 2>&1 &
+updater=$!
+for _ in $(seq 600); do grep -q "a visit is open: waiting" "$work/update.out" && break; sleep 0.2; done
+grep -q "a visit is open: waiting" "$work/update.out" || { cat "$work/update.out" >&2; exit 1; }
+[ "$(installed)" = "$version" ]
+echo "dengji_visit_open 0.0" > "$root/tmp/metrics/metrics"
+wait "$updater" || { cat "$work/update.out" >&2; exit 1; }
+out=$(cat "$work/update.out")
 echo "$out" | sed 's/^/  /'
-grep -q "a visit is open: waiting" <<<"$out"
 grep -q "installed, self-tested and started" <<<"$out" && [ "$(installed)" = "$good" ]
 [ "$(in_root dpkg-query -W -f='${Version}' dengji-kiosk-training)" = "$good" ]
 in_root cat /var/lib/dengji-kiosk-update/last-self-test.json | grep -q "\"version\": \"$good\""
