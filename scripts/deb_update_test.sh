@@ -63,14 +63,18 @@ grep -q "outside the maintenance window" <<<"$out" && [ "$(installed)" = "$versi
 
 echo "deb-update-test: a visit is open: it waits, then upgrades to $good once the visit ends"
 mkdir -p "$root/tmp/metrics" && echo "dengji_visit_open 1.0" > "$root/tmp/metrics/metrics"
-in_root python3 -m http.server 19464 --bind 127.0.0.1 --directory /tmp/metrics >/dev/null 2>&1 &
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+metrics="http://127.0.0.1:$port/metrics"
+# chroot execs env, env execs python: $! is the server itself, which the trap stops
+$sudo chroot "$root" /usr/bin/env -i PATH=/usr/bin:/bin python3 -m http.server "$port" \
+  --bind 127.0.0.1 --directory /tmp/metrics >/dev/null 2>&1 &
 server=$!
-for _ in $(seq 50); do  # the metrics answer before the update asks
-  python3 -c 'import urllib.request; urllib.request.urlopen("http://127.0.0.1:19464/metrics", timeout=1)' 2>/dev/null && break
+for _ in $(seq 50); do  # the metrics answer (this root's file) before the update asks
+  python3 -c 'import sys, urllib.request; assert b"visit_open 1" in urllib.request.urlopen(sys.argv[1], timeout=1).read()' "$metrics" 2>/dev/null && break
   sleep 0.1
 done
 # the updater runs; while it says it waits for the visit, nothing is installed; the visit ends
-update --window "$now_window" --metrics http://127.0.0.1:19464/metrics >"$work/update.out" 2>&1 &
+update --window "$now_window" --metrics "$metrics" >"$work/update.out" 2>&1 &
 updater=$!
 for _ in $(seq 600); do grep -q "a visit is open: waiting" "$work/update.out" && break; sleep 0.2; done
 grep -q "a visit is open: waiting" "$work/update.out" || { cat "$work/update.out" >&2; exit 1; }
@@ -86,7 +90,7 @@ in_root cat /var/lib/dengji-kiosk-update/last-self-test.json | grep -q "\"versio
 echo "deb-update-test: $bad fails its self-test: rolled back to $good"
 repack "$bad" broken
 publish
-rc=0; out=$(update --window "$now_window" --metrics http://127.0.0.1:19464/metrics) || rc=$?
+rc=0; out=$(update --window "$now_window" --metrics "$metrics") || rc=$?
 echo "$out" | sed 's/^/  /'
 [ "$rc" -eq 1 ] && grep -q "rolled back to dengji-kiosk $good" <<<"$out"
 [ "$(installed)" = "$good" ] && [ "$(in_root dpkg-query -W -f='${Version}' dengji-kiosk-training)" = "$good" ]
