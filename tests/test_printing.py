@@ -209,3 +209,35 @@ def test_the_calibration_page_marks_move_with_the_offsets(tmp_path: Path) -> Non
     moved = ink_box(calibration_page_pdf(Calibration(dx_mm=0, dy_mm=-10)), tmp_path, "cal1")
     per_mm = 72 / 25.4
     assert base[1] - moved[1] == pytest.approx(10 * per_mm, abs=1.5)  # the top mark rose 10 mm
+
+
+def test_a_cups_emulator_whose_queue_cannot_be_added_leaves_no_scheduler_running(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """lpadmin refusing (as CUPS's default policy refused the unprivileged kiosk user) ends
+    the emulator's start with the reason, and its cupsd with it: two were found still running
+    after such failures."""
+    from drivers.certificate import cups_emulator
+
+    refuse = tmp_path / "lpadmin"
+    refuse.write_text("#!/bin/sh\necho 'lpadmin: Forbidden' >&2\nexit 1\n")
+    refuse.chmod(0o755)
+    monkeypatch.setattr(cups_emulator, "LPADMIN", str(refuse))
+    folder = tmp_path / "cups"
+    emulator = CupsEmulator(folder)
+    with pytest.raises(cups_emulator.CupsEmulatorError, match="Forbidden"):
+        emulator.start()
+    emulator.remove()
+
+    def schedulers() -> list[str]:
+        found = []
+        for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+            try:
+                text = cmdline.read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            if text.startswith("/usr/sbin/cupsd") and str(folder.resolve()) in text:
+                found.append(text)
+        return found
+
+    assert schedulers() == []

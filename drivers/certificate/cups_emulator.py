@@ -83,7 +83,11 @@ class CupsEmulator:
             not (conf / "printers.conf").exists()
             or self.queue not in (conf / "printers.conf").read_text()
         ):
-            self._add_queue()
+            try:
+                self._add_queue()
+            except CupsEmulatorError:
+                self.stop()  # no scheduler is left running behind a queue that failed
+                raise
         return {"queue": self.queue, "server": str(self.socket)}
 
     def set_print_delay(self, seconds: float) -> None:
