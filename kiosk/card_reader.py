@@ -40,6 +40,11 @@ def card_off(status: Status) -> bool:
     return status.state is State.READY and Detail.NO_CARD in status.details
 
 
+def card_off_now(status: Status | None) -> bool:
+    """``card_off`` for a status that may not be known yet."""
+    return status is not None and card_off(status)
+
+
 class CardReader:
     """The reader as the journeys see it; one per kiosk (it listens on the kiosk's bus)."""
 
@@ -60,6 +65,21 @@ class CardReader:
             while not self.present():
                 if over.is_set():
                     raise VisitOver("the visit ended before a card was placed")
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._changed.wait(min(remaining, WAKE_S))
+        return True
+
+    def wait_removed(self, over: threading.Event, timeout_s: float) -> bool:
+        """Until no card is on the reader (True), the time is up (False), or the visit ended
+        (``VisitOver``): the person before takes their card before the next one places
+        theirs. A reader fault is not a removal: the wait goes on until it works again."""
+        deadline = time.monotonic() + timeout_s
+        with self._changed:
+            while not card_off_now(self._devices.statuses().get(Role.IDCARD)):
+                if over.is_set():
+                    raise VisitOver("the visit ended before the card was taken away")
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return False

@@ -46,6 +46,7 @@ JOURNEYS = (
     "mortgage-cancellation",
     "address-change",
     "name-change",
+    "private-mortgage",
     "print-certificate",
     "check-in",
 )

@@ -129,6 +129,7 @@ DEFAULT_SERVICES = (
     "mortgage_cancellation",
     "address_change",
     "name_change",
+    "private_mortgage",
     "print_certificate",
     "queue_ticket",
     "appointment_check_in",

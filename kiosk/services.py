@@ -65,6 +65,15 @@ SERVICES: dict[str, Service] = {
         _s("address_change", "地址变更", "Address change", _ID, _CAM, _SCAN, _RCPT),
         _s("name_change", "更名变更", "Name change", _ID, _CAM, _SCAN, _RCPT),
         _s(
+            "private_mortgage",
+            "个人之间抵押",
+            "Mortgage between individuals",
+            _ID,
+            _CAM,
+            _SCAN,
+            _RCPT,
+        ),
+        _s(
             "print_certificate",
             "打印证书证明",
             "Print my certificate",

@@ -15,9 +15,19 @@ from typing import Any
 from drivers.base import Role
 from drivers.registry import EMULATORS, Emulator, emulator_for_driver
 from kiosk.profiles import Profile
-from kiosk.sandbox.seed import DEMO_AUTHORIZATION
+from kiosk.sandbox.seed import DEMO_AUTHORIZATION, DEMO_SHARED_UNIT
 
-__all__ = ["DEMO_AUTHORIZATION", "EmulatorHarness", "collect_outputs"]  # the demo's data too
+__all__ = [  # the demo's data too
+    "DEMO_AUTHORIZATION",
+    "DEMO_PARTIES",
+    "DEMO_SHARED_UNIT",
+    "EmulatorHarness",
+    "collect_outputs",
+    "hand_card_to",
+]
+# the private mortgage demo's co-owner (the Hong Kong card) and lender (the 2023 permanent-
+# residence card), as indexes of the reader emulator's demo cards; 0 is the demo holder
+DEMO_PARTIES = (2, 4)
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +74,20 @@ class EmulatorHarness:
         self.emulators.clear()
         if self._own_dir:
             shutil.rmtree(self.runtime_dir, ignore_errors=True)
+
+
+def hand_card_to(harness: EmulatorHarness | None, card: int | None) -> None:
+    """(``kiosk demo``) The person at the reader takes their card (``None``), or the demo
+    card ``card`` lies on it."""
+    from drivers.idcard.sam_emulator import DEMO_CARDS
+
+    emulator: Any = harness.emulators.get(Role.IDCARD) if harness is not None else None
+    if emulator is None:
+        raise RuntimeError("the demo runs on the sim profile's card reader emulator")
+    if card is None:
+        emulator.remove_card()
+    else:
+        emulator.place_card(DEMO_CARDS[card])
 
 
 def collect_outputs(harness: EmulatorHarness | None, out: Path) -> list[str]:

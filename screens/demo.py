@@ -138,7 +138,15 @@ def _identity(rec: Recorder) -> None:
         rec.driver.frames(5)
         rec.shoot("senior-offer")
         rec.driver.tap(app.notice.ids.no)
+    _face(rec)
+
+
+def _face(rec: Recorder) -> None:
+    """The face check's notice, then the check on the emulated camera (retried if the
+    random challenge came at the wrong moment of the footage's loop)."""
+    app = rec.driver.app
     rec.until("step_face_intro", 30)
+    rec.driver.frames(3)
     rec.tap_id("step_face_intro", "start")
     rec.until("face", 30)
     face = app.manager.get_screen("face")
@@ -251,11 +259,12 @@ def type_pinyin(driver: HeadlessDriver, keyboard: Any, letters: str, want: str) 
         driver.tap(match)
 
 
-def write_signature(driver: HeadlessDriver, pad: Any) -> None:
-    """A zig-zag finger stroke across the signature pad."""
+def write_signature(driver: HeadlessDriver, pad: Any, hand: int = 0) -> None:
+    """A zig-zag finger stroke across the signature pad; each ``hand`` writes its own."""
     x, y = pad.to_window(pad.x, pad.y)
     w, h = pad.width, pad.height
-    driver.drag([(x + w * (0.15 + 0.07 * i), y + h * (0.35 + 0.3 * (i % 2))) for i in range(11)])
+    low, rise = 0.3 + 0.05 * hand, 0.3 - 0.04 * hand
+    driver.drag([(x + w * (0.15 + 0.07 * i), y + h * (low + rise * (i % 2))) for i in range(11)])
 
 
 def sign(rec: Recorder) -> None:
@@ -332,6 +341,82 @@ def check_in(rec: Recorder) -> None:
     _finish(rec)
 
 
+def _next_party(rec: Recorder, card: int) -> None:
+    """A party's turn: the screen says who; the person before takes their card, this one
+    places theirs (on the reader's emulator), then their face check."""
+    from kiosk.simulation import hand_card_to
+
+    app = rec.driver.app
+    rec.until("step_party", 30)
+    rec.driver.frames(5)
+    rec.shoot("step_party")
+    card_reader = app.flow.journey.services.card
+    hand_card_to(app.kiosk.harness, None)
+    if not rec.driver.wait(lambda: not card_reader.present(), 10):  # the reader saw it go
+        raise RuntimeError("the card taken away was not seen")
+    hand_card_to(app.kiosk.harness, card)
+    _face(rec)
+
+
+def _sign_in_turn(rec: Recorder, parties: int) -> None:
+    """Each party signs on the pad in turn; the heading names who signs next."""
+    screen = rec.driver.app.manager.get_screen("step_sign")
+    rec.until("step_sign", 20)
+    for turn in range(parties):
+        heading = screen.heading_zh
+        rec.driver.frames(3)
+        write_signature(rec.driver, screen.ids.pad, hand=turn)
+        rec.shoot(f"step_sign-party-{turn + 1}")
+        rec.tap_id("step_sign", "confirm")
+        if turn + 1 < parties and not _heading_changes(rec, screen, heading):
+            raise RuntimeError("the next party's signature was not asked for")
+
+
+def _heading_changes(rec: Recorder, screen: Any, heading: str) -> bool:
+    return bool(rec.driver.wait(lambda: screen.heading_zh != heading, 10))
+
+
+def private_mortgage(rec: Recorder) -> None:
+    """个人之间抵押 of the co-owned demo flat: the demo holder, the co-owner (the Hong Kong
+    card) and the lender (the 2023 permanent-residence card), each in turn."""
+    from kiosk.simulation import DEMO_PARTIES, DEMO_SHARED_UNIT, hand_card_to
+
+    _start(rec)
+    rec.tap_service("private_mortgage")
+    _identity(rec)
+    rec.until("step_choose", 30)
+    app = rec.driver.app
+    screen = app.manager.get_screen("step_choose")
+    rec.driver.wait(lambda: not screen.loading, 20)
+    rec.driver.frames(5)
+    rec.shoot("step_choose-to-mortgage")
+    rec.driver.tap(next(b for b in screen.ids.cases.children if b.case_number == DEMO_SHARED_UNIT))
+    try:
+        for card in DEMO_PARTIES:
+            _next_party(rec, card)
+        _private_mortgage_terms(rec)
+    finally:  # the next visit starts with the demo holder's card, as every demo does
+        hand_card_to(app.kiosk.harness, 0)
+
+
+def _private_mortgage_terms(rec: Recorder) -> None:
+    app = rec.driver.app
+    rec.until("step_form", 30)
+    form = app.manager.get_screen("step_form")
+    for name, value in (("amount", "500000"), ("term_from", "20261201"), ("term_to", "20291130")):
+        rec.driver.tap(form.boxes[name])
+        type_keys(rec.driver, form.ids.keyboard, value)
+    rec.shoot("step_form-filled")
+    rec.tap_id("step_form", "next")
+    _scan(rec)
+    rec.until("step_review", 20)
+    rec.driver.frames(5)
+    rec.shoot("step_review")
+    rec.tap_id("step_review", "confirm")
+    _sign_in_turn(rec, 3)
+    _finish(rec)
+
+
 JOURNEYS: dict[str, Callable[[Recorder], None]] = {
     "queue-ticket": queue_ticket,
     "query-certificate": query_certificate,
@@ -341,6 +426,7 @@ JOURNEYS: dict[str, Callable[[Recorder], None]] = {
     "mortgage-cancellation": mortgage_cancellation,
     "address-change": address_change,
     "name-change": name_change,
+    "private-mortgage": private_mortgage,
     "print-certificate": print_certificate,
     "check-in": check_in,
 }

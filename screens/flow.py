@@ -62,7 +62,7 @@ class FlowController(JourneyRunner):
         return screen
 
     def start_face_check(self) -> None:
-        self.app.open_face_check(self.journey.ctx.document)
+        self.app.open_face_check(self.journey.person_document())
 
     # -- the card after the read ----------------------------------------------------------
 

@@ -18,6 +18,7 @@ SCREENS: dict[str, str] = {
     "step_consent": "screens.steps:ConsentScreen",
     "step_result": "screens.steps:ResultScreen",
     "step_face_intro": "screens.steps:FaceIntroScreen",
+    "step_party": "screens.party_steps:PartyScreen",
     "step_work": "screens.steps:WorkScreen",
     "step_choose": "screens.steps:ChooseScreen",
     "step_pay": "screens.steps:PayScreen",

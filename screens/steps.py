@@ -125,9 +125,12 @@ class FaceIntroScreen(StepScreen):
     witnessing = BooleanProperty(False)  # the operator's statement is on screen
     statement_zh = StringProperty("")
     statement_en = StringProperty("")
+    who_zh = StringProperty("")  # in a sitting of several: whose face (role, masked name)
+    who_en = StringProperty("")
 
     def render(self, flow: Any, view: StepView) -> None:
         self._begin(flow)
+        self.who_zh, self.who_en = view.lead_zh, view.lead_en
         self.bank = view.bank
         self.statement_zh, self.statement_en = view.statement_zh, view.statement_en
         self.witnessing = bool(view.statement_zh)

@@ -10,6 +10,7 @@ milliseconds.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -62,6 +63,28 @@ class Card:
     def read_identity(self) -> IdentityDocument:
         assert self._card is not None
         return decode_text(self._card.text_block())
+
+
+class PeopleInLine(CardReader):
+    """The reader with the other parties of a sitting waiting their turn: when the journey
+    waits for the card on the reader to be taken away (a party step), the person at the
+    machine takes theirs and the next in ``line`` places their own, as the screen asks.
+    With nobody left in line, nobody comes: the wait is over at once, as if its time ran
+    out (the runner's tests do not wait on the clock)."""
+
+    def __init__(self, devices: Devices, bus: EventBus) -> None:
+        super().__init__(devices, bus)
+        self.devices = devices
+        # the private mortgage demo: the co-owner (the Hong Kong card), then the lender
+        self.line: list[DemoCard] = [DEMO_CARDS[2], DEMO_CARDS[4]]
+
+    def wait_removed(self, over: threading.Event, timeout_s: float) -> bool:
+        if not self.line:
+            return not self.present()
+        self.devices.reader.card = None
+        removed = super().wait_removed(over, timeout_s)
+        self.devices.reader.card = self.line.pop(0)
+        return removed
 
 
 class Devices:
@@ -209,7 +232,7 @@ class Kit:
     maker_checker: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
-        self.card = CardReader(self.devices, self.devices.bus)
+        self.card = PeopleInLine(self.devices, self.devices.bus)
         self.link = Link(self.registry, self.folder)
         self.audit = AuditLog(self.folder / "audit.db")
 
@@ -282,11 +305,13 @@ def play(
         if kind is StepKind.ID_AUTH:
             assert view.offer == "elder", "the card was read and nothing came next"
             runner.elder_answer(senior)
-        elif kind is StepKind.FACE_CHECK:
-            document = journey.ctx.document
+        elif view.screen == "step_face_intro":  # the applicant's, or a party's
+            document = journey.person_document()
             assert document is not None
             verification = registry.verify(document.number, document.name)
             runner.face_finished(Verified(verification.verification_id))
+        elif kind is StepKind.PARTY:
+            raise AssertionError(f"a party step waits for a card: {view.lead_en}")
         elif kind is StepKind.CONSENT:
             runner.agree()
         elif kind is StepKind.RESULT:
@@ -309,7 +334,11 @@ def play(
         elif kind is StepKind.REVIEW:
             runner.next()
         elif kind is StepKind.SIGN:
-            runner.signed(SIGNATURE)
+            wanted = journey.signer_wanted() if view.sign_texts[0].startswith("请") else None
+            if journey.step.param("signer") == "parties" and wanted is not None:
+                runner.signed(signature_jpeg(f"party-{wanted[0]}"))  # each their own hand
+            else:
+                runner.signed(SIGNATURE)
         else:
             raise AssertionError(f"no screen plays {kind}")
     raise AssertionError("the journey went round in circles")

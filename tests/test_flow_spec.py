@@ -102,3 +102,79 @@ def test_a_flow_in_its_order_loads(tmp_path: Path) -> None:
         '{ kind = "id_auth" }, { kind = "face_check" }, { kind = "choose", items = "cases" },'
         '{ kind = "pay", for = "case" }, { kind = "print", document = "payment_receipt" }',
     )
+
+
+PARTIES = (
+    '{ kind = "id_auth" }, { kind = "face_check" }, { kind = "choose", items = "to_mortgage" },'
+    '{ kind = "party", role = "co_owners" }, { kind = "party", role = "mortgagee" },'
+    '{ kind = "review" }'
+)
+
+
+def test_a_sitting_of_several_in_its_order_loads(tmp_path: Path) -> None:
+    steps = f'{PARTIES}, {{ kind = "sign", signer = "parties" }}'
+    load(tmp_path, steps, 'applicant_role = "mortgagor"\n')
+
+
+@pytest.mark.parametrize(
+    ("steps", "head", "where", "problem"),
+    [
+        # party steps without the first person's role
+        (f'{PARTIES}, {{ kind = "sign", signer = "parties" }}', "", "applicant_role", "names"),
+        # a role nobody defined
+        (
+            '{ kind = "id_auth" }, { kind = "face_check" }, { kind = "party", role = "uncle" }',
+            'applicant_role = "mortgagor"\n',
+            "steps[2].role",
+            "one of",
+        ),
+        # the applicant signing alone what several file
+        (
+            f'{PARTIES}, {{ kind = "sign" }}, '
+            '{ kind = "submit", application = "private_mortgage" }',
+            'applicant_role = "mortgagor"\n',
+            "steps",
+            'signer = "parties"',
+        ),
+        # filing without everyone's signatures
+        (
+            f'{PARTIES}, {{ kind = "submit", application = "private_mortgage" }}',
+            'applicant_role = "mortgagor"\n',
+            "steps",
+            'everyone signs: signer = "parties"',
+        ),
+        # everyone signing where nobody else came
+        (
+            '{ kind = "id_auth" }, { kind = "face_check" }, { kind = "sign", signer = "parties" }',
+            "",
+            "steps",
+            "one person signs",
+        ),
+        # co-owners of a flat nobody chose
+        (
+            '{ kind = "id_auth" }, { kind = "face_check" }, { kind = "party", role = "co_owners" }',
+            'applicant_role = "mortgagor"\n',
+            "steps[2]",
+            "for the property",
+        ),
+        # a party before the first person is verified
+        (
+            '{ kind = "id_auth" }, { kind = "party", role = "mortgagee" }',
+            'applicant_role = "mortgagor"\n',
+            "steps[1]",
+            "for the verification",
+        ),
+        (
+            f'{PARTIES}, {{ kind = "sign", signer = "parties" }}',
+            'applicant_role = "lender"\n',
+            "applicant_role",
+            "one of",
+        ),
+    ],
+)
+def test_a_sitting_of_several_out_of_order_stops_the_load(
+    tmp_path: Path, steps: str, head: str, where: str, problem: str
+) -> None:
+    with pytest.raises(StrictConfigError) as err:
+        load(tmp_path, steps, head)
+    assert f"f.{where}" in str(err.value) and problem in str(err.value), str(err.value)

@@ -31,7 +31,8 @@ def test_seed_is_deterministic_and_well_formed(tmp_path: Path) -> None:
         return value
 
     assert count("SELECT COUNT(*) FROM people") >= 200
-    assert count("SELECT COUNT(*) FROM properties") == 300
+    # the seeded ones and the co-owned demo flat (the private mortgage's)
+    assert count("SELECT COUNT(*) FROM properties") == seed.PROPERTIES + 1
     assert count("SELECT COUNT(DISTINCT bank_code) FROM mortgages WHERE status = 'active'") >= 3
     assert count("SELECT COUNT(*) FROM seizures") > 0 and count("SELECT COUNT(*) FROM objections")
     assert count("SELECT COUNT(*) FROM cases WHERE status = 'awaiting_payment' AND fee_fen > 0")

@@ -3,7 +3,10 @@ sandbox registry's photos on record.
 
 The first demo card's photo is the real portrait the camera emulator shows (so the sim kiosk's
 face check matches); the others are drawn faces no face detector takes for a person, so a
-different card at the same camera is a mismatch.
+different card at the same camera is a mismatch. The camera emulator has one face, so the
+other people of the sitting-of-several demo (个人之间抵押: the Hong Kong co-owner and the
+lender with the 2023 permanent-residence card) have that portrait too: each passes the face
+check at the sim kiosk in turn, and the cards without it still fail it.
 """
 
 from __future__ import annotations
@@ -14,11 +17,12 @@ from typing import Any
 import cv2
 import numpy as np
 
-PORTRAIT_CARD = "11010519491231002X"  # DEMO_CARDS[0]
+# DEMO_CARDS[0], and the private mortgage demo's co-owner and lender (DEMO_CARDS[2], [4])
+PORTRAIT_CARDS = frozenset({"11010519491231002X", "810000199001010019", "932682198501010017"})
 
 
 def demo_face(number: str) -> np.ndarray[Any, Any]:
-    if number == PORTRAIT_CARD:
+    if number in PORTRAIT_CARDS:
         from drivers.camera.emulator import portrait
 
         head = portrait()[10:260, 15:235]  # head and shoulders, as an ID photo is framed

@@ -130,7 +130,8 @@ ROUTES: tuple[Route, ...] = (
         "submit_application",
         "POST",
         "/v1/applications",
-        "Submit a registration application",
+        "Submit a registration application: by its verified applicant, with every other party "
+        "the type takes (a co-owner, the lender) verified at this kiosk and signing in person",
         m.Application,
         m.Case,
     ),
@@ -138,12 +139,17 @@ ROUTES: tuple[Route, ...] = (
         "get_case",
         "GET",
         "/v1/cases/{case_number}",
-        "A case and its status, for its verified applicant or a holder of its unit",
+        "A case and its status, for its verified applicant, a party to it or a holder of its unit",
         m.CaseQuery,
         m.Case,
     ),
     Route(
-        "list_cases", "GET", "/v1/cases", "Open cases of a verified person", m.CasesQuery, m.Cases
+        "list_cases",
+        "GET",
+        "/v1/cases",
+        "Open cases of a verified person, as applicant or as a party",
+        m.CasesQuery,
+        m.Cases,
     ),
     Route(
         "create_order",
@@ -183,7 +189,8 @@ ROUTES: tuple[Route, ...] = (
         "certificate_data",
         "GET",
         "/v1/cases/{case_number}/certificate-data",
-        "Fields to print on pre-printed certificate paper, for the case's verified holder",
+        "Fields to print on pre-printed certificate paper, for the case's verified holder or "
+        "party (a private mortgage's lender prints its registration proof)",
         m.CaseQuery,
         m.CertificateData,
     ),

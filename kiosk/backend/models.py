@@ -81,6 +81,7 @@ class ApplicationType(StrEnum):
     ADVANCE_MORTGAGE = "advance_mortgage"
     ADVANCE_TO_MORTGAGE = "advance_to_mortgage"
     CERTIFICATE_REISSUE = "certificate_reissue"
+    PRIVATE_MORTGAGE = "private_mortgage"  # 个人之间抵押: every holder and the lender present
 
 
 class CaseStatus(StrEnum):
@@ -216,6 +217,10 @@ class PropertyRecord:
     mortgages: list[Mortgage] = field(default_factory=list)
     seizures: list[str] = field(default_factory=list)
     objections: list[str] = field(default_factory=list)
+    # each holder's share, in the order of ``holders``: "1/2" (按份共有), or "" for a sole
+    # holder or for holders in common (共同共有: ``joint``)
+    shares: list[str] = field(default_factory=list)
+    joint: bool = False
 
 
 @dataclass(frozen=True)
@@ -294,6 +299,18 @@ class Signature:
 
 
 @dataclass(frozen=True)
+class Party:
+    """A person besides the applicant who takes part in the application in person at the
+    kiosk (a co-owner, the lender): their face check at this kiosk and their own signature
+    (one of the application's attachments)."""
+
+    role: str  # "mortgagor" (a co-owner of the unit), "mortgagee", ...
+    verification_id: str
+    signature_sha256: str
+    signed_at: str
+
+
+@dataclass(frozen=True)
 class Application:
     type: ApplicationType
     unit_code: str
@@ -302,6 +319,7 @@ class Application:
     attachments: list[str] = field(default_factory=list)
     signatures: list[Signature] = field(default_factory=list)
     mortgage_id: str = ""
+    parties: list[Party] = field(default_factory=list)  # everyone else who signs with them
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ BUSINESS_NAMES = {
     m.ApplicationType.ADVANCE_MORTGAGE: ("抵押预告登记", "Advance-notice mortgage"),
     m.ApplicationType.ADVANCE_TO_MORTGAGE: ("预告转本登记", "Advance notice to mortgage"),
     m.ApplicationType.CERTIFICATE_REISSUE: ("证书补换发", "Certificate reissue"),
+    m.ApplicationType.PRIVATE_MORTGAGE: ("个人之间抵押登记", "Mortgage between individuals"),
 }
 
 
@@ -177,9 +178,11 @@ def handoff_slip(
     *,
     ticket_number: str = "",
     centre: str = CENTRE,
+    parties: list[tuple[str, str]] | None = None,
 ) -> list[Op]:
     """人工接续单: the counter continues where the kiosk stopped, instead of starting over.
-    Nothing personal is printed: the counter finds the visit by its reference."""
+    Nothing personal is printed: the counter finds the visit by its reference. A sitting of
+    several lists where each party got to, by role."""
     layout = Layout(chars_per_line)
     layout.text(centre, "center", bold=True)
     layout.text("人工窗口接续单", "center", double=True).text("Counter hand-off", "center")
@@ -191,6 +194,10 @@ def handoff_slip(
     layout.text("已在自助终端完成 Done at the kiosk:")
     for zh, en in done or [("（无）", "(nothing)")]:
         layout.text(f"  √ {zh} {en}")
+    if parties:
+        layout.text("当事人 Parties:")
+        for zh, en in parties:
+            layout.text(f"  · {zh} / {en}")
     layout.text(f"未能完成原因 Why it stopped: {reason_zh} / {reason_en}")
     layout.rule()
     layout.text("请持此单到人工窗口，工作人员将接续办理", "center")

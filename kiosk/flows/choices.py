@@ -36,6 +36,13 @@ CHOOSE_TEXTS: dict[str, dict[str, tuple[str, str]]] = {
             "Choose the property still in your former name",
         ),
     },
+    "to_mortgage": {
+        "empty": ("您名下没有登记的不动产", "There is no property registered in your name"),
+        "pick": (
+            "请选择要抵押的不动产；共有的不动产须全部共有人到场",
+            "Choose the property; every co-owner of it must be here too",
+        ),
+    },
     "mortgages": {
         "empty": ("您名下的不动产没有有效的抵押登记", "No active mortgage on your property"),
         "pick": ("请选择要注销的抵押", "Choose the mortgage to cancel"),
@@ -72,6 +79,7 @@ LOADING = {
     "properties": ("正在查询您名下的不动产…", "Looking up your property…"),
     "renamed": ("正在查询您名下的不动产…", "Looking up your property…"),
     "mortgages": ("正在查询您名下的抵押登记…", "Looking up your mortgages…"),
+    "to_mortgage": ("正在查询您名下的不动产…", "Looking up your property…"),
     "delivery": ("请选择领取方式", "How would you like to get it?"),
     "appointments": ("正在查找您的预约…", "Looking for your appointments…"),
     "bank_properties": ("正在查询借款人名下的不动产…", "Looking up the borrower's property…"),
@@ -142,6 +150,38 @@ def properties(
             line = f"单元号 Unit {record.unit_code}  证号 No. {record.certificate_number}"
             choice = Choice(record.unit_code, record.address, record.address, line, line)
             options.append((choice, partial(choose, record, None)))
+    return options
+
+
+SEIZED = "已查封，不能抵押 · seized: it cannot be mortgaged"
+
+
+def to_mortgage(
+    found: list[m.PropertyRecord], choose: Callable[[m.PropertyRecord, m.Mortgage | None], None]
+) -> list[Option]:
+    """The person's properties with who holds each (the others masked, with their shares):
+    everyone listed must come to the kiosk. A seized one is shown, not offered."""
+    options: list[Option] = []
+    for record in found:
+        shares = record.shares or [""] * len(record.holders)
+        who = "、".join(
+            f"{name} {share}".strip() for name, share in zip(record.holders, shares, strict=False)
+        )
+        if len(record.holders) == 1:
+            line = f"单独所有 Sole holder · 单元号 Unit {record.unit_code}"
+        else:
+            kind = "共同共有 Joint" if record.joint else "按份共有 In shares"
+            line = f"{kind}: {who}"
+        choice = Choice(
+            record.unit_code,
+            record.address,
+            record.address,
+            line,
+            line,
+            note=SEIZED if record.seizures else "",
+            available=not record.seizures,
+        )
+        options.append((choice, partial(choose, record, None)))
     return options
 
 

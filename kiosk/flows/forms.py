@@ -360,6 +360,9 @@ FORMS.update(
                 personal=False,
             ),
         ),
+        # 个人之间抵押: the terms the holders and the lender agreed (their loan contract);
+        # who they are comes from their cards and face checks, not from typing
+        "private_mortgage": (PROPERTY, *LOAN_TERMS),
         # 抵押预告登记: on the flat of a pre-sale contract
         "advance_loan": (
             CREDITOR,
@@ -436,7 +439,11 @@ FORMS.update(
         ),
     }
 )
-CROSS_CHECKS = {"mortgage_loan": _loan_checks, "advance_loan": _loan_checks}
+CROSS_CHECKS = {
+    "mortgage_loan": _loan_checks,
+    "advance_loan": _loan_checks,
+    "private_mortgage": _loan_checks,
+}
 
 
 def fields(form: str) -> tuple[Field, ...]:

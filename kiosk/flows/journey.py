@@ -30,12 +30,13 @@ from kiosk.documents.scan import ScanBatch
 from kiosk.flows import forms
 from kiosk.flows.bank_journey import BankSteps
 from kiosk.flows.deps import JourneyServices
-from kiosk.flows.spec import FlowSpec, StepKind, StepSpec
+from kiosk.flows.parties import Party, slip_lines
+from kiosk.flows.spec import CO_OWNERS, FlowSpec, StepKind, StepSpec
 from kiosk.identity.documents import check_document
 from kiosk.messages import MESSAGES, REFUSALS, UserMessage
 from kiosk.outbox import ItemState
 from kiosk.printing import PrintOutcome, PrintState
-from kiosk.redact import mask_name
+from kiosk.redact import mask_id_number, mask_name
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +109,30 @@ class JourneyContext:
     advance: m.AdvanceMortgage | None = None
     operator_signature: bytearray = field(default_factory=bytearray)  # zeroed at the end
     awaiting_review: str = ""  # the draft a second operator approves (maker-checker)
+    # a sitting of several (flows with party steps): the applicant first, then each party
+    parties: list[Party] = field(default_factory=list)
+
+
+def _message(code: str) -> UserMessage:
+    zh, en, retry = MESSAGES[code]
+    return UserMessage(code, zh, en, retry)
+
+
+PARTY_TWICE = _message("party_twice")  # the card of someone already in the sitting
+NOT_CO_OWNER = _message("not_co_owner")  # a card whose holder does not hold the unit
+SIGNATURE_REUSED = _message("signature_reused")  # the same image as another party's
+CARD_NOT_TAKEN = UserMessage(
+    "card_not_taken",
+    "请上一位当事人取回身份证，下一位再放置本人身份证",
+    "The person before takes their card first; then the next places their own",
+    True,
+)
+NEXT_NOT_PLACED = UserMessage(
+    "next_party_absent",
+    "未等到下一位当事人的身份证；各方到齐后可点重试继续",
+    "No card from the next party yet: once they are here, tap retry to go on",
+    True,
+)
 
 
 class Journey(BankSteps):
@@ -131,6 +156,7 @@ class Journey(BankSteps):
         self.ended = ""
         self.slip_printed = False
         self._order_round = 0
+        self._opened: set[int] = set()  # the party steps whose people are listed
         self._over = threading.Event()  # set when the visit ends: waits stop, reads are dropped
         self.audit("journey.start", "started")
 
@@ -150,6 +176,8 @@ class Journey(BankSteps):
         return self.step
 
     def _nothing_to_do(self, step: StepSpec) -> bool:
+        if step.kind is StepKind.PARTY:  # a sole holder has no co-owner to bring
+            return not self._slots(step)
         if step.kind is StepKind.PAY and step.param("for") == "case":
             case = self.ctx.case
             return case is None or case.fee_fen == 0 or case.paid
@@ -182,6 +210,8 @@ class Journey(BankSteps):
         self.close()
         for signature in (self.ctx.signature, self.ctx.operator_signature):
             signature[:] = bytes(len(signature))  # no signature image outlives the visit
+        for party in self.ctx.parties:
+            party.forget()
         if self.ctx.scan is not None:
             self.ctx.scan.pages.clear()
         self.resume = None
@@ -225,6 +255,17 @@ class Journey(BankSteps):
     def read_card(self, timeout_s: float = 60.0) -> IdentityDocument:
         """Wait for a card on the reader and read it (worker thread). The wait is on the
         reader's events (``kiosk.card_reader``), and ends with the visit."""
+        document = self._read(timeout_s)
+        today = self.services.today()
+        self.ctx.document = document
+        born = document.birth_date
+        age = (today - born).days // 365 if born else 0
+        self.ctx.elder = age >= self.services.elder_age
+        self.audit("journey.card", "read", card=document.card_type.value)
+        return document
+
+    def _read(self, timeout_s: float) -> IdentityDocument:
+        """Wait for a card, read it, and check it is valid today (else DocumentRefused)."""
         reader = self.services.card
         if not reader.wait_placed(self._over, timeout_s):
             raise TimeoutError("no card placed")
@@ -233,13 +274,7 @@ class Journey(BankSteps):
         document = reader.read()
         if self._over.is_set():
             raise VisitOver("the visit ended while the card was read")
-        today = self.services.today()
-        check_document(document, today)  # expired or invalid: DocumentRefused with the reason
-        self.ctx.document = document
-        born = document.birth_date
-        age = (today - born).days // 365 if born else 0
-        self.ctx.elder = age >= self.services.elder_age
-        self.audit("journey.card", "read", card=document.card_type.value)
+        check_document(document, self.services.today())  # expired or invalid: why
         return document
 
     def watch_card(self, removed: Callable[[], None]) -> Callable[[], None]:
@@ -249,6 +284,97 @@ class Journey(BankSteps):
 
     def verified(self, verification_id: str) -> None:
         self.ctx.verification_id = verification_id
+        if self.flow.parties:  # the applicant is the sitting's first party
+            applicant = Party(self.flow.applicant_role, document=self.ctx.document)
+            applicant.verification_id = verification_id
+            self.ctx.parties[:1] = [applicant]
+
+    # -- a sitting of several: each party in turn ------------------------------------------
+
+    def _slots(self, step: StepSpec) -> list[Party]:
+        """The people a party step brings: one of its role, or each other holder of the
+        chosen property (in the applicant's role, with their share)."""
+        role = str(step.param("role"))
+        if role != CO_OWNERS:
+            return [Party(role)]
+        record = self.ctx.property
+        if record is None:
+            return []
+        own = forms.registered_name(record)
+        shares = record.shares or [""] * len(record.holders)
+        return [
+            Party(self.flow.applicant_role, expected=name, share=share, co_owner=True)
+            for name, share in zip(record.holders, shares, strict=False)
+            if name != own
+        ]
+
+    def party_wanted(self) -> Party | None:
+        """The next person this party step needs at the machine, or None when all came."""
+        if self.step.kind is not StepKind.PARTY:
+            return None
+        if self.index not in self._opened:
+            self._opened.add(self.index)
+            self.ctx.parties.extend(self._slots(self.step))
+        return next((p for p in self.ctx.parties if not p.verification_id), None)
+
+    def person_document(self) -> IdentityDocument | None:
+        """The card of the person at the machine now (for the face check)."""
+        party = self.party_wanted()
+        return party.document if party is not None else self.ctx.document
+
+    def read_party_card(self, timeout_s: float = 120.0) -> IdentityDocument:
+        """The next party's card (worker thread): the person before takes theirs away first,
+        then the next one places their own. A card of someone already in the sitting is
+        refused (the same person cannot be two parties)."""
+        party = self.party_wanted()
+        assert party is not None
+        party.document = None
+        reader = self.services.card
+        if not reader.wait_removed(self._over, timeout_s):
+            raise StepFailed(CARD_NOT_TAKEN)
+        try:
+            document = self._read(timeout_s)
+        except TimeoutError:
+            raise StepFailed(NEXT_NOT_PLACED) from None
+        present = {p.document.number for p in self.ctx.parties if p.document is not None}
+        if document.number in present:
+            self.audit("journey.party", "twice", role=party.role)
+            raise StepFailed(PARTY_TWICE)
+        party.document = document
+        self.audit("journey.party", "card_read", role=party.role, card=document.card_type.value)
+        return document
+
+    def party_verified(self, verification_id: str) -> Party:
+        party = self.party_wanted()
+        assert party is not None and party.document is not None
+        party.verification_id = verification_id
+        self.audit("journey.party", "verified", role=party.role, verification=verification_id)
+        return party
+
+    def confirm_co_owner(self, party: Party) -> Party:
+        """A co-owner is on the register for the chosen unit: their own records say so (the
+        registry shows a verified person their own). Else they are not this party: their
+        card and check are dropped and the slot waits for the right person."""
+        record = self.ctx.property
+        assert record is not None
+        records = self.client.list_records(m.RecordsQuery(party.verification_id, m.QueryKind.OWN))
+        if any(p.unit_code == record.unit_code for p in records.properties):
+            return party
+        self.audit("journey.party", "not_co_owner", role=party.role)
+        party.verification_id, party.document = "", None
+        raise StepFailed(NOT_CO_OWNER)
+
+    def signer_wanted(self) -> tuple[int, Party] | None:
+        """At a "parties" sign step: the next party to sign (its place), None when all did."""
+        return next(((i, p) for i, p in enumerate(self.ctx.parties) if not p.signature), None)
+
+    def sitting_unfinished(self) -> bool:
+        """A sitting of several reached its parties and nothing is filed: a slip says so."""
+        ctx = self.ctx
+        if not self.flow.parties or ctx.submitted is not None or ctx.queued:
+            return False
+        first = next(i for i, s in enumerate(self.flow.steps) if s.kind is StepKind.PARTY)
+        return self.index >= first
 
     def give_consent(self) -> None:
         self.ctx.consent = True
@@ -297,6 +423,10 @@ class Journey(BankSteps):
 
     def choose_property(self, record: m.PropertyRecord, mortgage: m.Mortgage | None) -> None:
         self.ctx.property, self.ctx.mortgage = record, mortgage
+        if self.ctx.parties and record.shares:  # the applicant's own share of it
+            own = forms.registered_name(record)
+            shares = dict(zip(record.holders, record.shares, strict=False))
+            self.ctx.parties[0].share = shares.get(own, "")
         self.audit(
             "journey.choose",
             "property",
@@ -369,11 +499,23 @@ class Journey(BankSteps):
         """The applicant's one signature for everything submitted in this sitting (or, at a
         bank, the operator's own)."""
         signer = self.step.param("signer", "applicant")
+        digest = hashlib.sha256(jpeg).hexdigest()
+        if signer == "parties":  # each party in turn, the applicant first
+            wanted = self.signer_wanted()
+            assert wanted is not None
+            place, party = wanted
+            if any(bytes(p.signature) == jpeg for p in self.ctx.parties if p.signature):
+                self.audit("journey.sign", "reused", signer=party.role, place=place)
+                raise StepFailed(SIGNATURE_REUSED)  # the same strokes: not this person's hand
+            party.signature, party.signed_at = bytearray(jpeg), _now()
+            if place == 0:
+                self.ctx.signature = party.signature  # the applicant's, as in any filing
+            self.audit("journey.sign", "signed", signer=party.role, place=place, sha256=digest)
+            return
         if signer == "operator":
             self.ctx.operator_signature = bytearray(jpeg)
         else:
             self.ctx.signature = bytearray(jpeg)
-        digest = hashlib.sha256(jpeg).hexdigest()
         self.audit("journey.sign", "signed", signer=signer, sha256=digest)
 
     def review_lines(self) -> list[tuple[str, str, str]]:
@@ -386,7 +528,15 @@ class Journey(BankSteps):
 
             zh, en = BUSINESS_NAMES[application]
             lines.append(("业务", "Business", f"{zh} {en}"))
-        if ctx.document is not None:
+        if ctx.parties:  # every party of the sitting: what the application names
+            for party in ctx.parties:
+                zh, en = party.role_names
+                document = party.document
+                assert document is not None
+                share = f"  份额 Share {party.share}" if party.share else ""
+                who = f"{document.name}  {mask_id_number(document.number)}{share}"
+                lines.append((zh, en, who))
+        elif ctx.document is not None:
             lines.append(("申请人", "Applicant", ctx.document.name))
         if ctx.operator is not None:
             lines.append(("代理人", "Agent", self.agent_text()))
@@ -452,6 +602,15 @@ class Journey(BankSteps):
             content_type="image/jpeg",
         )
         attachments.append(f"outbox:{self.key('signature')}")
+        parties = []
+        for place, party in enumerate(ctx.parties[1:], start=1):  # each with their own
+            image = bytes(party.signature)
+            key = self.key(f"signature-{place}")
+            outbox.put("upload_attachment", image, group=group, key=key, content_type="image/jpeg")
+            attachments.append(f"outbox:{key}")
+            digest = hashlib.sha256(image).hexdigest()
+            parties.append(m.Party(party.role, party.verification_id, digest, party.signed_at))
+        signed_at = ctx.parties[0].signed_at if ctx.parties else _now()
         fields = [
             m.FieldValue(f.name, ctx.form[f.name])
             for s in self.flow.steps
@@ -465,8 +624,9 @@ class Journey(BankSteps):
             ctx.verification_id,
             fields,
             attachments,
-            [m.Signature("applicant", hashlib.sha256(signature).hexdigest(), _now())],
+            [m.Signature("applicant", hashlib.sha256(signature).hexdigest(), signed_at)],
             ctx.mortgage.mortgage_id if ctx.mortgage else "",
+            parties,
         )
         key = self.key("submit")
         outbox.put("submit_application", body, group=group, key=key)
@@ -576,12 +736,19 @@ class Journey(BankSteps):
         """The journey cannot finish here: print a slip so the counter continues it. A queue
         number for the counter is added when the registry answers. Returns the reference;
         ``slip_printed`` says whether the slip came out (if not, the screen shows it)."""
-        reference = f"H{self.id[:8].upper()}"
         ticket = ""
         try:
             ticket = self.client.create_ticket("counter", key=self.key("handoff")).ticket_number
         except Exception:  # the slip works without a number: the counter takes it as it is
             ticket = ""
+        return self.print_slip(*self.handoff_slip(reason, ticket))
+
+    def handoff_slip(
+        self, reason: UserMessage, ticket: str = ""
+    ) -> tuple[str, UserMessage, list[Any], list[tuple[str, str]]]:
+        """The slip's reference, reason, print operations and what was done (masked names
+        only), from the visit's context: composed before the visit is wiped."""
+        reference = f"H{self.id[:8].upper()}"
         names = {
             StepKind.ID_AUTH: ("已读取身份证", "ID card read"),
             StepKind.FACE_CHECK: ("人脸核验通过", "face check passed"),
@@ -598,6 +765,9 @@ class Journey(BankSteps):
             self.ctx.verification_id
         ):
             done = [d for d in done if d != names[StepKind.FACE_CHECK]]
+        parties = slip_lines(self.ctx.parties)  # a sitting of several: each party's state
+        if parties:
+            done = [d for d in done if d != names[StepKind.SIGN]]
         ops = handoff_slip(
             reference,
             self.flow.title_zh,
@@ -607,7 +777,14 @@ class Journey(BankSteps):
             reason.en,
             48,
             ticket_number=ticket,
+            parties=parties,
         )
+        return reference, reason, ops, done + parties
+
+    def print_slip(
+        self, reference: str, reason: UserMessage, ops: list[Any], done: list[tuple[str, str]]
+    ) -> str:
+        """Print a composed hand-off slip; ``slip_printed`` says whether it came out."""
         outcome = self.services.printing.receipt(f"handoff-{self.id}", ops, kind="handoff")
         self.audit(
             "journey.handoff",

@@ -23,6 +23,7 @@ from kiosk.documents.receipts import yuan
 from kiosk.flows import choices, forms
 from kiosk.flows.choices import Choice, Option
 from kiosk.flows.journey import Journey, StepFailed
+from kiosk.flows.parties import party_line
 from kiosk.flows.spec import StepKind
 from kiosk.identity.documents import DocumentRefused
 from kiosk.messages import UserMessage, message_for
@@ -36,6 +37,12 @@ FACE_HANDOFF = UserMessage(
     "The face check was not passed or not used",
     False,
 )
+SITTING_ENDED = UserMessage(
+    "sitting_ended",
+    "办理中断，申请未提交；各方当事人须本人到场核验并签名后方可提交",
+    "The sitting ended and nothing was filed: every party verifies and signs in person first",
+    False,
+)
 WITNESS_REFUSED = UserMessage(
     "witness_refused",
     "登记中心未能核实该证件持有人",
@@ -46,6 +53,7 @@ WITNESS_REFUSED = UserMessage(
 PROMPTS: dict[StepKind, str] = {
     StepKind.ID_AUTH: "请将身份证放在下方感应区",
     StepKind.FACE_CHECK: "接下来将进行人脸核验，请点击开始",
+    StepKind.PARTY: "请上一位取回身份证，下一位当事人将本人身份证放在感应区",
     StepKind.CONSENT: "请阅读查询授权，同意请点击同意并继续",
     StepKind.CHOOSE: "请选择要办理的业务",
     StepKind.PAY: "请使用手机扫描屏幕上的二维码支付",
@@ -65,6 +73,7 @@ PROMPTS: dict[StepKind, str] = {
 SCREENS: dict[StepKind, str] = {
     StepKind.ID_AUTH: "step_card",
     StepKind.FACE_CHECK: "step_face_intro",  # why the face, that it is not kept, the way without
+    StepKind.PARTY: "step_party",  # who is next, who is done; then their card and face check
     StepKind.CONSENT: "step_consent",
     StepKind.CHOOSE: "step_choose",
     StepKind.PAY: "step_pay",
@@ -140,6 +149,8 @@ class StepView:
     document_zh: str = ""  # scan: what to lay on the glass
     document_en: str = ""
     items: str = ""  # choose: what the list holds (cases, properties, delivery, ...)
+    # party: every party of the sitting (role zh, role en, masked name, state), in order
+    parties: tuple[tuple[str, str, str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -251,6 +262,7 @@ class JourneyRunner:
             {
                 StepKind.ID_AUTH: self._read_card,
                 StepKind.FACE_CHECK: self._face_notice,
+                StepKind.PARTY: self._party,
                 StepKind.CONSENT: self._consent,
                 StepKind.CHOOSE: self._load_choices,
                 StepKind.PAY: self.new_order,
@@ -291,6 +303,8 @@ class JourneyRunner:
 
     def _sign_texts(self) -> tuple[str, ...]:
         signer = str(self.journey.step.param("signer", "applicant"))
+        if signer == "parties":
+            return self._party_sign_texts()
         if signer != "authorization":
             return SIGN_TEXTS.get(signer, SIGN_TEXTS["applicant"])
         from kiosk.documents.receipts import BUSINESS_NAMES
@@ -304,6 +318,19 @@ class JourneyRunner:
             "The borrower's authorization: read, then sign",
             f"本人授权{bank}为办理本次{zh}查询本人不动产登记信息，仅限本次申请使用",
             f"I authorize the bank to query my records for this {en} only",
+        )
+
+    def _party_sign_texts(self) -> tuple[str, ...]:
+        wanted = self.journey.signer_wanted()
+        assert wanted is not None
+        place, party = wanted
+        count = len(self.journey.ctx.parties)
+        zh, en = party.role_names
+        return (
+            f"请{zh} {party.shown_name} 签名（{place + 1}/{count}）",
+            f"{en} {party.shown_name} signs ({place + 1} of {count})",
+            "每位当事人本人签名一次，用于本次提交的全部材料",
+            "Each party signs once, in person, for everything filed now",
         )
 
     def submit_form(self, values: dict[str, str]) -> dict[str, tuple[str, str]]:
@@ -369,6 +396,9 @@ class JourneyRunner:
         goes on, unless they already answered this visit or the journey is at its end."""
         if self.closed or self._card_answered or self.journey.step.kind is StepKind.DONE:
             return
+        party = self.journey.party_wanted()
+        if party is not None and party.document is None:
+            return  # the person before takes their card so the next one can place theirs
         self.journey.audit("journey.card", "removed", step=self.journey.step.kind.value)
         self.views.say(CARD_GONE_PROMPT)
         self.views.ask_card_back(self.card_grace_s)
@@ -389,7 +419,62 @@ class JourneyRunner:
 
     def _face_notice(self) -> None:
         bank = self.journey.operator is not None
-        self._render(self._view("step_face_intro", Phase.STEP, bank=bank))
+        party = self.journey.party_wanted()
+        if party is None:
+            self._render(self._view("step_face_intro", Phase.STEP, bank=bank))
+            return
+        zh, en = party.role_names  # whose face: the party whose card was just read
+        self._render(
+            self._view(
+                "step_face_intro",
+                Phase.STEP,
+                bank=bank,
+                lead_zh=f"{zh} {party.shown_name}",
+                lead_en=f"{en} {party.shown_name}",
+                parties=self._parties(),
+            )
+        )
+
+    # -- a sitting of several: each party in turn -------------------------------------------
+
+    def _parties(self) -> tuple[tuple[str, str, str, str], ...]:
+        wanted = self.journey.party_wanted()
+        return tuple(party_line(p, p is wanted) for p in self.journey.ctx.parties)
+
+    def _party(self) -> None:
+        """The next party: the one before takes their card, this one places theirs; then
+        their face check. When everyone this step brings has come, on to the next step."""
+        party = self.journey.party_wanted()
+        if party is None:
+            self.next()
+            return
+        if party.document is not None:  # read already (back from the face step)
+            self._face_notice()
+            return
+        zh, en = party.role_names
+        who_zh, who_en = f"{zh} {party.expected}".strip(), f"{en} {party.expected}".strip()
+        self._render(
+            self._view(
+                "step_party",
+                Phase.STEP,
+                lead_zh=f"请{who_zh}将本人身份证放在感应区",
+                lead_en=f"{who_en}: place your own ID card on the reader",
+                parties=self._parties(),
+            )
+        )
+        self.run(self.journey.read_party_card, self._party_card)
+
+    def _party_card(self, _document: Any) -> None:
+        self._card_answered = False  # this party's card leaving may mean they left
+        self._face_notice()
+
+    def _party_verified(self, verification_id: str) -> None:
+        party = self.journey.party_verified(verification_id)
+        if not party.co_owner:
+            self.show_step()
+            return
+        self.working("正在核对登记簿…", "Checking the register…")
+        self.run(lambda: self.journey.confirm_co_owner(party), lambda _p: self.show_step())
 
     def without_face(self) -> None:
         """The way without the face check: at a bank the operator's witness statement comes
@@ -485,6 +570,13 @@ class JourneyRunner:
                 journey.list_properties,
                 lambda found: self._show_choices(
                     choices.properties(found, items == "mortgages", journey.choose_property)
+                ),
+            )
+        elif items == "to_mortgage":
+            self.run(
+                journey.list_properties,
+                lambda found: self._show_choices(
+                    choices.to_mortgage(found, journey.choose_property)
                 ),
             )
         elif items in ("bank_properties", "bank_mortgages"):
@@ -670,7 +762,9 @@ class JourneyRunner:
         the way without it (the counter's hand-off slip, or at a bank — which has no
         counter — the operator's witness); or they went back, to the notice, from where
         they can start again, take the way without, or go home."""
-        if result is not None:
+        if result is not None and self.journey.party_wanted() is not None:
+            self._party_verified(result.verification_id)
+        elif result is not None:
             self.journey.verified(result.verification_id)
             self.next()
         elif to_counter:
@@ -686,7 +780,15 @@ class JourneyRunner:
             self.working("正在登记授权…", "Recording the authorization…")
             self.run(lambda: self.journey.authorize(jpeg), lambda _a: self.next())
             return
-        self.journey.sign(jpeg)
+        try:
+            self.journey.sign(jpeg)
+        except StepFailed as err:  # a party's signature that is another's: sign again
+            self._failed(err)
+            return
+        if self.journey.step.param("signer") == "parties" and self.journey.signer_wanted():
+            self.views.say(PROMPTS[StepKind.SIGN])  # the next party signs
+            self._render(self._step_view("step_sign"))
+            return
         self.next()
 
     def scanned(self, batch: Any) -> None:
@@ -710,14 +812,22 @@ class JourneyRunner:
         worker (returned, for whoever wants to wait on it)."""
         self.close()
         journey = self.journey
+        slip = None
+        if not journey.ended.startswith(("finished", "handoff")) and journey.sitting_unfinished():
+            slip = journey.handoff_slip(SITTING_ENDED)  # composed before the wipe
         journey.end(reason)
         order = journey.ctx.order
         journey.wipe()
-        if order is None:
+        if order is None and slip is None:
             return None
-        closing = threading.Thread(
-            target=journey.cancel_order, args=(order,), name="close-order", daemon=True
-        )
+
+        def after() -> None:
+            if slip is not None:  # the parties learn what was done and that nothing is filed
+                journey.print_slip(*slip)
+            if order is not None:
+                journey.cancel_order(order)
+
+        closing = threading.Thread(target=after, name="close-visit", daemon=True)
         closing.start()
         return closing
 

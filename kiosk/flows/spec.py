@@ -27,6 +27,7 @@ FLOWS_FILE = Path(__file__).with_name("flows.toml")
 class StepKind(StrEnum):
     ID_AUTH = "id_auth"  # the card on the reader
     FACE_CHECK = "face_check"  # the person is the card holder
+    PARTY = "party"  # one more person of the application in person: card and face check
     CONSENT = "consent"  # what will be queried and why, agreed
     CHOOSE = "choose"  # one item from the person's list (cases, properties, mortgages)
     FORM = "form"  # the few fields the kiosk does not know
@@ -47,6 +48,8 @@ class StepKind(StrEnum):
 PARAMS: dict[StepKind, dict[str, type]] = {
     StepKind.ID_AUTH: {},
     StepKind.FACE_CHECK: {},
+    # a role of ROLES (one person), or "co_owners": every other holder of the chosen property
+    StepKind.PARTY: {"role": str},
     StepKind.CONSENT: {"purpose_zh": str, "purpose_en": str},
     # "cases" (a fee due) | "ready" (registered: to print) | "properties" | "mortgages"
     # | "renamed" (registered under a name other than the card's: for a name change)
@@ -54,7 +57,8 @@ PARAMS: dict[StepKind, dict[str, type]] = {
     StepKind.FORM: {"form": str},  # a form of kiosk.flows.forms
     StepKind.SCAN: {"document_zh": str, "document_en": str},
     StepKind.REVIEW: {},
-    StepKind.SIGN: {"signer": str},  # applicant (default) | operator | authorization
+    # applicant (default) | operator | authorization | parties (each party in turn)
+    StepKind.SIGN: {"signer": str},
     StepKind.SUBMIT: {"application": str},  # an ApplicationType
     StepKind.DELIVER: {"method": str},  # a DeliveryMethod
     # own | ownership | unit; "back_on": refusals after which "try again" returns to the form
@@ -72,6 +76,7 @@ TICKET_SERVICES = {"counter", "appointment"}
 NEEDS: dict[StepKind, frozenset[Role]] = {
     StepKind.ID_AUTH: frozenset({Role.IDCARD}),
     StepKind.FACE_CHECK: frozenset({Role.CAMERA}),
+    StepKind.PARTY: frozenset({Role.IDCARD, Role.CAMERA}),
     StepKind.SCAN: frozenset({Role.SCANNER}),
 }
 PRINTERS = {
@@ -90,10 +95,17 @@ CHOICES = {
     "mortgages",
     "delivery",
     "appointments",
+    "to_mortgage",  # the person's properties, with their co-owners: to mortgage one
 }
 # what a bank sees through the borrower's authorization (its own mortgages only)
 BANK_CHOICES = {"bank_properties", "bank_mortgages", "contracts", "advance"}
-SIGNERS = {"applicant", "operator", "authorization"}
+SIGNERS = {"applicant", "operator", "authorization", "parties"}
+# the roles a person takes in an application made by several (the registry's words)
+ROLES: dict[str, tuple[str, str]] = {
+    "mortgagor": ("抵押人", "Mortgagor"),
+    "mortgagee": ("抵押权人", "Mortgagee"),
+}
+CO_OWNERS = "co_owners"  # a party step that brings every other holder of the chosen property
 MODES = {"hall", "bank"}
 # printed when the printer can; the registry keeps the electronic original anyway
 OPTIONAL_PRINTS = {"payment_receipt"}
@@ -122,16 +134,19 @@ GIVES: dict[str, set[str]] = {
     "choose:properties": {"property"},
     "choose:renamed": {"property"},
     "choose:mortgages": {"property", "mortgage"},
+    "choose:to_mortgage": {"property"},
     "choose:appointments": {"appointment"},
     "choose:delivery": {"delivery choice"},
     "choose:bank_properties": {"property"},
     "choose:bank_mortgages": {"property", "mortgage"},
     "choose:contracts": {"contract"},
     "choose:advance": {"advance notice"},
+    "party": {"party"},
     "form:authorization": {"authorization code"},
     "form:mailing": {"address to mail to"},
     "scan": {"documents"},
     "sign:applicant": {"signature"},
+    "sign:parties": {"signature"},
     "sign:operator": {"operator's signature"},
     "sign:authorization": {"borrower's authorization"},
     "submit": {"application"},
@@ -141,11 +156,15 @@ GIVES: dict[str, set[str]] = {
 }
 NEEDS_BEFORE: dict[str, set[str]] = {
     "face_check": {"card"},
+    "party": {"verification"},
+    "party:co_owners": {"property"},
+    "sign:parties": {"party"},
     "choose:cases": {"verification"},
     "choose:ready": {"verification"},
     "choose:properties": {"verification"},
     "choose:renamed": {"verification"},
     "choose:mortgages": {"verification"},
+    "choose:to_mortgage": {"verification"},
     "choose:appointments": {"verification"},
     "choose:delivery": {"case"},
     "choose:bank_properties": {"borrower's authorization"},
@@ -155,6 +174,7 @@ NEEDS_BEFORE: dict[str, set[str]] = {
     "form:mailing": {"delivery choice"},
     "form:address_change": {"property"},
     "form:name_change": {"property"},
+    "form:private_mortgage": {"property"},
     "sign:authorization": {"verification"},
     "submit": {"signature"},
     "query": {"verification", "consent"},
@@ -175,6 +195,7 @@ VARIANT: dict[StepKind, tuple[str, str]] = {
     StepKind.CHOOSE: ("items", ""),
     StepKind.FORM: ("form", ""),
     StepKind.SIGN: ("signer", "applicant"),
+    StepKind.PARTY: ("role", ""),
     StepKind.QUERY: ("kind_of", "own"),
     StepKind.PAY: ("for", ""),
     StepKind.PRINT: ("document", ""),
@@ -208,6 +229,33 @@ def _check_order(source: str, where: str, steps: list[StepSpec]) -> None:
             given.setdefault(what, step.kind.value)
 
 
+def _check_parties(
+    source: str, where: str, steps: list[StepSpec], applicant_role: str, mode: str
+) -> None:
+    """A sitting of several people names the first person's role, and everyone signs what is
+    filed (each in turn: ``signer = "parties"``); a flow of one person signs alone."""
+    several = any(s.kind is StepKind.PARTY for s in steps)
+    signers = {s.param("signer", "applicant") for s in steps if s.kind is StepKind.SIGN}
+    if applicant_role and applicant_role not in ROLES:
+        raise StrictConfigError(source, f"{where}.applicant_role", f"one of {sorted(ROLES)}")
+    if not several:
+        if applicant_role or "parties" in signers:
+            raise StrictConfigError(source, f"{where}.steps", "no party step: one person signs")
+        return
+    if not applicant_role:
+        raise StrictConfigError(
+            source, f"{where}.applicant_role", "a flow with party steps names the first role"
+        )
+    if mode != "hall":
+        raise StrictConfigError(source, f"{where}.mode", "party steps are a hall's")
+    if "applicant" in signers or (
+        any(s.kind is StepKind.SUBMIT for s in steps) and "parties" not in signers
+    ):
+        raise StrictConfigError(
+            source, f"{where}.steps", 'with party steps, everyone signs: signer = "parties"'
+        )
+
+
 @dataclass(frozen=True)
 class StepSpec:
     kind: StepKind
@@ -225,6 +273,13 @@ class FlowSpec:
     title_en: str
     steps: tuple[StepSpec, ...]
     mode: str = "hall"  # "bank": an operator files it as the borrower's agent
+    # with party steps: the role of the person who starts the sitting (a key of ROLES)
+    applicant_role: str = ""
+
+    @property
+    def parties(self) -> bool:
+        """Whether several people take part in person (party steps)."""
+        return any(step.kind is StepKind.PARTY for step in self.steps)
 
     @property
     def needs(self) -> frozenset[Role]:
@@ -252,7 +307,14 @@ def load_flows(path: Path = FLOWS_FILE) -> dict[str, FlowSpec]:
     flows: dict[str, FlowSpec] = {}
     for name, table in data.items():
         where = f"{name}"
-        unknown = set(table) - {"journey", "title_zh", "title_en", "steps", "mode"}
+        unknown = set(table) - {
+            "journey",
+            "title_zh",
+            "title_en",
+            "steps",
+            "mode",
+            "applicant_role",
+        }
         if unknown:
             raise StrictConfigError(source, f"{where}.{sorted(unknown)[0]}", "unknown key")
         steps = []
@@ -276,6 +338,10 @@ def load_flows(path: Path = FLOWS_FILE) -> dict[str, FlowSpec]:
                 raise StrictConfigError(source, f"{at}.items", f"one of {sorted(choices)}")
             if kind is StepKind.SIGN and params.get("signer", "applicant") not in SIGNERS:
                 raise StrictConfigError(source, f"{at}.signer", f"one of {sorted(SIGNERS)}")
+            if kind is StepKind.PARTY and params.get("role") not in {*ROLES, CO_OWNERS}:
+                raise StrictConfigError(
+                    source, f"{at}.role", f"one of {sorted({*ROLES, CO_OWNERS})}"
+                )
             if kind is StepKind.FORM and params.get("form") not in FORMS:
                 raise StrictConfigError(source, f"{at}.form", f"one of {sorted(FORMS)}")
             if kind is StepKind.DELIVER and params.get("method") not in DELIVERIES:
@@ -325,6 +391,7 @@ def load_flows(path: Path = FLOWS_FILE) -> dict[str, FlowSpec]:
                 )
         elif bank_choice or "operator" in signers or "authorization" in signers:
             raise StrictConfigError(source, f"{where}.steps", 'bank steps need mode = "bank"')
+        _check_parties(source, where, steps, str(table.get("applicant_role", "")), mode)
         _check_order(source, where, steps)
         flows[name] = FlowSpec(
             name,
@@ -333,5 +400,6 @@ def load_flows(path: Path = FLOWS_FILE) -> dict[str, FlowSpec]:
             str(table["title_en"]),
             tuple(steps),
             mode,
+            str(table.get("applicant_role", "")),
         )
     return flows

@@ -19,6 +19,8 @@ CREATE TABLE IF NOT EXISTS holders (
     -- the name the register has for this holder on this unit when it is not their name now
     -- (registered before a name change: 更名登记 brings it up to date); '' = people.name
     registered_name TEXT NOT NULL DEFAULT '',
+    -- 按份共有: this holder's share ("1/2"); '' for a sole holder or holders in common
+    share TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (unit_code, id_number)
 );
 CREATE TABLE IF NOT EXISTS banks (
@@ -137,6 +139,11 @@ CREATE TABLE IF NOT EXISTS drafts (
     maker_name TEXT NOT NULL, type TEXT NOT NULL, status TEXT NOT NULL, body TEXT NOT NULL,
     updated TEXT NOT NULL, checker TEXT NOT NULL, case_number TEXT NOT NULL
 );
+-- everyone besides the applicant who took part in a case in person (a co-owner, the lender)
+CREATE TABLE IF NOT EXISTS case_parties (
+    case_number TEXT NOT NULL REFERENCES cases, id_number TEXT NOT NULL, role TEXT NOT NULL,
+    verification_id TEXT NOT NULL, PRIMARY KEY (case_number, id_number)
+);
 CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS review_rules (
     bank_code TEXT NOT NULL REFERENCES banks, type TEXT NOT NULL, PRIMARY KEY (bank_code, type)
@@ -148,7 +155,7 @@ CREATE TABLE IF NOT EXISTS certificate_issues (
 """
 # Raised when the tables change. A sandbox file of another version is training data: it is
 # put aside and a new one seeded (the kiosk's own stores migrate; see issue 18).
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 # the holder's name as the register has it (see holders.registered_name); h JOIN p

@@ -39,6 +39,7 @@ FEES = {
     m.ApplicationType.ADVANCE_MORTGAGE: 8000,
     m.ApplicationType.ADVANCE_TO_MORTGAGE: 8000,
     m.ApplicationType.CERTIFICATE_REISSUE: 1000,
+    m.ApplicationType.PRIVATE_MORTGAGE: 8000,  # 抵押权首次登记, per case (住宅)
     m.ApplicationType.MORTGAGE_CANCELLATION: 0,
     m.ApplicationType.ADDRESS_CHANGE: 0,
     m.ApplicationType.NAME_CHANGE: 0,
@@ -226,12 +227,15 @@ def _signed_at(signatures: list[m.Signature]) -> float | None:
     """When the applicant signed (the evidence the kiosk sends with a queued filing)."""
     for signature in signatures:
         if signature.signer == "applicant":
-            try:
-                signed = dt.datetime.fromisoformat(signature.signed_at.replace("Z", "+00:00"))
-                return signed.timestamp()
-            except ValueError:
-                raise ApiError(400, "invalid", "signed_at: an ISO time", "signatures") from None
+            return _moment(signature.signed_at, "signatures")
     return None
+
+
+def _moment(text: str, field: str) -> float:
+    try:
+        return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        raise ApiError(400, "invalid", "signed_at: an ISO time", field) from None
 
 
 # -- records ----------------------------------------------------------------------------------
@@ -240,14 +244,13 @@ def _signed_at(signatures: list[m.Signature]) -> float | None:
 def _record(ctx: Ctx, unit_code: str, viewer: str) -> m.PropertyRecord:
     prop = ctx.one("SELECT * FROM properties WHERE unit_code = ?", unit_code)
     assert prop is not None
-    holders = [
-        (r["name"] if r["id_number"] == viewer else mask_name(r["name"]))
-        for r in ctx.conn.execute(
-            f"SELECT p.id_number, {HOLDER_NAME} AS name FROM holders h JOIN people p "
-            "USING (id_number) WHERE h.unit_code = ? ORDER BY p.id_number",
-            (unit_code,),
-        )
-    ]
+    rows = ctx.conn.execute(
+        f"SELECT p.id_number, {HOLDER_NAME} AS name, h.share FROM holders h JOIN people p "
+        "USING (id_number) WHERE h.unit_code = ? ORDER BY p.id_number",
+        (unit_code,),
+    ).fetchall()
+    holders = [(r["name"] if r["id_number"] == viewer else mask_name(r["name"])) for r in rows]
+    shares = [r["share"] for r in rows]
     mortgages = [
         m.Mortgage(
             r["mortgage_id"],
@@ -283,6 +286,8 @@ def _record(ctx: Ctx, unit_code: str, viewer: str) -> m.PropertyRecord:
         mortgages,
         seizures,
         objections,
+        shares,
+        len(rows) > 1 and not any(shares),
     )
 
 
@@ -532,6 +537,92 @@ def _check_name_change(ctx: Ctx, body: m.Application, applicant: str) -> None:
         )
 
 
+# who else takes part in person, by application type: the roles a party may take
+PARTY_ROLES: dict[m.ApplicationType, frozenset[str]] = {
+    m.ApplicationType.PRIVATE_MORTGAGE: frozenset({"mortgagor", "mortgagee"}),
+}
+
+
+def _parties(ctx: Ctx, body: m.Application, applicant: str) -> list[tuple[str, str, str]]:
+    """Each party's (ID number, role, verification): verified at this kiosk and still valid
+    when they signed, signed with an image of their own among the attachments, and nobody
+    twice (the applicant included)."""
+    roles = PARTY_ROLES.get(body.type, frozenset())
+    if body.parties and not roles:
+        raise ApiError(400, "invalid", f"{body.type.value} takes no other parties", "parties")
+    people, images = {applicant}, {s.image_sha256 for s in body.signatures}
+    found = []
+    for index, party in enumerate(body.parties):
+        where = f"parties[{index}]"
+        if party.role not in roles:
+            raise ApiError(400, "invalid", f"role: one of {sorted(roles)}", f"{where}.role")
+        number = _verified(ctx, party.verification_id, _moment(party.signed_at, where))
+        if number in people:
+            raise ApiError(409, "party_twice", "one person is named twice", where)
+        if party.signature_sha256 in images:
+            raise ApiError(
+                409, "signature_reused", "each party signs with their own signature", where
+            )
+        check_signature(ctx, party.signature_sha256, body.attachments)
+        people.add(number)
+        images.add(party.signature_sha256)
+        found.append((number, party.role, party.verification_id))
+    return found
+
+
+def _check_private_mortgage(
+    ctx: Ctx, body: m.Application, applicant: str, parties: list[tuple[str, str, str]]
+) -> None:
+    """个人之间抵押: every holder of the unit mortgages it (the applicant and each co-owner,
+    present and signing), to one lender who is not a holder; not while it is seized; with the
+    secured amount, the term and the loan contract."""
+    holders = {
+        r["id_number"]: r["name"]
+        for r in ctx.conn.execute(
+            f"SELECT p.id_number, {HOLDER_NAME} AS name FROM holders h JOIN people p "
+            "USING (id_number) WHERE h.unit_code = ?",
+            (body.unit_code,),
+        )
+    }
+    mortgagors = {applicant} | {n for n, role, _ in parties if role == "mortgagor"}
+    if mortgagors - set(holders):
+        raise ApiError(409, "not_holder", "a mortgagor does not hold this unit", "parties")
+    lenders = [n for n, role, _ in parties if role == "mortgagee"]
+    if len(lenders) != 1:
+        raise ApiError(409, "missing_party", "one mortgagee signs with the holders", "parties")
+    if lenders[0] in holders:
+        raise ApiError(
+            409, "mortgagee_is_holder", "a holder cannot take a mortgage on their own unit"
+        )
+    missing = sorted(mask_name(holders[n]) for n in set(holders) - mortgagors)
+    if missing:
+        raise ApiError(
+            409,
+            "missing_party",
+            f"every holder mortgages the unit: {'、'.join(missing)} did not sign",
+            "parties",
+        )
+    if ctx.one("SELECT 1 FROM seizures WHERE unit_code = ?", body.unit_code) is not None:
+        raise ApiError(409, "seized", "the unit is seized by a court", "unit_code")
+    amount = _field(body, "amount")
+    if not amount.isdigit() or int(amount) <= 0:
+        raise ApiError(400, "invalid", "amount: whole yuan, more than 0", "fields.amount")
+    if not _field(body, "term_from") < _field(body, "term_to"):
+        raise ApiError(400, "invalid", "the term must end after it begins", "fields.term_to")
+    signatures = {s.image_sha256 for s in body.signatures} | {
+        p.signature_sha256 for p in body.parties
+    }
+    marks = ", ".join("?" * len(body.attachments))
+    digests = [
+        r["sha256"]
+        for r in ctx.conn.execute(
+            f"SELECT sha256 FROM attachments WHERE attachment_id IN ({marks})", body.attachments
+        )
+    ]
+    if not [d for d in digests if d not in signatures]:  # only signatures: no contract
+        raise ApiError(400, "invalid", "the loan contract is required", "attachments")
+
+
 def submit_application(ctx: Ctx, body: m.Application) -> m.Case:
     problem = unit_code_problem(body.unit_code)
     if problem:
@@ -551,6 +642,7 @@ def submit_application(ctx: Ctx, body: m.Application) -> m.Case:
         raise ApiError(400, "invalid", "the applicant's signature is required", "signatures")
     for signature in body.signatures:
         check_signature(ctx, signature.image_sha256, body.attachments)
+    parties = _parties(ctx, body, applicant)
     kind = body.type
     if kind in (m.ApplicationType.MORTGAGE_CANCELLATION, m.ApplicationType.MORTGAGE_CHANGE):
         mortgage = ctx.one(
@@ -571,6 +663,8 @@ def submit_application(ctx: Ctx, body: m.Application) -> m.Case:
         _field(body, "new_address")
     elif kind is m.ApplicationType.NAME_CHANGE:
         _check_name_change(ctx, body, applicant)
+    elif kind is m.ApplicationType.PRIVATE_MORTGAGE:
+        _check_private_mortgage(ctx, body, applicant, parties)
     fee = FEES[kind]
     if fee:
         status = m.CaseStatus.AWAITING_PAYMENT
@@ -598,20 +692,31 @@ def submit_application(ctx: Ctx, body: m.Application) -> m.Case:
             ctx.kiosk_id,
         ),
     )
+    ctx.conn.executemany(
+        "INSERT INTO case_parties VALUES (?, ?, ?, ?)",
+        [(case_number, number, role, vid) for number, role, vid in parties],
+    )
     row = ctx.one("SELECT * FROM cases WHERE case_number = ?", case_number)
     assert row is not None
     return _case(row)
 
 
 def _holders_case(ctx: Ctx, case_number: str, verification_id: str) -> sqlite3.Row:
-    """A case, for its verified applicant or a current holder of its unit. Anyone else is
-    answered as if there were no such case: a case number grants nothing."""
+    """A case, for its verified applicant, a party to it (the lender of a private mortgage)
+    or a current holder of its unit. Anyone else is answered as if there were no such case:
+    a case number grants nothing."""
     person = _verified(ctx, verification_id)
     row = ctx.one("SELECT * FROM cases WHERE case_number = ?", case_number)
     if row is None or (
         row["applicant"] != person
         and ctx.one(
             "SELECT 1 FROM holders WHERE unit_code = ? AND id_number = ?", row["unit_code"], person
+        )
+        is None
+        and ctx.one(
+            "SELECT 1 FROM case_parties WHERE case_number = ? AND id_number = ?",
+            case_number,
+            person,
         )
         is None
     ):
@@ -626,8 +731,9 @@ def get_case(ctx: Ctx, body: m.CaseQuery) -> m.Case:
 def list_cases(ctx: Ctx, body: m.CasesQuery) -> m.Cases:
     person = _verified(ctx, body.verification_id)
     rows = ctx.conn.execute(
-        "SELECT * FROM cases WHERE applicant = ? AND status != 'rejected' ORDER BY case_number",
-        (person,),
+        "SELECT * FROM cases WHERE (applicant = ? OR case_number IN (SELECT case_number FROM "
+        "case_parties WHERE id_number = ?)) AND status != 'rejected' ORDER BY case_number",
+        (person, person),
     )
     return m.Cases([_case(r) for r in rows])
 

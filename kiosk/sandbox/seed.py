@@ -288,9 +288,33 @@ def seed(conn: sqlite3.Connection, seed_value: int = 20261122, now: float | None
                 f"2026-11-22T{9 + i % 8:02d}:00",
             ),
         )
+    _seed_shared_flat(conn, people)
     conn.execute("COMMIT")
 
 
+def _seed_shared_flat(conn: sqlite3.Connection, people: list[str]) -> None:
+    """A flat the demo card holder owns half of with the Hong Kong card's holder (按份共有,
+    1/2 each), unencumbered: the private mortgage's demo (玛丽's card is the lender's). Its
+    unit code sorts after every other unit, so the other demos' lists start as before."""
+    conn.execute(
+        "INSERT INTO properties VALUES (?, ?, ?, ?, ?, ?)",
+        (
+            DEMO_SHARED_UNIT,
+            "山东省济南市历下区泉城路88号3幢1201室",
+            "鲁(2024)济南市不动产权第9990001号",
+            98.5,
+            "住宅",
+            RIGHT_TYPE,
+        ),
+    )
+    for holder in (people[0], DEMO_CARDS[2].number):
+        conn.execute(
+            "INSERT INTO holders (unit_code, id_number, share) VALUES (?, ?, '1/2')",
+            (DEMO_SHARED_UNIT, holder),
+        )
+
+
+DEMO_SHARED_UNIT = "370102019019GB99999F00990099"
 DEMO_CONTRACT = "YS2026-NJ-000101"  # the demo card holder's flat bought off-plan
 DEMO_ADVANCE = "YG2025000017"  # the bank's advance-notice mortgage on a flat now registered
 
