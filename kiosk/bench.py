@@ -157,7 +157,12 @@ def bench_pdf(runs: int = 10) -> dict[str, Any]:
         pdf.output()
 
     baseline = _median_ms(empty, runs)
-    ms = _median_ms(lambda: query_certificate_pdf(records, "张**", "ABC123", "2026-11-22"), runs)
+    ms = _median_ms(
+        lambda: query_certificate_pdf(
+            records, "张建国", "11010519491231002X", "ABC123", "2026-11-22"
+        ),
+        runs,
+    )
     return {
         "benchmark": "pdf",
         "runs": runs,

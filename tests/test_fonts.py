@@ -43,10 +43,15 @@ def test_common_text_uses_the_subset_and_rare_characters_the_full_font(tmp_path:
     assert font_for("王堃") == full_font()
 
 
+DEMO_ID = "11010519491231002X"
+
+
 def test_a_rare_name_prints_as_itself(tmp_path: Path) -> None:
     common = text_of(
-        query_certificate_pdf(records_of("张建国"), "张**", "C1", "2026-11-22"), tmp_path
+        query_certificate_pdf(records_of("张建国"), "张建国", DEMO_ID, "C1", "2026-11-22"), tmp_path
     )
-    rare = text_of(query_certificate_pdf(records_of("王堃"), "王*", "C2", "2026-11-22"), tmp_path)
+    rare = text_of(
+        query_certificate_pdf(records_of("王堃"), "王堃", DEMO_ID, "C2", "2026-11-22"), tmp_path
+    )
     assert "张建国" in common
     assert "王堃" in rare and "\ufffd" not in rare

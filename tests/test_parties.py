@@ -310,3 +310,42 @@ def test_waiting_for_the_card_before_to_go_ends_with_the_visit_and_a_fault_is_no
     kit.devices.reader.card = None
     assert reader.wait_removed(threading.Event(), 5) is True
     reader.close()
+
+
+def test_once_registered_the_lender_prints_a_proof_of_the_mortgage_not_of_ownership(
+    kit: Kit, tmp_path: Path
+) -> None:
+    from kiosk.backend import models as m
+    from kiosk.documents.certificate_overlay import Calibration, certificate_overlay_pdf
+    from tests.journey_steps import pdf_text
+
+    visit = to_the_shared_flat(kit)
+    assert play(visit).kind is StepKind.DONE
+    case = visit.journey.ctx.submitted
+    assert case is not None
+    registry = kit.registry
+    payer = registry.verify().verification_id  # the applicant pays the fee
+    order = registry.client.create_order(
+        m.CreateOrder(f"C-{case.case_number}", m.OrderKind.CASE, case.case_number,
+                      m.Channel.WECHAT, payer)
+    )
+    registry.control.pay(order.order_id)
+    registry.control.register_case(case.case_number)
+    # the holders' record shows the mortgage, the lender's name masked
+    (record,) = [
+        p for p in registry.client.list_records(m.RecordsQuery(payer)).properties
+        if p.unit_code == DEMO_SHARED_UNIT
+    ]
+    assert [(g.creditor, g.amount_fen) for g in record.mortgages] == [("玛*", 80_000_000)]
+    lender = registry.verify(LENDER.number, LENDER.name).verification_id
+    data = registry.client.certificate_data(case.case_number, lender)
+    fields = {f.name: f.value for f in data.fields}
+    assert data.kind == "proof" and "不动产证明" in data.certificate_number
+    assert fields["matter"] == "抵押权" and fields["holder"] == LENDER.name
+    assert fields["obligors"] == f"{APPLICANT.name}、{CO_OWNER.name}"
+    assert "800,000.00 元" in fields["other"] and "一般抵押" in fields["other"]
+    path = tmp_path / "proof.pdf"
+    path.write_bytes(certificate_overlay_pdf(data, Calibration()))
+    text = pdf_text(path)
+    assert "抵押权" in text and LENDER.name in text and "800,000.00" in text
+    assert "平方米" not in text  # no ownership fields on a mortgage's proof

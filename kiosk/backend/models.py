@@ -268,10 +268,18 @@ class VerifyCertificate:
 
 @dataclass(frozen=True)
 class CertificateCheck:
+    """What a proof found by its code says: a checker (a school, a household registration
+    office) compares it with the paper in their hand, so it names the person as the proof
+    does."""
+
     valid: bool
     kind: str = ""
     issued_at: str = ""
     property_count: int = 0
+    holder: str = ""  # the person the proof is about, in full
+    id_number: str = ""
+    issued_on: str = ""  # the proof's date, Beijing time
+    owns_property: bool = False
 
 
 # -- applications -----------------------------------------------------------------------------

@@ -55,8 +55,40 @@ TEMPLATE: dict[str, Box] = {
 }
 
 
+# The registration proof (不动产登记证明) states a right on the unit, not its ownership: the
+# right or matter, its holder, the obligors and the other terms (a mortgage's amount and term).
+PROOF_TEMPLATE: dict[str, Box] = {
+    "certificate_number": Box(120, 22, 80, 8),
+    "matter": Box(52, 48, 140, 8),
+    "holder": Box(52, 58, 140, 12),
+    "obligors": Box(52, 72, 140, 12),
+    "address": Box(52, 86, 140, 14),
+    "unit_code": Box(52, 102, 140, 8),
+    "other": Box(52, 112, 140, 30),
+    "issued_on": Box(130, 250, 60, 8),
+}
+
+
+def _template(data: m.CertificateData) -> dict[str, Box]:
+    """The proof's boxes when the registry says what right it proves, else the title's."""
+    stated = {f.name for f in data.fields}
+    return PROOF_TEMPLATE if data.kind == "proof" and "matter" in stated else TEMPLATE
+
+
 def _values(data: m.CertificateData) -> dict[str, str]:
     holders = data.holders
+    if _template(data) is PROOF_TEMPLATE:
+        fields = {f.name: f.value for f in data.fields}
+        return {
+            "certificate_number": data.certificate_number,
+            "matter": fields["matter"],
+            "holder": fields.get("holder", "/"),
+            "obligors": fields.get("obligors", "/"),
+            "address": data.address,
+            "unit_code": data.unit_code,
+            "other": fields.get("other", "/"),
+            "issued_on": data.issued_on,
+        }
     return {
         "certificate_number": data.certificate_number,
         "holders": "、".join(holders),
@@ -89,8 +121,9 @@ def certificate_overlay_pdf(data: m.CertificateData, calibration: Calibration) -
     values = _values(data)
     pdf.add_font("cjk", fname=font_for(*values.values()))
     pdf.add_page()
+    template = _template(data)
     for field, text in values.items():
-        box = TEMPLATE[field]
+        box = template[field]
         size, lines = _fit(pdf, field, text, box)
         pdf.set_font("cjk", size=size)
         y = box.y + calibration.dy_mm

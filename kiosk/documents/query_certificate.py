@@ -1,7 +1,9 @@
-"""The query certificate (查询结果证明) as a PDF: the result, the centre, the date, a
-verification code and its QR, a slot for the centre's electronic seal, page x/y and a warning
-against alteration on every page. Long addresses and holder lists wrap; nothing is cut off.
-The registry issues it (the sandbox uses this layout); the kiosk prints what it is given."""
+"""The query certificate (查询结果证明) as a PDF: who asked (full name and ID number, as an
+official proof names its person: a school or a household registration office accepts nothing
+less), the result, the centre, the date in Beijing time, a verification code and its QR, a slot
+for the centre's electronic seal, page x/y and a warning against alteration on every page. Long
+addresses and holder lists wrap; nothing is cut off. The registry issues it (the sandbox uses
+this layout); the kiosk prints what it is given."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import qrcode
 from fpdf import FPDF
 
 from kiosk.backend import models as m
+from kiosk.documents.china_time import china_date
 from kiosk.documents.fonts import font_for
 
 CENTRE = "某市不动产登记中心（沙箱）"
@@ -43,7 +46,8 @@ def _qr_png(text: str) -> io.BytesIO:
 
 def query_certificate_pdf(
     records: m.Records,
-    person_masked: str,
+    person: str,
+    id_number: str,
     code: str,
     issued: str,
     centre: str = CENTRE,
@@ -51,7 +55,7 @@ def query_certificate_pdf(
 ) -> bytes:
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(auto=True, margin=25)
-    pdf.add_font("cjk", fname=font_for(_all_text(records, person_masked, centre)))
+    pdf.add_font("cjk", fname=font_for(_all_text(records, person + id_number, centre)))
     pdf.alias_nb_pages()
 
     def footer() -> None:
@@ -71,9 +75,9 @@ def query_certificate_pdf(
     }[records.kind]
     pdf.cell(0, 14, title, align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("cjk", size=11)
-    pdf.cell(
-        0, 8, f"查询人：{person_masked}    出具日期：{issued[:10]}", new_x="LMARGIN", new_y="NEXT"
-    )
+    issued_on = china_date(issued)
+    pdf.cell(0, 8, f"查询人：{person}    证件号码：{id_number}", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 8, f"出具日期：{issued_on}", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
     if records.kind is m.QueryKind.OWNERSHIP:
         text = "经查询，截至出具日期，查询人名下" + ("有" if records.owns_property else "无")
@@ -105,7 +109,7 @@ def query_certificate_pdf(
         pdf.add_page()
     top = pdf.get_y()
     pdf.cell(0, 8, f"出具机构：{centre}", new_x="LMARGIN", new_y="NEXT")
-    pdf.cell(0, 8, f"出具日期：{issued[:10]}", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 8, f"出具日期：{issued_on}", new_x="LMARGIN", new_y="NEXT")
     pdf.cell(0, 8, f"验证码：{code}  扫码或登录网站核验", new_x="LMARGIN", new_y="NEXT")
     pdf.image(_qr_png(VERIFY_URL.format(code=code)), w=32, h=32)
     seal_x, seal_y = pdf.w - pdf.r_margin - 42, top

@@ -6,10 +6,9 @@ profile's columns (double-size lines get half), Chinese first and English under 
 
 from __future__ import annotations
 
-import datetime as dt
-
 from drivers.receipt.ops import Align, Cut, Feed, Op, Qr, Text
 from kiosk.backend import models as m
+from kiosk.documents.china_time import china_minute
 from kiosk.documents.text_fit import wrap
 
 CENTRE = "不动产登记中心"
@@ -160,11 +159,7 @@ def payment_receipt(receipt: m.EReceipt, chars_per_line: int, centre: str = CENT
 
 def _local(iso: str) -> str:
     """UTC ISO time from the registry → Beijing time for people."""
-    try:
-        moment = dt.datetime.strptime(iso, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
-    except ValueError:
-        return iso
-    return (moment + dt.timedelta(hours=8)).strftime("%Y-%m-%d %H:%M")
+    return china_minute(iso)
 
 
 def handoff_slip(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from fpdf import FPDF
 
+from kiosk.documents.china_time import china_date
 from kiosk.documents.fonts import font_for
 from kiosk.documents.query_certificate import CENTRE, _qr_png
 
@@ -27,7 +28,7 @@ def registration_proof_pdf(
     pdf.cell(0, 9, proof_number, align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
     pdf.set_font("cjk", size=11)
-    for label, value in [*lines, ("业务号", case_number), ("出具日期", issued[:10])]:
+    for label, value in [*lines, ("业务号", case_number), ("出具日期", china_date(issued))]:
         pdf.multi_cell(0, 8, f"{label}：{value}", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
     top = pdf.get_y()

@@ -661,7 +661,9 @@ def sandbox_register(ctx: Ctx, _body: None) -> m.Case:
                     (record["mortgage_id"],),
                 )
             ctx.conn.execute(
-                "INSERT INTO mortgages VALUES (?, ?, ?, ?, ?, ?, ?, 'active')",
+                "INSERT INTO mortgages (mortgage_id, unit_code, bank_code, amount_fen, maximum, "
+                "term_from, term_to, status) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, 'active')",
                 (
                     f"M{row['case_number']}",
                     row["unit_code"],
@@ -670,6 +672,25 @@ def sandbox_register(ctx: Ctx, _body: None) -> m.Case:
                     int(values.get("mortgage_type") == MAXIMUM),
                     values.get("term_from", ctx.iso()[:10]),
                     values.get("term_to", ctx.iso()[:10]),
+                ),
+            )
+        elif kind is m.ApplicationType.PRIVATE_MORTGAGE:  # the lender is a person
+            lender = ctx.one(
+                "SELECT id_number FROM case_parties WHERE case_number = ? AND role = 'mortgagee'",
+                row["case_number"],
+            )
+            assert lender is not None  # the registry filed it with one
+            ctx.conn.execute(
+                "INSERT INTO mortgages (mortgage_id, unit_code, lender, amount_fen, maximum, "
+                "term_from, term_to, status) VALUES (?, ?, ?, ?, ?, ?, ?, 'active')",
+                (
+                    f"M{row['case_number']}",
+                    row["unit_code"],
+                    lender["id_number"],
+                    int(values.get("amount", "0") or 0) * 100,
+                    int(values.get("mortgage_type") == MAXIMUM),
+                    values.get("term_from", ""),
+                    values.get("term_to", ""),
                 ),
             )
         elif kind is m.ApplicationType.ADVANCE_MORTGAGE:

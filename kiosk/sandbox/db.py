@@ -34,9 +34,12 @@ CREATE TABLE IF NOT EXISTS operators (
 );
 CREATE TABLE IF NOT EXISTS mortgages (
     mortgage_id TEXT PRIMARY KEY, unit_code TEXT NOT NULL REFERENCES properties,
-    bank_code TEXT NOT NULL REFERENCES banks, amount_fen INTEGER NOT NULL,
+    -- the mortgagee: a bank, or a person (个人之间抵押: bank_code NULL, lender their number)
+    bank_code TEXT REFERENCES banks, amount_fen INTEGER NOT NULL,
     maximum INTEGER NOT NULL, term_from TEXT NOT NULL, term_to TEXT NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('active', 'cancelled'))
+    status TEXT NOT NULL CHECK (status IN ('active', 'cancelled')),
+    lender TEXT REFERENCES people,
+    CHECK ((bank_code IS NULL) != (lender IS NULL))
 );
 CREATE TABLE IF NOT EXISTS seizures (
     unit_code TEXT NOT NULL REFERENCES properties, court TEXT NOT NULL, since TEXT NOT NULL

@@ -22,6 +22,7 @@ import numpy as np
 
 from kiosk.backend import models as m
 from kiosk.backend.api import ATTACHMENT_TYPES, MAX_ATTACHMENT_BYTES
+from kiosk.documents.china_time import china_date
 from kiosk.identifiers import id_number_problem, unit_code_problem
 from kiosk.redact import mask_name
 from kiosk.sandbox.db import HOLDER_NAME
@@ -254,7 +255,8 @@ def _record(ctx: Ctx, unit_code: str, viewer: str) -> m.PropertyRecord:
     mortgages = [
         m.Mortgage(
             r["mortgage_id"],
-            r["name"],
+            # a bank by its name; a private lender by theirs, masked unless it is the viewer
+            r["name"] if r["bank_code"] or r["lender"] == viewer else mask_name(r["name"]),
             r["uscc"],
             r["amount_fen"],
             bool(r["maximum"]),
@@ -262,7 +264,9 @@ def _record(ctx: Ctx, unit_code: str, viewer: str) -> m.PropertyRecord:
             r["term_to"],
         )
         for r in ctx.conn.execute(
-            "SELECT g.*, b.name, b.uscc FROM mortgages g JOIN banks b USING (bank_code) "
+            "SELECT g.*, COALESCE(b.name, p.name) AS name, COALESCE(b.uscc, '') AS uscc "
+            "FROM mortgages g LEFT JOIN banks b USING (bank_code) "
+            "LEFT JOIN people p ON p.id_number = g.lender "
             "WHERE g.unit_code = ? AND g.status = 'active' ORDER BY g.mortgage_id",
             (unit_code,),
         )
@@ -400,8 +404,10 @@ def query_certificate(ctx: Ctx, _body: None) -> bytes:
         raise ApiError(409, "unpaid", "the query fee is not paid yet")
     records = m.parse(m.Records, json.loads(row["result"]))
     person = ctx.one("SELECT name FROM people WHERE id_number = ?", row["id_number"])
-    assert person is not None
-    return query_certificate_pdf(records, mask_name(person["name"]), row["code"], row["created"])
+    assert person is not None  # the proof names its person in full, as official proofs do
+    return query_certificate_pdf(
+        records, person["name"], row["id_number"], row["code"], row["created"]
+    )
 
 
 def report_query_printed(ctx: Ctx, body: m.QueryPrinted) -> m.QueryPrintAck:
@@ -421,8 +427,20 @@ def verify_certificate(ctx: Ctx, body: m.VerifyCertificate) -> m.CertificateChec
     row = ctx.one("SELECT * FROM queries WHERE code = ?", body.code.strip().upper())
     if row is None:
         return m.CertificateCheck(False)
-    count = len(json.loads(row["result"])["properties"])
-    return m.CertificateCheck(True, row["kind"], row["created"], count)
+    result = json.loads(row["result"])
+    person = ctx.one("SELECT name FROM people WHERE id_number = ?", row["id_number"])
+    assert person is not None
+    # what the proof in the checker's hand says: who, when (Beijing time), what was found
+    return m.CertificateCheck(
+        True,
+        row["kind"],
+        row["created"],
+        len(result["properties"]),
+        person["name"],
+        row["id_number"],
+        china_date(row["created"]),
+        bool(result["owns_property"]),
+    )
 
 
 # -- attachments and applications -------------------------------------------------------------
@@ -968,6 +986,7 @@ def certificate_data(ctx: Ctx, body: m.CaseQuery) -> m.CertificateData:
     number = prop["certificate_number"]
     if proof:
         number = number.replace("不动产权", "不动产证明")
+    fields = _mortgage_proof(ctx, row, holders) if proof else []
     return m.CertificateData(
         row["case_number"],
         "proof" if proof else "certificate",
@@ -978,8 +997,55 @@ def certificate_data(ctx: Ctx, body: m.CaseQuery) -> m.CertificateData:
         prop["right_type"],
         prop["use"],
         prop["area_m2"],
-        row["created"][:10],
+        china_date(row["created"]),
+        fields,
     )
+
+
+# registrations whose proof (不动产登记证明) states a mortgage, not the ownership
+MORTGAGE_PROOFS = {
+    m.ApplicationType.MORTGAGE_FIRST,
+    m.ApplicationType.MORTGAGE_CHANGE,
+    m.ApplicationType.ADVANCE_TO_MORTGAGE,
+    m.ApplicationType.PRIVATE_MORTGAGE,
+}
+
+
+def _mortgage_proof(ctx: Ctx, row: sqlite3.Row, holders: list[str]) -> list[m.FieldValue]:
+    """What a mortgage's registration proof states: the right (抵押权), its holder (the
+    mortgagee: a bank, or the lender of a private mortgage), the obligors (the unit's
+    holders), the secured amount, the term and the kind. Empty for other registrations."""
+    if m.ApplicationType(row["type"]) not in MORTGAGE_PROOFS:
+        return []
+    body = json.loads(row["body"]) if row["body"] else {}
+    mortgage = None
+    for mortgage_id in (body.get("mortgage_id", ""), f"M{row['case_number']}"):
+        mortgage = mortgage or ctx.one(
+            "SELECT g.*, COALESCE(b.name, p.name) AS creditor FROM mortgages g "
+            "LEFT JOIN banks b USING (bank_code) LEFT JOIN people p ON p.id_number = g.lender "
+            "WHERE g.mortgage_id = ?",
+            mortgage_id,
+        )
+    mortgage = mortgage or ctx.one(  # a case filed before the register kept its mortgage's id
+        "SELECT g.*, COALESCE(b.name, p.name) AS creditor FROM mortgages g "
+        "LEFT JOIN banks b USING (bank_code) LEFT JOIN people p ON p.id_number = g.lender "
+        "WHERE g.unit_code = ? AND g.status = 'active' ORDER BY g.term_from DESC",
+        row["unit_code"],
+    )
+    if mortgage is None:
+        return []
+    kind = "最高额抵押" if mortgage["maximum"] else "一般抵押"
+    amount = "最高债权额" if mortgage["maximum"] else "被担保主债权数额"
+    other = (
+        f"{amount}：{mortgage['amount_fen'] / 100:,.2f} 元；"
+        f"债务履行期限：{mortgage['term_from']} 至 {mortgage['term_to']}；抵押方式：{kind}"
+    )
+    return [
+        m.FieldValue("matter", "抵押权"),
+        m.FieldValue("holder", mortgage["creditor"]),
+        m.FieldValue("obligors", "、".join(holders)),
+        m.FieldValue("other", other),
+    ]
 
 
 def request_delivery(ctx: Ctx, body: m.DeliveryRequest) -> m.Delivery:

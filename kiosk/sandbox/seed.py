@@ -175,7 +175,9 @@ def seed(conn: sqlite3.Connection, seed_value: int = 20261122, now: float | None
         if rng.random() < 0.35 or index < len(DEMO_CARDS):
             start = today - dt.timedelta(days=rng.randrange(100, 3000))
             conn.execute(
-                "INSERT INTO mortgages VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO mortgages (mortgage_id, unit_code, bank_code, amount_fen, maximum, "
+                "term_from, term_to, status) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     f"M{index:06d}",
                     unit_code,
