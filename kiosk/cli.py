@@ -42,6 +42,7 @@ JOURNEYS = (
     "query-certificate",
     "property-proof",
     "authorized-query",
+    "my-cases",
     "pay-fee",
     "mortgage-cancellation",
     "address-change",

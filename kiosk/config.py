@@ -125,6 +125,7 @@ DEFAULT_SERVICES = (
     "query_certificate",
     "property_proof",
     "authorized_query",
+    "my_cases",
     "pay_fee",
     "mortgage_cancellation",
     "address_change",

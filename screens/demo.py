@@ -328,6 +328,23 @@ def name_change(rec: Recorder) -> None:
     _application(rec, "name_change", _phone)  # the former name is the register's
 
 
+def my_cases(rec: Recorder) -> None:
+    _start(rec)
+    rec.tap_service("my_cases")
+    _identity(rec)
+    rec.until("step_choose", 30)
+    screen = rec.driver.app.manager.get_screen("step_choose")
+    rec.driver.wait(lambda: not screen.loading, 20)
+    rec.driver.frames(5)
+    rec.shoot("step_choose-my-cases")
+    rec.driver.tap(screen.ids.cases.children[-1])  # the newest
+    rec.until("step_done", 20)
+    rec.driver.frames(5)
+    rec.shoot("step_done-progress")
+    rec.tap_id("step_done", "finish")
+    rec.until("attract")
+
+
 def check_in(rec: Recorder) -> None:
     _start(rec)
     rec.tap_service("appointment_check_in")
@@ -422,6 +439,7 @@ JOURNEYS: dict[str, Callable[[Recorder], None]] = {
     "query-certificate": query_certificate,
     "property-proof": property_proof,
     "authorized-query": authorized_query,
+    "my-cases": my_cases,
     "pay-fee": pay_fee,
     "mortgage-cancellation": mortgage_cancellation,
     "address-change": address_change,

@@ -326,14 +326,16 @@ def test_once_registered_the_lender_prints_a_proof_of_the_mortgage_not_of_owners
     registry = kit.registry
     payer = registry.verify().verification_id  # the applicant pays the fee
     order = registry.client.create_order(
-        m.CreateOrder(f"C-{case.case_number}", m.OrderKind.CASE, case.case_number,
-                      m.Channel.WECHAT, payer)
+        m.CreateOrder(
+            f"C-{case.case_number}", m.OrderKind.CASE, case.case_number, m.Channel.WECHAT, payer
+        )
     )
     registry.control.pay(order.order_id)
     registry.control.register_case(case.case_number)
     # the holders' record shows the mortgage, the lender's name masked
     (record,) = [
-        p for p in registry.client.list_records(m.RecordsQuery(payer)).properties
+        p
+        for p in registry.client.list_records(m.RecordsQuery(payer)).properties
         if p.unit_code == DEMO_SHARED_UNIT
     ]
     assert [(g.creditor, g.amount_fen) for g in record.mortgages] == [("玛*", 80_000_000)]
@@ -349,3 +351,22 @@ def test_once_registered_the_lender_prints_a_proof_of_the_mortgage_not_of_owners
     text = pdf_text(path)
     assert "抵押权" in text and LENDER.name in text and "800,000.00" in text
     assert "平方米" not in text  # no ownership fields on a mortgage's proof
+
+
+def test_my_cases_lists_every_case_with_its_status_and_what_happens_next(kit: Kit) -> None:
+    visit = to_the_shared_flat(kit)
+    assert play(visit).kind is StepKind.DONE
+    filed = visit.journey.ctx.submitted
+    assert filed is not None
+    kit.card.line = []
+    kit.devices.reader.card = LENDER  # the lender follows it too
+    mine = kit.visit("my_cases")
+    chooser = play(mine, until=StepKind.CHOOSE)
+    assert chooser.choices[0].key == filed.case_number  # newest first
+    assert "待缴费" in chooser.choices[0].lead_zh
+    mine.runner.choose(filed.case_number)
+    done = mine.screens.last
+    assert done.kind is StepKind.DONE and done.heading_zh == "办件进度"
+    assert f"业务编号 Case: {filed.case_number}  个人之间抵押登记" in done.outputs[0]
+    assert "待缴费" in done.outputs[1] and "缴纳登记费" in done.lead_zh
+    assert done.qr == filed.progress_url

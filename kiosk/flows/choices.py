@@ -18,6 +18,10 @@ CHOOSE_TEXTS: dict[str, dict[str, tuple[str, str]]] = {
         "empty": ("您没有待缴费的业务", "You have no fees to pay"),
         "pick": ("请选择要缴费的业务", "Choose the case to pay"),
     },
+    "my_cases": {
+        "empty": ("您没有在办的业务", "You have no cases under way"),
+        "pick": ("您的业务及进度：点选一项查看下一步", "Your cases: tap one for what happens next"),
+    },
     "ready": {
         "empty": ("暂无可打印的证书证明", "Nothing is ready to print yet"),
         "pick": ("请选择要打印的证书证明", "Choose what to print"),
@@ -76,6 +80,7 @@ CHOOSE_TEXTS: dict[str, dict[str, tuple[str, str]]] = {
 LOADING = {
     "cases": ("正在查找您的业务…", "Looking for your cases…"),
     "ready": ("正在查找您的业务…", "Looking for your cases…"),
+    "my_cases": ("正在查找您的业务…", "Looking for your cases…"),
     "properties": ("正在查询您名下的不动产…", "Looking up your property…"),
     "renamed": ("正在查询您名下的不动产…", "Looking up your property…"),
     "mortgages": ("正在查询您名下的抵押登记…", "Looking up your mortgages…"),
@@ -112,6 +117,58 @@ class Choice:
 
 # a choice and what choosing it does
 Option = tuple[Choice, Callable[[], None]]
+
+
+# each status: what it means and what happens next (for the person: where to go, what to do)
+CASE_PROGRESS: dict[m.CaseStatus, tuple[str, str, str, str]] = {
+    m.CaseStatus.ACCEPTED: (
+        "已受理",
+        "Accepted",
+        "登记机构将进行审核，无需操作；结果短信通知",
+        "The registry reviews it; nothing to do, we text you the result",
+    ),
+    m.CaseStatus.AWAITING_PAYMENT: (
+        "待缴费",
+        "Fee due",
+        "请在本机「缴纳登记费」缴费，缴费后进入审核",
+        "Pay it here under Pay a fee; the review starts once it is paid",
+    ),
+    m.CaseStatus.IN_REVIEW: (
+        "审核中",
+        "Under review",
+        "登记机构正在审核，无需操作；登簿后短信通知",
+        "The registry is reviewing it; nothing to do, we text you when it is registered",
+    ),
+    m.CaseStatus.REGISTERED: (
+        "已登簿",
+        "Registered",
+        "可在本机「打印证书证明」打印，或选择邮寄、电子证照",
+        "Print it here under Print my certificate, or have it mailed or issued electronically",
+    ),
+    m.CaseStatus.REJECTED: (
+        "不予登记",
+        "Refused",
+        "请持身份证到人工窗口了解原因",
+        "Please ask at a counter, with your ID card, why",
+    ),
+}
+
+
+def my_cases(found: list[m.Case], choose: Callable[[m.Case], None]) -> list[Option]:
+    """Every case of the person, each with its status and what happens next."""
+    options: list[Option] = []
+    for case in found:
+        zh, en = BUSINESS_NAMES.get(case.type, (case.type.value, case.type.value))
+        status_zh, status_en, _next_zh, _next_en = CASE_PROGRESS[case.status]
+        choice = Choice(
+            case.case_number,
+            f"{case.case_number}  {zh} · {status_zh}",
+            f"{case.case_number}  {en} · {status_en}",
+            second_zh=f"{en} · {status_en}",
+            second_en=f"{zh} · {status_zh}",
+        )
+        options.append((choice, partial(choose, case)))
+    return options
 
 
 def cases(found: list[m.Case], ready: bool, choose: Callable[[m.Case], None]) -> list[Option]:

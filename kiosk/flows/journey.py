@@ -395,6 +395,12 @@ class Journey(BankSteps):
         ]
         return self.ctx.cases
 
+    def all_cases(self) -> list[m.Case]:
+        """Every case of the person (as applicant or party), newest first."""
+        cases = self.client.list_cases(self.ctx.verification_id).cases
+        self.ctx.cases = sorted(cases, key=lambda c: c.created_at, reverse=True)
+        return self.ctx.cases
+
     def ready_cases(self) -> list[m.Case]:
         """The person's registered cases: a certificate or proof to print."""
         cases = self.client.list_cases(self.ctx.verification_id).cases

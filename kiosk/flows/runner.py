@@ -19,7 +19,8 @@ from typing import Any, Protocol
 
 from drivers.base import Role
 from kiosk.backend import models as m
-from kiosk.documents.receipts import yuan
+from kiosk.documents.china_time import china_minute
+from kiosk.documents.receipts import BUSINESS_NAMES, yuan
 from kiosk.flows import choices, forms
 from kiosk.flows.choices import Choice, Option
 from kiosk.flows.journey import Journey, StepFailed
@@ -307,8 +308,6 @@ class JourneyRunner:
             return self._party_sign_texts()
         if signer != "authorization":
             return SIGN_TEXTS.get(signer, SIGN_TEXTS["applicant"])
-        from kiosk.documents.receipts import BUSINESS_NAMES
-
         application = self.journey._application_type()
         zh, en = BUSINESS_NAMES[application] if application else ("", "")
         operator = self.journey.operator
@@ -572,6 +571,11 @@ class JourneyRunner:
                     choices.properties(found, items == "mortgages", journey.choose_property)
                 ),
             )
+        elif items == "my_cases":
+            self.run(
+                journey.all_cases,
+                lambda found: self._show_choices(choices.my_cases(found, journey.choose_case)),
+            )
         elif items == "to_mortgage":
             self.run(
                 journey.list_properties,
@@ -685,6 +689,18 @@ class JourneyRunner:
             )
         url = ""
         heading = ("办理完成", "All done")
+        looked_up = any(  # a flow that shows a case's progress: its status and next step
+            s.kind is StepKind.CHOOSE and s.param("items") == "my_cases"
+            for s in self.journey.flow.steps
+        )
+        if ctx.case is not None and looked_up:
+            status_zh, status_en, next_zh, next_en = choices.CASE_PROGRESS[ctx.case.status]
+            zh, en = BUSINESS_NAMES.get(ctx.case.type, (ctx.case.type.value,) * 2)
+            taken.append(f"业务编号 Case: {ctx.case.case_number}  {zh} {en}")
+            taken.append(f"状态 Status: {status_zh} {status_en}")
+            taken.append(f"受理时间 Filed: {china_minute(ctx.case.created_at)}")
+            heading = ("办件进度", "Case progress")
+            url = ctx.case.progress_url
         if ctx.queued:
             heading = ("申请已保存", "Application saved")
         if ctx.awaiting_review:  # maker-checker: nothing is filed until a checker approves

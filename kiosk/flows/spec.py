@@ -96,6 +96,7 @@ CHOICES = {
     "delivery",
     "appointments",
     "to_mortgage",  # the person's properties, with their co-owners: to mortgage one
+    "my_cases",  # every case of the person, with its status: to see what happens next
 }
 # what a bank sees through the borrower's authorization (its own mortgages only)
 BANK_CHOICES = {"bank_properties", "bank_mortgages", "contracts", "advance"}
@@ -131,6 +132,7 @@ GIVES: dict[str, set[str]] = {
     "consent": {"consent"},
     "choose:cases": {"case"},
     "choose:ready": {"case"},
+    "choose:my_cases": {"case"},
     "choose:properties": {"property"},
     "choose:renamed": {"property"},
     "choose:mortgages": {"property", "mortgage"},
@@ -161,6 +163,7 @@ NEEDS_BEFORE: dict[str, set[str]] = {
     "sign:parties": {"party"},
     "choose:cases": {"verification"},
     "choose:ready": {"verification"},
+    "choose:my_cases": {"verification"},
     "choose:properties": {"verification"},
     "choose:renamed": {"verification"},
     "choose:mortgages": {"verification"},
