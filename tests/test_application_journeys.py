@@ -406,3 +406,32 @@ def test_walking_away_at_an_application_step_wipes_the_visit(home: UiDriver, scr
         assert ui.app.manager.get_screen("step_sign").ids.pad.strokes == []
     purge = ui.app.kiosk.audit_log.records("session.purge")[-1]
     assert purge.fields["reason"] == "idle"
+
+
+def test_a_sitting_of_several_ended_from_the_party_screen_prints_where_each_got_to(
+    home: UiDriver, printer: Any, tmp_path: Any
+) -> None:
+    """The co-owned flat chosen, the co-owner's turn on screen; nobody comes and the person
+    taps "end the sitting": the visit ends and the slip says who was verified and that
+    nothing was filed (by role: nothing personal)."""
+    from kiosk.sandbox.seed import DEMO_SHARED_UNIT
+
+    ui = home
+    tap_service(ui, "private_mortgage")
+    choose = through_identity(ui, then="step_choose")
+    assert ui.wait(lambda: not choose.loading, 20)
+    ui.frames(2)
+    ui.tap(next(b for b in choose.ids.cases.children if b.case_number == DEMO_SHARED_UNIT))
+    party = on(ui, "step_party", 20)
+    assert party.lead_zh == "请抵押人（共有人） 陈**将本人身份证放在感应区"
+    assert "✓  抵押人  张**  ·  已核验" in party.ids.rows.text
+    assert "▶  抵押人（共有人）  陈**  ·  请放置身份证" in party.ids.rows.text
+    ui.save(tmp_path / "party-step.png")
+    ui.tap(party.ids.cancel)
+    assert ui.wait(lambda: ui.app.manager.current == "attract", 20)
+    assert ui.wait(lambda: any("人工窗口接续单" in r.text for r in printer.receipts()), 20)
+    slip = receipt_with(printer, "人工窗口接续单")
+    assert "抵押人：已核验" in slip.text and "抵押人（共有人）：未到场" in slip.text
+    assert "申请未提交" in slip.text.replace("\n", "").replace(" ", "")
+    assert CARD.name not in slip.text and CARD.number not in slip.text
+    assert ui.app.kiosk.audit_log.records("journey.end")[-1].outcome == "cancel"
