@@ -43,6 +43,7 @@ JOURNEYS = (
     "property-proof",
     "authorized-query",
     "my-cases",
+    "check-proof",
     "pay-fee",
     "mortgage-cancellation",
     "address-change",

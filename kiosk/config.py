@@ -126,6 +126,7 @@ DEFAULT_SERVICES = (
     "property_proof",
     "authorized_query",
     "my_cases",
+    "check_proof",
     "pay_fee",
     "mortgage_cancellation",
     "address_change",

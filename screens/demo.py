@@ -345,6 +345,20 @@ def my_cases(rec: Recorder) -> None:
     rec.until("attract")
 
 
+def check_proof(rec: Recorder) -> None:
+    """A school clerk types the code printed on a 有无房产证明 (no card, no face)."""
+    from kiosk.simulation import DEMO_PROOF_CODE
+
+    _start(rec)
+    rec.tap_service("check_proof")
+    rec.until("step_form", 20)
+    form = rec.driver.app.manager.get_screen("step_form")
+    type_keys(rec.driver, form.ids.keyboard, DEMO_PROOF_CODE)
+    rec.shoot("step_form-filled")
+    rec.tap_id("step_form", "next")
+    _finish(rec)
+
+
 def check_in(rec: Recorder) -> None:
     _start(rec)
     rec.tap_service("appointment_check_in")
@@ -440,6 +454,7 @@ JOURNEYS: dict[str, Callable[[Recorder], None]] = {
     "property-proof": property_proof,
     "authorized-query": authorized_query,
     "my-cases": my_cases,
+    "check-proof": check_proof,
     "pay-fee": pay_fee,
     "mortgage-cancellation": mortgage_cancellation,
     "address-change": address_change,

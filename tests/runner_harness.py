@@ -355,6 +355,7 @@ def scanned_pages() -> ScanBatch:
 TYPED = {
     "phone": "13800138000",
     "authorization_code": DEMO_AUTHORIZATION,
+    "verification_code": "0123456789AB",  # a proof's code (none has it: not found)
     # a bank operator's loan terms
     "amount": "800000",
     "term_from": "20261201",

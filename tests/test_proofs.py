@@ -11,6 +11,7 @@ import pytest
 
 from kiosk.backend import models as m
 from kiosk.documents.china_time import china_date, china_minute
+from kiosk.flows.spec import StepKind
 from tests.backend_fixtures import DEMO, Registry
 from tests.journey_steps import pdf_text
 
@@ -71,3 +72,36 @@ def _seconds_until_utc(hour: int, minute: int) -> float:
     today = now - now % 86400
     target = today + hour * 3600 + minute * 60
     return target - now if target > now else target + 86400 - now
+
+
+def test_a_proof_is_checked_at_the_kiosk_by_its_code_with_the_person_masked(
+    registry: Registry, tmp_path: Path
+) -> None:
+    from tests.runner_harness import play, start_kit
+
+    for kit in start_kit(registry, tmp_path):
+        verification = registry.verify().verification_id
+        proof = registry.client.create_query(
+            m.CreateQuery(verification, m.QueryKind.OWNERSHIP, "子女入学")
+        )
+        visit = kit.visit("check_proof")
+        form = play(visit, until=StepKind.FORM)
+        assert form.form is not None and form.form.fields[0].field.name == "verification_code"
+        problems = visit.journey.fill_form({"verification_code": proof.verification_code.lower()})
+        assert not problems
+        visit.runner.next()
+        done = visit.screens.last
+        assert done.kind is StepKind.DONE and done.heading_zh == "证明真实有效"
+        assert done.outputs[0].startswith("有无房产查询结果证明")
+        person = next(line for line in done.outputs if line.startswith("查询人"))
+        assert "张**" in person and "110***********002X" in person  # masked on a public screen
+        assert DEMO.name not in " ".join(done.outputs) and DEMO.number not in person
+        assert "名下有不动产" in done.outputs[-1]
+        assert ("proof.check", "genuine") in visit.actions()
+        # a code nobody issued: not found, and what to do
+        other = kit.visit("check_proof")
+        play(other, until=StepKind.FORM)
+        assert not other.journey.fill_form({"verification_code": "FFFFFFFFFFFF"})
+        other.runner.next()
+        assert other.screens.last.heading_zh == "未找到该证明"
+        assert ("proof.check", "not_found") in other.actions()

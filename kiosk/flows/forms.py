@@ -74,6 +74,13 @@ def _code(value: str) -> tuple[str, str] | None:
     return ("授权码格式不正确，请核对", "The authorization code is not valid: please check it")
 
 
+def _proof_code(value: str) -> tuple[str, str] | None:
+    """A proof's verification code as printed (letters and digits; either case)."""
+    if re.fullmatch(r"[A-Za-z0-9]{6,24}", value):
+        return None
+    return ("验证码格式不正确，请核对证明上的验证码", "Not a verification code: check the proof")
+
+
 def _mobile(value: str) -> tuple[str, str] | None:
     if MOBILE.match(value):
         return None
@@ -305,6 +312,19 @@ FORMS: dict[str, tuple[Field, ...]] = {
             max_len=24,
             check=_code,
             personal=False,
+        ),
+    ),
+    # the verification code printed on a proof (查询结果证明, 有无房产证明), to check it
+    "proof_code": (
+        Field(
+            "verification_code",
+            "验证码",
+            "Verification code",
+            Keyboard.CODE,
+            max_len=24,
+            check=_proof_code,
+            personal=False,
+            submit=False,
         ),
     ),
     # the new address as it will be registered (the card's address filled in, to edit)

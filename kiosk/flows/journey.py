@@ -111,6 +111,7 @@ class JourneyContext:
     awaiting_review: str = ""  # the draft a second operator approves (maker-checker)
     # a sitting of several (flows with party steps): the applicant first, then each party
     parties: list[Party] = field(default_factory=list)
+    check: m.CertificateCheck | None = None  # a proof checked by its code
 
 
 def _message(code: str) -> UserMessage:
@@ -658,6 +659,15 @@ class Journey(BankSteps):
                 self.audit("application.submit", "waiting", reference=ctx.queued)
                 return None
             time.sleep(0.1)
+
+    def check_proof(self) -> m.CertificateCheck:
+        """Whether a proof with the typed code is genuine, and what it says (the registry's
+        record of it; the screen masks the person, the checker holds the paper)."""
+        code = self.ctx.form.get("verification_code", "").strip().upper()
+        check = self.client.verify_certificate(code)
+        self.ctx.check = check
+        self.audit("proof.check", "genuine" if check.valid else "not_found")
+        return check
 
     def run_query(self) -> m.QueryResult:
         kind = m.QueryKind(self.step.param("kind_of", "own"))

@@ -28,6 +28,7 @@ from kiosk.flows.parties import party_line
 from kiosk.flows.spec import StepKind
 from kiosk.identity.documents import DocumentRefused
 from kiosk.messages import UserMessage, message_for
+from kiosk.redact import mask_id_number, mask_name
 from kiosk.services import ROLE_NAMES
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,7 @@ PROMPTS: dict[StepKind, str] = {
     StepKind.CHOOSE: "请选择要办理的业务",
     StepKind.PAY: "请使用手机扫描屏幕上的二维码支付",
     StepKind.QUERY: "正在查询，请稍候",
+    StepKind.CHECK: "正在核验，请稍候",
     StepKind.RESULT: "请核对查询结果，需要证明请点打印",
     StepKind.PRINT: "正在打印，请稍候",
     StepKind.TICKET: "正在取号，请稍候",
@@ -89,6 +91,7 @@ WORK_SCREEN = "step_work"
 WORK_TEXT: dict[StepKind, tuple[str, str]] = {
     StepKind.TICKET: ("正在取号…", "Getting your number…"),
     StepKind.QUERY: ("正在查询，请稍候…", "Looking up the records…"),
+    StepKind.CHECK: ("正在向登记中心核验…", "Checking with the registry…"),
     StepKind.PRINT: ("正在打印，请稍候…", "Printing, one moment…"),
     StepKind.SUBMIT: ("正在提交申请…", "Submitting your application…"),
     StepKind.DELIVER: ("正在向登记中心申请…", "Asking the registry…"),
@@ -274,6 +277,7 @@ class JourneyRunner:
         work: Callable[[], Any] = {
             StepKind.TICKET: self.journey.take_ticket,
             StepKind.QUERY: self.journey.run_query,
+            StepKind.CHECK: self.journey.check_proof,
             StepKind.PRINT: self._print,
             StepKind.SUBMIT: self.journey.submit,
             StepKind.DELIVER: self.journey.deliver,
@@ -693,6 +697,9 @@ class JourneyRunner:
             s.kind is StepKind.CHOOSE and s.param("items") == "my_cases"
             for s in self.journey.flow.steps
         )
+        if ctx.check is not None:
+            heading, lines = proof_check_lines(ctx.check)
+            taken.extend(lines)
         if ctx.case is not None and looked_up:
             status_zh, status_en, next_zh, next_en = choices.CASE_PROGRESS[ctx.case.status]
             zh, en = BUSINESS_NAMES.get(ctx.case.type, (ctx.case.type.value,) * 2)
@@ -952,6 +959,38 @@ class JourneyRunner:
             )
 
         self.run(lambda: self.journey.handoff(message), printed)
+
+
+PROOF_TITLES = {
+    m.QueryKind.OWN.value: ("不动产登记信息查询结果证明", "Record query certificate"),
+    m.QueryKind.OWNERSHIP.value: ("有无房产查询结果证明", "Property ownership proof"),
+    m.QueryKind.UNIT.value: ("授权查询结果证明", "Authorized query certificate"),
+}
+
+
+def proof_check_lines(check: m.CertificateCheck) -> tuple[tuple[str, str], list[str]]:
+    """The done screen after a proof check: genuine and what it says, the person masked (a
+    public screen; the checker compares it with the paper in their hand), or not found."""
+    if not check.valid:
+        return ("未找到该证明", "No such proof"), [
+            "请核对验证码后重试；证明如有涂改或无法核验，请到人工窗口",
+            "Check the code and try again; a proof that does not verify: ask at a counter",
+        ]
+    zh, en = PROOF_TITLES.get(check.kind, (check.kind, check.kind))
+    if check.kind == m.QueryKind.OWNERSHIP.value:
+        found = (
+            ("名下有不动产", "owns real estate")
+            if check.owns_property
+            else ("名下无不动产", "owns none")
+        )
+    else:
+        found = (f"查询到 {check.property_count} 处", f"{check.property_count} found")
+    return ("证明真实有效", "The proof is genuine"), [
+        f"{zh} {en}",
+        f"出具日期 Issued: {check.issued_on}",
+        f"查询人 Person: {mask_name(check.holder)}  {mask_id_number(check.id_number)}",
+        f"结果 Result: {found[0]} {found[1]}",
+    ]
 
 
 def _record_lines(record: m.PropertyRecord) -> list[str]:

@@ -37,6 +37,7 @@ class StepKind(StrEnum):
     SUBMIT = "submit"  # the application, through the outbox
     DELIVER = "deliver"  # the certificate mailed (EMS) or issued electronically
     QUERY = "query"  # the registry answers the query
+    CHECK = "check"  # the registry says whether a proof with this code is genuine
     RESULT = "result"  # what the query found, on screen: print the certificate, or not
     PAY = "pay"  # a fee, by QR
     PRINT = "print"  # a document on a printer
@@ -64,6 +65,7 @@ PARAMS: dict[StepKind, dict[str, type]] = {
     # own | ownership | unit; "back_on": refusals after which "try again" returns to the form
     StepKind.QUERY: {"kind_of": str, "back_on": list},
     StepKind.RESULT: {},
+    StepKind.CHECK: {},
     StepKind.PAY: {"for": str},  # query | case
     StepKind.PRINT: {"document": str},  # a key of PRINTERS
     StepKind.TICKET: {"service": str},  # a key of TICKET_SERVICES
@@ -146,6 +148,8 @@ GIVES: dict[str, set[str]] = {
     "party": {"party"},
     "form:authorization": {"authorization code"},
     "form:mailing": {"address to mail to"},
+    "form:proof_code": {"proof code"},
+    "check": {"proof checked"},
     "scan": {"documents"},
     "sign:applicant": {"signature"},
     "sign:parties": {"signature"},
@@ -183,6 +187,7 @@ NEEDS_BEFORE: dict[str, set[str]] = {
     "query": {"verification", "consent"},
     "query:unit": {"authorization code"},
     "result": {"query"},
+    "check": {"proof code"},
     "pay:query": {"query"},
     "pay:case": {"case"},
     "print:ticket": {"ticket"},

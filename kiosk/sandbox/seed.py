@@ -291,6 +291,17 @@ def seed(conn: sqlite3.Connection, seed_value: int = 20261122, now: float | None
             ),
         )
     _seed_shared_flat(conn, people)
+    # a 有无房产证明 the demo holder printed for school enrolment: the proof-check demo's
+    conn.execute(
+        "INSERT INTO queries VALUES (?, 'seed', ?, 'ownership', '', '子女入学', 0, 1, ?, ?, ?)",
+        (
+            "Q-DEMO-0001",
+            demo,
+            DEMO_PROOF_CODE,
+            "2026-11-01T01:30:00Z",
+            '{"kind": "ownership", "owns_property": true, "properties": []}',
+        ),
+    )
     conn.execute("COMMIT")
 
 
@@ -317,6 +328,7 @@ def _seed_shared_flat(conn: sqlite3.Connection, people: list[str]) -> None:
 
 
 DEMO_SHARED_UNIT = "370102019019GB99999F00990099"
+DEMO_PROOF_CODE = "D3M0C0DE2026"  # the seeded proof's verification code
 DEMO_CONTRACT = "YS2026-NJ-000101"  # the demo card holder's flat bought off-plan
 DEMO_ADVANCE = "YG2025000017"  # the bank's advance-notice mortgage on a flat now registered
 
