@@ -44,6 +44,7 @@ JOURNEYS = (
     "authorized-query",
     "my-cases",
     "check-proof",
+    "issue-authorization",
     "pay-fee",
     "mortgage-cancellation",
     "address-change",

@@ -127,6 +127,7 @@ DEFAULT_SERVICES = (
     "authorized_query",
     "my_cases",
     "check_proof",
+    "issue_authorization",
     "pay_fee",
     "mortgage_cancellation",
     "address_change",

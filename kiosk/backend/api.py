@@ -91,6 +91,15 @@ ROUTES: tuple[Route, ...] = (
         m.QueryResult,
     ),
     Route(
+        "issue_authorization",
+        "POST",
+        "/v1/authorizations",
+        "A holder verified at this kiosk authorizes one person (by ID number) to query one of "
+        "their own units for 1-90 days; the code is shown once",
+        m.IssueAuthorization,
+        m.Authorization,
+    ),
+    Route(
         "query_certificate",
         "GET",
         "/v1/queries/{query_id}/certificate",

@@ -116,6 +116,11 @@ class RegistryClient:
     def create_query(self, body: m.CreateQuery, key: str | None = None) -> m.QueryResult:
         return self.call("create_query", body, key=key)  # type: ignore[no-any-return]
 
+    def issue_authorization(
+        self, body: m.IssueAuthorization, key: str | None = None
+    ) -> m.Authorization:
+        return self.call("issue_authorization", body, key=key)  # type: ignore[no-any-return]
+
     def query_certificate(self, query_id: str) -> bytes:
         return self.call("query_certificate", path={"query_id": query_id})  # type: ignore[no-any-return]
 

@@ -240,6 +240,26 @@ class CreateQuery:
 
 
 @dataclass(frozen=True)
+class IssueAuthorization:
+    """A holder, verified at the kiosk, lets one person query one of their units for a
+    while (查询授权): the grantee queries with the code, in person, verified as that number."""
+
+    verification_id: str
+    unit_code: str
+    grantee_id_number: str
+    grantee_name: str
+    valid_days: int
+
+
+@dataclass(frozen=True)
+class Authorization:
+    code: str
+    unit_code: str
+    grantee: str  # masked name
+    expires: str  # the last day it works, Beijing date (YYYY-MM-DD)
+
+
+@dataclass(frozen=True)
 class QueryResult:
     query_id: str
     kind: QueryKind

@@ -78,6 +78,28 @@ def queue_ticket(ticket: m.Ticket, chars_per_line: int, centre: str = CENTRE) ->
     return layout.end()
 
 
+def authorization_slip(
+    grant: m.Authorization, address: str, chars_per_line: int, centre: str = CENTRE
+) -> list[Op]:
+    """查询授权凭条: the code the holder hands to the person they authorize (masked name)."""
+    layout = Layout(chars_per_line)
+    layout.text(centre, "center", bold=True)
+    layout.text("不动产登记查询授权", "center", double=True).text("Query authorization", "center")
+    layout.rule()
+    layout.text(grant.code, "center", double=True)
+    layout.pair("不动产", "Property", address)
+    layout.pair("被授权人", "Grantee", grant.grantee)
+    layout.pair("有效至", "Valid until", f"{grant.expires}（含当日 inclusive）")
+    layout.rule()
+    layout.text("被授权人本人持身份证，在自助机「授权查询」输入此授权码查询；")
+    layout.text(
+        "The grantee, in person with their ID card, types this code under Authorized query."
+    )
+    layout.text("查询记录将告知您。请勿将授权码交给他人 Keep it for the grantee only.")
+    layout.qr(grant.code)
+    return layout.end()
+
+
 def acknowledgment(
     case: m.Case | None,
     business: m.ApplicationType,

@@ -74,6 +74,15 @@ def _code(value: str) -> tuple[str, str] | None:
     return ("授权码格式不正确，请核对", "The authorization code is not valid: please check it")
 
 
+def _id_number(value: str) -> tuple[str, str] | None:
+    """A resident ID number with a right check digit (the registry checks it again)."""
+    from kiosk.identifiers import id_number_problem
+
+    if id_number_problem(value.upper()) is None:
+        return None
+    return ("身份证号码不正确，请核对", "Not a valid ID number: please check it")
+
+
 def _proof_code(value: str) -> tuple[str, str] | None:
     """A proof's verification code as printed (letters and digits; either case)."""
     if re.fullmatch(r"[A-Za-z0-9]{6,24}", value):
@@ -225,6 +234,7 @@ def _current_term_to(ctx: Any) -> str:
 
 SCOPES = ("主债权及利息、违约金、损害赔偿金和实现抵押权的费用", "主债权及利息")
 MORTGAGE_TYPES = ("一般抵押", "最高额抵押")
+GRANT_DAYS = ("30", "7", "90")  # how long a query authorization works (the first: default)
 YES_NO = ("否", "是")
 
 
@@ -311,6 +321,27 @@ FORMS: dict[str, tuple[Field, ...]] = {
             Keyboard.CODE,
             max_len=24,
             check=_code,
+            personal=False,
+        ),
+    ),
+    # 查询授权: whom the holder lets query the chosen unit, and for how long
+    "grant": (
+        PROPERTY,
+        Field("grantee_name", "被授权人姓名", "Grantee's name", Keyboard.PINYIN, 20, check=_name),
+        Field(
+            "grantee_id_number",
+            "被授权人身份证号",
+            "Grantee's ID number",
+            Keyboard.CODE,
+            18,
+            check=_id_number,
+        ),
+        Field(
+            "valid_days",
+            "授权有效天数",
+            "Valid for (days)",
+            Keyboard.CHOICE,
+            options=GRANT_DAYS,
             personal=False,
         ),
     ),

@@ -25,7 +25,13 @@ from kiosk.backend import models as m
 from kiosk.backend.client import RegistryClient
 from kiosk.backend.errors import BackendError
 from kiosk.card_reader import VisitOver
-from kiosk.documents.receipts import acknowledgment, handoff_slip, payment_receipt, queue_ticket
+from kiosk.documents.receipts import (
+    acknowledgment,
+    authorization_slip,
+    handoff_slip,
+    payment_receipt,
+    queue_ticket,
+)
 from kiosk.documents.scan import ScanBatch
 from kiosk.flows import forms
 from kiosk.flows.bank_journey import BankSteps
@@ -112,6 +118,7 @@ class JourneyContext:
     # a sitting of several (flows with party steps): the applicant first, then each party
     parties: list[Party] = field(default_factory=list)
     check: m.CertificateCheck | None = None  # a proof checked by its code
+    grant: m.Authorization | None = None  # a query authorization the holder issued
 
 
 def _message(code: str) -> UserMessage:
@@ -660,6 +667,25 @@ class Journey(BankSteps):
                 return None
             time.sleep(0.1)
 
+    def grant(self) -> m.Authorization:
+        """The holder's query authorization for the chosen unit, recorded by the registry
+        (the same key on a retry: one code, never two)."""
+        record, form = self.ctx.property, self.ctx.form
+        assert record is not None
+        grant = self.client.issue_authorization(
+            m.IssueAuthorization(
+                self.ctx.verification_id,
+                record.unit_code,
+                form["grantee_id_number"].upper(),
+                form["grantee_name"],
+                int(form["valid_days"]),
+            ),
+            key=self.key("grant"),
+        )
+        self.ctx.grant = grant
+        self.audit("authorization.issue", "issued", unit=record.unit_code, expires=grant.expires)
+        return grant
+
     def check_proof(self) -> m.CertificateCheck:
         """Whether a proof with the typed code is genuine, and what it says (the registry's
         record of it; the screen masks the person, the checker holds the paper)."""
@@ -912,6 +938,15 @@ class Journey(BankSteps):
             return self._print_payment_receipt(columns)
         elif document == "acknowledgment":
             outcome, label = self._print_acknowledgment(columns)
+        elif document == "authorization":
+            grant = self.ctx.grant
+            assert grant is not None and self.ctx.property is not None
+            outcome = printing.receipt(
+                f"authorization-{grant.code}-{self.id}",
+                authorization_slip(grant, self.ctx.property.address, columns),
+                kind="authorization",
+            )
+            label = "query authorization"
         elif document == "certificate":
             case = self.ctx.case
             assert case is not None

@@ -61,6 +61,7 @@ PROMPTS: dict[StepKind, str] = {
     StepKind.PAY: "请使用手机扫描屏幕上的二维码支付",
     StepKind.QUERY: "正在查询，请稍候",
     StepKind.CHECK: "正在核验，请稍候",
+    StepKind.GRANT: "正在登记授权，请稍候",
     StepKind.RESULT: "请核对查询结果，需要证明请点打印",
     StepKind.PRINT: "正在打印，请稍候",
     StepKind.TICKET: "正在取号，请稍候",
@@ -92,6 +93,7 @@ WORK_TEXT: dict[StepKind, tuple[str, str]] = {
     StepKind.TICKET: ("正在取号…", "Getting your number…"),
     StepKind.QUERY: ("正在查询，请稍候…", "Looking up the records…"),
     StepKind.CHECK: ("正在向登记中心核验…", "Checking with the registry…"),
+    StepKind.GRANT: ("正在登记授权…", "Recording the authorization…"),
     StepKind.PRINT: ("正在打印，请稍候…", "Printing, one moment…"),
     StepKind.SUBMIT: ("正在提交申请…", "Submitting your application…"),
     StepKind.DELIVER: ("正在向登记中心申请…", "Asking the registry…"),
@@ -278,6 +280,7 @@ class JourneyRunner:
             StepKind.TICKET: self.journey.take_ticket,
             StepKind.QUERY: self.journey.run_query,
             StepKind.CHECK: self.journey.check_proof,
+            StepKind.GRANT: self.journey.grant,
             StepKind.PRINT: self._print,
             StepKind.SUBMIT: self.journey.submit,
             StepKind.DELIVER: self.journey.deliver,
@@ -697,6 +700,11 @@ class JourneyRunner:
             s.kind is StepKind.CHOOSE and s.param("items") == "my_cases"
             for s in self.journey.flow.steps
         )
+        if ctx.grant is not None:
+            taken.append(f"授权码 Code: {ctx.grant.code}")
+            taken.append(
+                f"被授权人 Grantee: {ctx.grant.grantee}  有效至 Until: {ctx.grant.expires}"
+            )
         if ctx.check is not None:
             heading, lines = proof_check_lines(ctx.check)
             taken.extend(lines)

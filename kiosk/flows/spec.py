@@ -38,6 +38,7 @@ class StepKind(StrEnum):
     DELIVER = "deliver"  # the certificate mailed (EMS) or issued electronically
     QUERY = "query"  # the registry answers the query
     CHECK = "check"  # the registry says whether a proof with this code is genuine
+    GRANT = "grant"  # the registry records a holder's query authorization (its code)
     RESULT = "result"  # what the query found, on screen: print the certificate, or not
     PAY = "pay"  # a fee, by QR
     PRINT = "print"  # a document on a printer
@@ -66,6 +67,7 @@ PARAMS: dict[StepKind, dict[str, type]] = {
     StepKind.QUERY: {"kind_of": str, "back_on": list},
     StepKind.RESULT: {},
     StepKind.CHECK: {},
+    StepKind.GRANT: {},
     StepKind.PAY: {"for": str},  # query | case
     StepKind.PRINT: {"document": str},  # a key of PRINTERS
     StepKind.TICKET: {"service": str},  # a key of TICKET_SERVICES
@@ -87,6 +89,7 @@ PRINTERS = {
     "ticket": Role.RECEIPT,
     "payment_receipt": Role.RECEIPT,
     "acknowledgment": Role.RECEIPT,
+    "authorization": Role.RECEIPT,
 }
 # "delivery": print here, mail (EMS) or the electronic certificate
 CHOICES = {
@@ -149,6 +152,8 @@ GIVES: dict[str, set[str]] = {
     "form:authorization": {"authorization code"},
     "form:mailing": {"address to mail to"},
     "form:proof_code": {"proof code"},
+    "form:grant": {"grantee"},
+    "grant": {"query authorization"},
     "check": {"proof checked"},
     "scan": {"documents"},
     "sign:applicant": {"signature"},
@@ -188,6 +193,9 @@ NEEDS_BEFORE: dict[str, set[str]] = {
     "query:unit": {"authorization code"},
     "result": {"query"},
     "check": {"proof code"},
+    "form:grant": {"property"},
+    "grant": {"property", "grantee"},
+    "print:authorization": {"query authorization"},
     "pay:query": {"query"},
     "pay:case": {"case"},
     "print:ticket": {"ticket"},

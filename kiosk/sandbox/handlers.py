@@ -26,7 +26,7 @@ from kiosk.documents.china_time import china_date
 from kiosk.identifiers import id_number_problem, unit_code_problem
 from kiosk.redact import mask_name
 from kiosk.sandbox.db import HOLDER_NAME
-from kiosk.sandbox.seed import CHINA, password_hash
+from kiosk.sandbox.seed import CHINA, CODE_ALPHABET, password_hash
 
 VERIFICATION_TTL_S = 15 * 60
 CLOCK_SKEW_S = 120  # a kiosk's clock may be this far off the registry's
@@ -83,6 +83,14 @@ class Ctx:
 
     def iso(self, at: float | None = None) -> str:
         return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.now if at is None else at))
+
+    def china_day(self) -> str:
+        """Today's date in Beijing (the registry's days are Beijing's)."""
+        return dt.datetime.fromtimestamp(self.now, CHINA).strftime("%Y-%m-%d")
+
+    def day_start(self) -> float:
+        """When today began in Beijing (a timestamp)."""
+        return dt.datetime.fromisoformat(self.china_day()).replace(tzinfo=CHINA).timestamp()
 
     def one(self, sql: str, *args: Any) -> sqlite3.Row | None:
         row: sqlite3.Row | None = self.conn.execute(sql, args).fetchone()
@@ -324,7 +332,7 @@ def _records(
                 "no authorization from the holder for this unit",
                 "authorization_code",
             )
-        if grant["expires"] < ctx.iso()[:10]:
+        if grant["expires"] < ctx.china_day():  # it works through its last day, in Beijing
             raise ApiError(409, "expired", "the authorization has expired", "authorization_code")
         return m.Records(kind, True, [_record(ctx, grant["unit_code"], person)])
     units = [
@@ -392,6 +400,43 @@ def create_query(ctx: Ctx, body: m.CreateQuery) -> m.QueryResult:
     return m.QueryResult(
         query_id, body.kind, records.owns_property, len(records.properties), fee, fee == 0, code
     )
+
+
+AUTHORIZATION_DAYS = range(1, 91)
+
+
+def issue_authorization(ctx: Ctx, body: m.IssueAuthorization) -> m.Authorization:
+    """查询授权: only a holder of the unit, verified at this kiosk, for one other person by ID
+    number, for 1-90 days. Whether the grantee is on record is not told (nothing here says
+    whether a name and number pair exists): the code works only for someone verified as that
+    number, at the query."""
+    holder = _verified(ctx, body.verification_id)
+    problem = unit_code_problem(body.unit_code)
+    if problem:
+        raise ApiError(400, "invalid", problem, "unit_code")
+    held = ctx.one(
+        "SELECT 1 FROM holders WHERE unit_code = ? AND id_number = ?", body.unit_code, holder
+    )
+    if held is None:
+        raise ApiError(409, "not_holder", "only a holder of the unit authorizes", "unit_code")
+    grantee = body.grantee_id_number.strip().upper()
+    problem = id_number_problem(grantee)
+    if problem:
+        raise ApiError(400, "invalid", problem, "grantee_id_number")
+    if grantee == holder:
+        raise ApiError(400, "invalid", "a holder queries their own units", "grantee_id_number")
+    if not body.grantee_name.strip() or len(body.grantee_name) > 30:
+        raise ApiError(400, "invalid", "the grantee's name (1-30 characters)", "grantee_name")
+    if body.valid_days not in AUTHORIZATION_DAYS:
+        raise ApiError(400, "invalid", "valid_days: 1 to 90", "valid_days")
+    code = "AUTH-" + "".join(secrets.choice(CODE_ALPHABET) for _ in range(10))
+    today = dt.date.fromisoformat(ctx.china_day())
+    expires = f"{today + dt.timedelta(days=body.valid_days - 1):%Y-%m-%d}"
+    ctx.conn.execute(
+        "INSERT INTO authorizations VALUES (?, ?, ?, ?, ?)",
+        (code, holder, grantee, body.unit_code, expires),
+    )
+    return m.Authorization(code, body.unit_code, mask_name(body.grantee_name), expires)
 
 
 def query_certificate(ctx: Ctx, _body: None) -> bytes:
@@ -1235,7 +1280,7 @@ def _ticket(ctx: Ctx, service: str) -> m.Ticket:
     letter = TICKET_SERVICES[service]
     issued = ctx.conn.execute(
         "SELECT COUNT(*) FROM tickets WHERE ticket_number LIKE ? AND issued >= ?",
-        (f"{letter}%", ctx.iso()[:10]),
+        (f"{letter}%", ctx.iso(ctx.day_start())),  # numbers start again each Beijing day
     ).fetchone()[0]
     number = f"{letter}{issued + 1:03d}"
     ctx.conn.execute(
@@ -1306,6 +1351,7 @@ CITIZEN_HANDLERS: dict[str, Callable[[Ctx, Any], Any]] = {
     "verify_identity": verify_identity,
     "list_records": list_records,
     "create_query": create_query,
+    "issue_authorization": issue_authorization,
     "query_certificate": query_certificate,
     "verify_certificate": verify_certificate,
     "upload_attachment": upload_attachment,
