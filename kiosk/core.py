@@ -63,6 +63,15 @@ class Kiosk:
         return cls(config, profile, runtime_dir=runtime_dir, emulate_all=emulate_all)
 
     def start(self) -> None:
+        """Start everything; a start that fails part-way stops what it started (emulators'
+        schedulers, device threads, the registry link) before the error goes on."""
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> None:
         self.harness = EmulatorHarness(self.profile, self.runtime_dir, emulate_all=self.emulate_all)
         endpoints = self.harness.start()
         self.devices = DeviceManager(self.profile, self.bus, self.config.devices, endpoints)

@@ -134,18 +134,22 @@ def ui_machine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiDriver]:
     )
     kiosk = Kiosk.from_config(config, runtime_dir=tmp / "run")
     kiosk.start()
-    kiosk.wait_started()
-    assert kiosk.backend_link.up, kiosk.backend_link.last_error
-    kiosk.device_manager.wait_until(lambda s: all(x.state is State.READY for x in s.values()), 20)
-    sandbox = kiosk.backend_link.sandbox
-    assert sandbox is not None
-    driver = UiDriver(KioskApp(kiosk))
-    driver.registry_template = tmp / "registry-template.db"  # each UI test starts from it
-    sandbox.snapshot(driver.registry_template)
-    try:
+    driver: UiDriver | None = None
+    try:  # whatever fails from here on, the kiosk's emulators (cupsd, pcscd) are stopped
+        kiosk.wait_started()
+        assert kiosk.backend_link.up, kiosk.backend_link.last_error
+        kiosk.device_manager.wait_until(
+            lambda s: all(x.state is State.READY for x in s.values()), 20
+        )
+        sandbox = kiosk.backend_link.sandbox
+        assert sandbox is not None
+        driver = UiDriver(KioskApp(kiosk))
+        driver.registry_template = tmp / "registry-template.db"  # each UI test starts from it
+        sandbox.snapshot(driver.registry_template)
         yield driver
     finally:
-        driver.stop()
+        if driver is not None:
+            driver.stop()
         kiosk.stop()
 
 

@@ -356,6 +356,9 @@ TYPED = {
     "phone": "13800138000",
     "authorization_code": DEMO_AUTHORIZATION,
     "verification_code": "0123456789AB",  # a proof's code (none has it: not found)
+    # whom a holder authorizes to query their unit (李娜's resident number)
+    "grantee_name": "李娜",
+    "grantee_id_number": "320102198806151246",
     # a bank operator's loan terms
     "amount": "800000",
     "term_from": "20261201",

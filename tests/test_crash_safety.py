@@ -70,3 +70,24 @@ def test_a_crash_mid_visit_and_mid_print_is_recovered(tmp_path: Path) -> None:
         assert retry.state is PrintState.UNCERTAIN  # no silent second print...
         assert ledger.states()["C0000002"] == "loaded"  # ...and no sheet taken for it
         assert "张建国" not in (data / "audit.db").read_bytes().decode("utf-8", "ignore")
+
+
+def test_a_start_that_fails_part_way_stops_what_it_started(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A kiosk whose start fails after its emulators came up (here: the registry link) stops
+    them before the error goes on: a restart loop must not leave a scheduler per attempt."""
+    import kiosk.core
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("the registry link cannot start")
+
+    monkeypatch.setattr(kiosk.core, "BackendLink", broken)
+    machine = Kiosk.from_config(fast_config(tmp_path), runtime_dir=tmp_path / "run")
+    with pytest.raises(RuntimeError, match="registry link"):
+        machine.start()
+    harness = machine.harness
+    assert harness is not None and harness.endpoints  # the emulators had come up
+    assert harness.emulators == {}  # and were stopped
+    assert machine.devices is not None  # and every device's supervisor thread was joined
+    assert all(d._thread is None for d in machine.devices.devices.values())
