@@ -61,7 +61,13 @@ def record_descriptor(grey: Image) -> Image:
 
 def similarity(live: Image, record: Image) -> float | None:
     """Cosine similarity of the live face and the photo on record; None: no face live."""
+    return similarity_to(live, record_descriptor(record))
+
+
+def similarity_to(live: Image, record: Image) -> float | None:
+    """``similarity`` against a record's descriptor worked out before (a register's photos
+    do not change between two checks of the same person)."""
     descriptor = live_descriptor(live)
     if descriptor is None:
         return None
-    return float(descriptor @ record_descriptor(record))
+    return float(descriptor @ record)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import hashlib
 import json
 import secrets
@@ -148,14 +149,21 @@ def _face(image_b64: str) -> np.ndarray[Any, Any]:
     return np.asarray(image)
 
 
-def _compare(image: np.ndarray[Any, Any], id_number: str) -> tuple[m.VerifyResult, float, str]:
-    """The live face against the photo on record (the demo photos stand in for the
+@functools.lru_cache(maxsize=1024)
+def _record_descriptor(id_number: str) -> np.ndarray[Any, Any]:
+    """The photo on record's descriptor, once per person (the demo photos stand in for the
     population register's)."""
     from drivers.idcard.demo_photo import demo_face
-    from kiosk.sandbox.face_match import MATCH_THRESHOLD, similarity
+    from kiosk.sandbox.face_match import record_descriptor
 
-    record = cv2.cvtColor(demo_face(id_number), cv2.COLOR_BGR2GRAY)
-    score = similarity(image, record)
+    return record_descriptor(cv2.cvtColor(demo_face(id_number), cv2.COLOR_BGR2GRAY))
+
+
+def _compare(image: np.ndarray[Any, Any], id_number: str) -> tuple[m.VerifyResult, float, str]:
+    """The live face against the photo on record."""
+    from kiosk.sandbox.face_match import MATCH_THRESHOLD, similarity_to
+
+    score = similarity_to(image, _record_descriptor(id_number))
     if score is None:
         return m.VerifyResult.RETRY, 0.0, "no face found in the image"
     if score < MATCH_THRESHOLD:
