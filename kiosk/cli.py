@@ -44,6 +44,7 @@ JOURNEYS = (
     "authorized-query",
     "my-cases",
     "check-proof",
+    "service-guides",
     "issue-authorization",
     "pay-fee",
     "mortgage-cancellation",

@@ -127,6 +127,7 @@ DEFAULT_SERVICES = (
     "authorized_query",
     "my_cases",
     "check_proof",
+    "service_guides",
     "issue_authorization",
     "pay_fee",
     "mortgage_cancellation",

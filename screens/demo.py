@@ -359,6 +359,47 @@ def check_proof(rec: Recorder) -> None:
     _finish(rec)
 
 
+def service_guides(rec: Recorder) -> None:
+    """The guide of the private mortgage: on the screen, and on the receipt printer."""
+    _start(rec)
+    rec.tap_service("service_guides")
+    rec.until("step_choose", 20)
+    screen = rec.driver.app.manager.get_screen("step_choose")
+    rec.driver.wait(lambda: not screen.loading, 20)
+    rec.driver.frames(5)
+    rec.shoot("step_choose-guides")
+    rec.driver.tap(
+        next(b for b in screen.ids.cases.children if b.case_number == "private_mortgage")
+    )
+    _finish(rec)
+
+
+def issue_authorization(rec: Recorder) -> None:
+    """The demo holder lets 李娜 query their first flat for 30 days."""
+    _start(rec)
+    rec.tap_service("issue_authorization")
+    _identity(rec)
+    rec.until("step_choose", 30)
+    screen = rec.driver.app.manager.get_screen("step_choose")
+    rec.driver.wait(lambda: not screen.loading, 20)
+    rec.driver.frames(5)
+    rec.driver.tap(screen.ids.cases.children[-1])
+    rec.until("step_form", 20)
+    form = rec.driver.app.manager.get_screen("step_form")
+    rec.driver.tap(form.boxes["grantee_name"])
+    type_pinyin(rec.driver, form.ids.keyboard, "li", "李")  # a name: one syllable at a time
+    type_pinyin(rec.driver, form.ids.keyboard, "na", "娜")
+    rec.driver.tap(form.boxes["grantee_id_number"])
+    type_keys(rec.driver, form.ids.keyboard, "320102198806151246")
+    rec.shoot("step_form-filled")
+    rec.tap_id("step_form", "next")
+    rec.until("step_review", 20)
+    rec.driver.frames(5)
+    rec.shoot("step_review")
+    rec.tap_id("step_review", "confirm")
+    _finish(rec)
+
+
 def check_in(rec: Recorder) -> None:
     _start(rec)
     rec.tap_service("appointment_check_in")
@@ -455,6 +496,8 @@ JOURNEYS: dict[str, Callable[[Recorder], None]] = {
     "authorized-query": authorized_query,
     "my-cases": my_cases,
     "check-proof": check_proof,
+    "service-guides": service_guides,
+    "issue-authorization": issue_authorization,
     "pay-fee": pay_fee,
     "mortgage-cancellation": mortgage_cancellation,
     "address-change": address_change,

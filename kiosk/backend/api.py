@@ -91,6 +91,15 @@ ROUTES: tuple[Route, ...] = (
         m.QueryResult,
     ),
     Route(
+        "list_guides",
+        "GET",
+        "/v1/guides",
+        "The service guides: for each business what to bring, the fee and the time limit "
+        "(public information: no person's data)",
+        None,
+        m.Guides,
+    ),
+    Route(
         "issue_authorization",
         "POST",
         "/v1/authorizations",

@@ -116,6 +116,9 @@ class RegistryClient:
     def create_query(self, body: m.CreateQuery, key: str | None = None) -> m.QueryResult:
         return self.call("create_query", body, key=key)  # type: ignore[no-any-return]
 
+    def list_guides(self) -> m.Guides:
+        return self.call("list_guides")  # type: ignore[no-any-return]
+
     def issue_authorization(
         self, body: m.IssueAuthorization, key: str | None = None
     ) -> m.Authorization:

@@ -240,6 +240,25 @@ class CreateQuery:
 
 
 @dataclass(frozen=True)
+class Guide:
+    """办事指南: one business, what to bring, the fee and how long it takes."""
+
+    business: str  # an ApplicationType, or a query service
+    title_zh: str
+    title_en: str
+    documents: list[str]
+    fee_fen: int
+    fee_note: str
+    time_limit: str
+    at_kiosk: bool  # it can be done at a self-service kiosk
+
+
+@dataclass(frozen=True)
+class Guides:
+    guides: list[Guide]
+
+
+@dataclass(frozen=True)
 class IssueAuthorization:
     """A holder, verified at the kiosk, lets one person query one of their units for a
     while (查询授权): the grantee queries with the code, in person, verified as that number."""

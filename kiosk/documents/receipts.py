@@ -78,6 +78,25 @@ def queue_ticket(ticket: m.Ticket, chars_per_line: int, centre: str = CENTRE) ->
     return layout.end()
 
 
+def guide_slip(guide: m.Guide, chars_per_line: int, centre: str = CENTRE) -> list[Op]:
+    """办事指南 on paper: what to bring, the fee and the time limit."""
+    layout = Layout(chars_per_line)
+    layout.text(centre, "center", bold=True)
+    layout.text("办事指南", "center", double=True).text("Service guide", "center")
+    layout.text(f"{guide.title_zh} {guide.title_en}", "center")
+    layout.rule()
+    layout.text("所需材料 What to bring:")
+    for document in guide.documents:
+        layout.text(f"  · {document}")
+    fee = yuan(guide.fee_fen) if guide.fee_fen else "免费"
+    layout.pair("收费", "Fee", f"{fee}（{guide.fee_note}）")
+    layout.pair("办理时限", "Time limit", guide.time_limit)
+    layout.text("本机可办理 At this kiosk" if guide.at_kiosk else "请到登记中心窗口办理")
+    layout.rule()
+    layout.text("可通过信息共享获取的材料无需提交；以登记机构审核为准", "center")
+    return layout.end()
+
+
 def authorization_slip(
     grant: m.Authorization, address: str, chars_per_line: int, centre: str = CENTRE
 ) -> list[Op]:

@@ -18,6 +18,10 @@ CHOOSE_TEXTS: dict[str, dict[str, tuple[str, str]]] = {
         "empty": ("您没有待缴费的业务", "You have no fees to pay"),
         "pick": ("请选择要缴费的业务", "Choose the case to pay"),
     },
+    "guides": {
+        "empty": ("暂无办事指南", "No guides available"),
+        "pick": ("请选择要了解的业务", "Choose the service to read about"),
+    },
     "my_cases": {
         "empty": ("您没有在办的业务", "You have no cases under way"),
         "pick": ("您的业务及进度：点选一项查看下一步", "Your cases: tap one for what happens next"),
@@ -81,6 +85,7 @@ LOADING = {
     "cases": ("正在查找您的业务…", "Looking for your cases…"),
     "ready": ("正在查找您的业务…", "Looking for your cases…"),
     "my_cases": ("正在查找您的业务…", "Looking for your cases…"),
+    "guides": ("正在获取办事指南…", "Getting the guides…"),
     "properties": ("正在查询您名下的不动产…", "Looking up your property…"),
     "renamed": ("正在查询您名下的不动产…", "Looking up your property…"),
     "mortgages": ("正在查询您名下的抵押登记…", "Looking up your mortgages…"),
@@ -152,6 +157,17 @@ CASE_PROGRESS: dict[m.CaseStatus, tuple[str, str, str, str]] = {
         "Please ask at a counter, with your ID card, why",
     ),
 }
+
+
+def guides(found: list[m.Guide], choose: Callable[[m.Guide], None]) -> list[Option]:
+    """Each business: its title, the fee and the time limit."""
+    options: list[Option] = []
+    for guide in found:
+        fee = yuan(guide.fee_fen) if guide.fee_fen else "免费 free"
+        line = f"收费 Fee: {fee} · 时限 {guide.time_limit}"
+        choice = Choice(guide.business, guide.title_zh, guide.title_en, line, line)
+        options.append((choice, partial(choose, guide)))
+    return options
 
 
 def my_cases(found: list[m.Case], choose: Callable[[m.Case], None]) -> list[Option]:

@@ -28,6 +28,7 @@ from kiosk.card_reader import VisitOver
 from kiosk.documents.receipts import (
     acknowledgment,
     authorization_slip,
+    guide_slip,
     handoff_slip,
     payment_receipt,
     queue_ticket,
@@ -119,6 +120,7 @@ class JourneyContext:
     parties: list[Party] = field(default_factory=list)
     check: m.CertificateCheck | None = None  # a proof checked by its code
     grant: m.Authorization | None = None  # a query authorization the holder issued
+    guide: m.Guide | None = None  # the service guide chosen (public information)
 
 
 def _message(code: str) -> UserMessage:
@@ -202,6 +204,9 @@ class Journey(BankSteps):
                 return bool(choice != step.param("method"))
         if step.kind is StepKind.PRINT and step.param("document") == "payment_receipt":
             return self.ctx.order is None  # nothing was paid here: no receipt
+        if step.kind is StepKind.PRINT and step.param("document") == "guide":
+            # on the screen anyway: printed when the receipt printer can
+            return not self.services.devices.statuses()[Role.RECEIPT].usable
         return False
 
     def end(self, reason: str) -> None:
@@ -667,6 +672,13 @@ class Journey(BankSteps):
                 return None
             time.sleep(0.1)
 
+    def guides(self) -> list[m.Guide]:
+        return list(self.client.list_guides().guides)
+
+    def choose_guide(self, guide: m.Guide) -> None:
+        self.ctx.guide = guide
+        self.audit("journey.choose", "guide", business=guide.business)
+
     def grant(self) -> m.Authorization:
         """The holder's query authorization for the chosen unit, recorded by the registry
         (the same key on a retry: one code, never two)."""
@@ -938,6 +950,13 @@ class Journey(BankSteps):
             return self._print_payment_receipt(columns)
         elif document == "acknowledgment":
             outcome, label = self._print_acknowledgment(columns)
+        elif document == "guide":
+            guide = self.ctx.guide
+            assert guide is not None
+            outcome = printing.receipt(
+                f"guide-{guide.business}-{self.id}", guide_slip(guide, columns), kind="guide"
+            )
+            label = "service guide"
         elif document == "authorization":
             grant = self.ctx.grant
             assert grant is not None and self.ctx.property is not None

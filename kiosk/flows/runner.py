@@ -355,8 +355,8 @@ class JourneyRunner:
 
     def _print(self) -> Any:
         outcome = self.journey.print_step()
-        if self.journey.step.param("document") == "payment_receipt":
-            return outcome  # not on paper: its QR is on the done screen (print_step)
+        if self.journey.step.param("document") in ("payment_receipt", "guide"):
+            return outcome  # not on paper: on the done screen all the same (print_step)
         if not outcome.ok:
             message = outcome.message or message_for(RuntimeError("print failed"))
             query = self.journey.ctx.query
@@ -578,6 +578,11 @@ class JourneyRunner:
                     choices.properties(found, items == "mortgages", journey.choose_property)
                 ),
             )
+        elif items == "guides":
+            self.run(
+                journey.guides,
+                lambda found: self._show_choices(choices.guides(found, journey.choose_guide)),
+            )
         elif items == "my_cases":
             self.run(
                 journey.all_cases,
@@ -700,6 +705,9 @@ class JourneyRunner:
             s.kind is StepKind.CHOOSE and s.param("items") == "my_cases"
             for s in self.journey.flow.steps
         )
+        if ctx.guide is not None:
+            heading = ("办事指南", "Service guide")
+            taken.extend(guide_lines(ctx.guide))
         if ctx.grant is not None:
             taken.append(f"授权码 Code: {ctx.grant.code}")
             taken.append(
@@ -974,6 +982,18 @@ PROOF_TITLES = {
     m.QueryKind.OWNERSHIP.value: ("有无房产查询结果证明", "Property ownership proof"),
     m.QueryKind.UNIT.value: ("授权查询结果证明", "Authorized query certificate"),
 }
+
+
+def guide_lines(guide: m.Guide) -> list[str]:
+    fee = yuan(guide.fee_fen) if guide.fee_fen else "免费 free"
+    where = "本机可办理 At this kiosk" if guide.at_kiosk else "请到登记中心窗口办理 At a counter"
+    return [
+        f"{guide.title_zh} {guide.title_en}",
+        "所需材料 What to bring:",
+        *[f"· {document}" for document in guide.documents],
+        f"收费 Fee: {fee}（{guide.fee_note}）",
+        f"办理时限 Time: {guide.time_limit} · {where}",
+    ]
 
 
 def proof_check_lines(check: m.CertificateCheck) -> tuple[tuple[str, str], list[str]]:

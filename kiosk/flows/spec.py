@@ -90,6 +90,7 @@ PRINTERS = {
     "payment_receipt": Role.RECEIPT,
     "acknowledgment": Role.RECEIPT,
     "authorization": Role.RECEIPT,
+    "guide": Role.RECEIPT,
 }
 # "delivery": print here, mail (EMS) or the electronic certificate
 CHOICES = {
@@ -102,6 +103,7 @@ CHOICES = {
     "appointments",
     "to_mortgage",  # the person's properties, with their co-owners: to mortgage one
     "my_cases",  # every case of the person, with its status: to see what happens next
+    "guides",  # the registry's service guides (no card: public information)
 }
 # what a bank sees through the borrower's authorization (its own mortgages only)
 BANK_CHOICES = {"bank_properties", "bank_mortgages", "contracts", "advance"}
@@ -114,7 +116,7 @@ ROLES: dict[str, tuple[str, str]] = {
 CO_OWNERS = "co_owners"  # a party step that brings every other holder of the chosen property
 MODES = {"hall", "bank"}
 # printed when the printer can; the registry keeps the electronic original anyway
-OPTIONAL_PRINTS = {"payment_receipt"}
+OPTIONAL_PRINTS = {"payment_receipt", "guide"}
 # steps that work with the registry unreachable (a submission waits in the outbox)
 OFFLINE_KINDS = {
     StepKind.ID_AUTH,
@@ -138,6 +140,7 @@ GIVES: dict[str, set[str]] = {
     "choose:cases": {"case"},
     "choose:ready": {"case"},
     "choose:my_cases": {"case"},
+    "choose:guides": {"guide"},
     "choose:properties": {"property"},
     "choose:renamed": {"property"},
     "choose:mortgages": {"property", "mortgage"},
@@ -196,6 +199,7 @@ NEEDS_BEFORE: dict[str, set[str]] = {
     "form:grant": {"property"},
     "grant": {"property", "grantee"},
     "print:authorization": {"query authorization"},
+    "print:guide": {"guide"},
     "pay:query": {"query"},
     "pay:case": {"case"},
     "print:ticket": {"ticket"},

@@ -410,6 +410,12 @@ def create_query(ctx: Ctx, body: m.CreateQuery) -> m.QueryResult:
     )
 
 
+def list_guides(_ctx: Ctx, _body: None) -> m.Guides:
+    from kiosk.sandbox.guides import guides
+
+    return m.Guides(guides(FEES))
+
+
 AUTHORIZATION_DAYS = range(1, 91)
 
 
@@ -1360,6 +1366,7 @@ CITIZEN_HANDLERS: dict[str, Callable[[Ctx, Any], Any]] = {
     "list_records": list_records,
     "create_query": create_query,
     "issue_authorization": issue_authorization,
+    "list_guides": list_guides,
     "query_certificate": query_certificate,
     "verify_certificate": verify_certificate,
     "upload_attachment": upload_attachment,
