@@ -52,6 +52,7 @@ JOURNEYS = (
     "name-change",
     "private-mortgage",
     "print-certificate",
+    "book-appointment",
     "check-in",
 )
 

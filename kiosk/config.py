@@ -136,6 +136,7 @@ DEFAULT_SERVICES = (
     "private_mortgage",
     "print_certificate",
     "queue_ticket",
+    "book_appointment",
     "appointment_check_in",
 )
 

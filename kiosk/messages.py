@@ -141,6 +141,21 @@ MESSAGES: dict[str, tuple[str, str, bool]] = {
         "Each party signs in their own hand: a signature cannot be used twice",
         True,
     ),
+    "slot_full": (
+        "该时段已约满，请选择其他时段",
+        "That slot is full: please choose another",
+        True,
+    ),
+    "already_booked": (
+        "您已有该业务的预约，请按预约时间前来；如需改约请到人工窗口",
+        "You already have an appointment for this: please come then, or ask a counter to move it",
+        False,
+    ),
+    "slot_closed": (
+        "该时段已不可预约，请选择其他时段",
+        "That slot can no longer be booked: please choose another",
+        True,
+    ),
     "not_co_owner": (
         "登记簿上此人不是该不动产的共有人，请该不动产的共有人本人放置身份证",
         "The register does not list this person as a co-owner: the co-owner places their own card",
@@ -183,6 +198,9 @@ REFUSALS = {
     "seized",
     "not_co_owner",
     "signature_reused",
+    "slot_full",
+    "already_booked",
+    "slot_closed",
     "already_issued",
     "not_ready",
     "appointment_closed",

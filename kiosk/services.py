@@ -63,6 +63,7 @@ SERVICES: dict[str, Service] = {
         _s("my_cases", "我的办件", "My cases", _ID, _CAM),
         _s("check_proof", "证明核验", "Check a proof"),
         _s("service_guides", "办事指南", "Service guides"),
+        _s("book_appointment", "预约办理", "Book an appointment", _ID, _CAM, _RCPT),
         _s("issue_authorization", "出具查询授权", "Authorize a query", _ID, _CAM, _RCPT),
         _s("pay_fee", "缴纳登记费", "Pay a fee", _ID, _CAM, _RCPT),
         _s("mortgage_cancellation", "抵押注销", "Mortgage cancellation", _ID, _CAM, _SCAN, _RCPT),

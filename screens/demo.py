@@ -400,6 +400,26 @@ def issue_authorization(rec: Recorder) -> None:
     _finish(rec)
 
 
+def _list_of(rec: Recorder, screen: Any, items: str) -> None:
+    if not rec.driver.wait(lambda: screen.items == items and not screen.loading, 30):
+        raise RuntimeError(f"expected the {items} list, have {screen.items}")
+
+
+def book_appointment(rec: Recorder) -> None:
+    """A counter appointment: the service, the second day offered, its first free time."""
+    _start(rec)
+    rec.tap_service("book_appointment")
+    _identity(rec)
+    rec.until("step_choose", 30)
+    screen = rec.driver.app.manager.get_screen("step_choose")
+    for items, index in (("booking_services", -1), ("booking_days", -2), ("booking_times", -1)):
+        _list_of(rec, screen, items)
+        rec.driver.frames(5)
+        rec.shoot(f"step_choose-{items}")
+        rec.driver.tap(screen.ids.cases.children[index])
+    _finish(rec)
+
+
 def check_in(rec: Recorder) -> None:
     _start(rec)
     rec.tap_service("appointment_check_in")
@@ -498,6 +518,7 @@ JOURNEYS: dict[str, Callable[[Recorder], None]] = {
     "check-proof": check_proof,
     "service-guides": service_guides,
     "issue-authorization": issue_authorization,
+    "book-appointment": book_appointment,
     "pay-fee": pay_fee,
     "mortgage-cancellation": mortgage_cancellation,
     "address-change": address_change,

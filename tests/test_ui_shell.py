@@ -53,7 +53,7 @@ def test_home_language_large_text_and_idle_back_to_attract(
     assert session is not None
 
     tiles = list(ui.app.manager.get_screen("home").ids.services.children)
-    assert len(tiles) == len(DEFAULT_SERVICES) == 15 and all(not t.disabled for t in tiles)
+    assert len(tiles) == len(DEFAULT_SERVICES) == 16 and all(not t.disabled for t in tiles)
     assert any("取号" in t.text for t in tiles)
     shot = ui.screenshot(tmp_path / "home_zh.png")
     assert (

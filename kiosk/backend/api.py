@@ -91,6 +91,23 @@ ROUTES: tuple[Route, ...] = (
         m.QueryResult,
     ),
     Route(
+        "list_slots",
+        "GET",
+        "/v1/appointments/slots",
+        "The free appointment slots of a service over the next five working days (public: no "
+        "person's data)",
+        m.SlotsQuery,
+        m.Slots,
+    ),
+    Route(
+        "book_appointment",
+        "POST",
+        "/v1/appointments",
+        "Book a slot, for the person verified at this kiosk: one open appointment per service",
+        m.BookAppointment,
+        m.Appointment,
+    ),
+    Route(
         "list_guides",
         "GET",
         "/v1/guides",

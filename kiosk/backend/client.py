@@ -116,6 +116,12 @@ class RegistryClient:
     def create_query(self, body: m.CreateQuery, key: str | None = None) -> m.QueryResult:
         return self.call("create_query", body, key=key)  # type: ignore[no-any-return]
 
+    def list_slots(self, service: str) -> m.Slots:
+        return self.call("list_slots", m.SlotsQuery(service))  # type: ignore[no-any-return]
+
+    def book_appointment(self, body: m.BookAppointment, key: str | None = None) -> m.Appointment:
+        return self.call("book_appointment", body, key=key)  # type: ignore[no-any-return]
+
     def list_guides(self) -> m.Guides:
         return self.call("list_guides")  # type: ignore[no-any-return]
 

@@ -729,6 +729,32 @@ class Appointment:
 
 
 @dataclass(frozen=True)
+class SlotsQuery:
+    service: str
+
+
+@dataclass(frozen=True)
+class Slot:
+    slot: str  # Beijing time, "YYYY-MM-DDTHH:MM"
+    free: int
+
+
+@dataclass(frozen=True)
+class Slots:
+    """The free appointment slots of a service over the next working days."""
+
+    service: str
+    slots: list[Slot]
+
+
+@dataclass(frozen=True)
+class BookAppointment:
+    verification_id: str
+    service: str
+    slot: str
+
+
+@dataclass(frozen=True)
 class Appointments:
     appointments: list[Appointment] = field(default_factory=list)
 

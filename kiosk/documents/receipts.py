@@ -20,6 +20,8 @@ SERVICE_NAMES = {
     "name_change": ("变更登记", "Change registration"),
     "print_certificate": ("证书领取", "Certificate collection"),
     "counter": ("综合窗口", "General counter"),
+    "private_mortgage": ("个人之间抵押", "Mortgage between individuals"),
+    "certificate_reissue": ("证书补换发", "Certificate reissue"),
 }
 BUSINESS_NAMES = {
     m.ApplicationType.MORTGAGE_CANCELLATION: ("抵押权注销登记", "Mortgage cancellation"),
@@ -75,6 +77,22 @@ def queue_ticket(ticket: m.Ticket, chars_per_line: int, centre: str = CENTRE) ->
     layout.text(f"前面还有 {ticket.waiting_ahead} 人 / {ticket.waiting_ahead} ahead", "center")
     layout.text(_local(ticket.issued_at), "center")
     layout.text("请留意叫号，过号请重新取号 Please listen for your number", "center")
+    return layout.end()
+
+
+def appointment_slip(booked: m.Appointment, chars_per_line: int, centre: str = CENTRE) -> list[Op]:
+    """预约凭条: the code and the time; the person checks in with their ID card."""
+    zh, en = SERVICE_NAMES.get(booked.service, (booked.service, booked.service))
+    layout = Layout(chars_per_line)
+    layout.text(centre, "center", bold=True)
+    layout.text("预约凭条", "center", double=True).text("Appointment", "center")
+    layout.rule()
+    layout.text(booked.code, "center", double=True)
+    layout.pair("业务", "Service", f"{zh} {en}")
+    layout.pair("时间", "Time", booked.slot.replace("T", " "))
+    layout.rule()
+    layout.text("请按时携带身份证到登记中心，在自助机「预约签到」取号（预约时间后30分钟内有效）")
+    layout.text("Bring your ID card and check in at a kiosk (until 30 min after the time).")
     return layout.end()
 
 

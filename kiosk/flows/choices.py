@@ -4,6 +4,7 @@ one by the visitor's language). Pure: no registry call, no screen."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -17,6 +18,18 @@ CHOOSE_TEXTS: dict[str, dict[str, tuple[str, str]]] = {
     "cases": {
         "empty": ("您没有待缴费的业务", "You have no fees to pay"),
         "pick": ("请选择要缴费的业务", "Choose the case to pay"),
+    },
+    "booking_services": {
+        "empty": ("暂无可预约的业务", "Nothing can be booked now"),
+        "pick": ("请选择要预约的业务", "What would you like to book?"),
+    },
+    "booking_days": {
+        "empty": ("近期已约满，请到人工窗口或稍后再试", "Fully booked for now: ask a counter"),
+        "pick": ("请选择日期（后五个工作日）", "Choose a day (the next five working days)"),
+    },
+    "booking_times": {
+        "empty": ("这一天已约满，请返回选择其他日期", "That day is full: go back for another"),
+        "pick": ("请选择时段", "Choose a time"),
     },
     "guides": {
         "empty": ("暂无办事指南", "No guides available"),
@@ -86,6 +99,9 @@ LOADING = {
     "ready": ("正在查找您的业务…", "Looking for your cases…"),
     "my_cases": ("正在查找您的业务…", "Looking for your cases…"),
     "guides": ("正在获取办事指南…", "Getting the guides…"),
+    "booking_services": ("请选择要预约的业务", "What would you like to book?"),
+    "booking_days": ("正在查询可预约时段…", "Looking up free slots…"),
+    "booking_times": ("正在查询可预约时段…", "Looking up free slots…"),
     "properties": ("正在查询您名下的不动产…", "Looking up your property…"),
     "renamed": ("正在查询您名下的不动产…", "Looking up your property…"),
     "mortgages": ("正在查询您名下的抵押登记…", "Looking up your mortgages…"),
@@ -157,6 +173,46 @@ CASE_PROGRESS: dict[m.CaseStatus, tuple[str, str, str, str]] = {
         "Please ask at a counter, with your ID card, why",
     ),
 }
+
+
+# what can be booked (the registry's APPOINTMENT_SERVICES), with its names
+BOOKING_SERVICES = (
+    ("counter", "综合窗口业务", "General counter"),
+    ("private_mortgage", "个人之间抵押登记", "Mortgage between individuals"),
+    ("certificate_reissue", "证书补换发", "Certificate reissue"),
+)
+WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
+WEEKDAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def booking_services(choose: Callable[[str], None]) -> list[Option]:
+    return [(Choice(key, zh, en, en, zh), partial(choose, key)) for key, zh, en in BOOKING_SERVICES]
+
+
+def booking_days(found: list[m.Slot], choose: Callable[[str], None]) -> list[Option]:
+    """Each day with free slots, and how many."""
+    days: dict[str, int] = {}
+    for slot in found:
+        days[slot.slot[:10]] = days.get(slot.slot[:10], 0) + slot.free
+    options: list[Option] = []
+    for day, free in days.items():
+        weekday = dt.date.fromisoformat(day).weekday()
+        line = f"余 {free} 个 · {free} left"
+        choice = Choice(
+            day, f"{day} {WEEKDAYS[weekday]}", f"{day} {WEEKDAYS_EN[weekday]}", line, line
+        )
+        options.append((choice, partial(choose, day)))
+    return options
+
+
+def booking_times(found: list[m.Slot], day: str, choose: Callable[[str], None]) -> list[Option]:
+    """The day's free slots, each with how many places are left."""
+    options: list[Option] = []
+    for slot in (s for s in found if s.slot.startswith(day)):
+        time_ = slot.slot[11:16]
+        line = f"余 {slot.free} 个 · {slot.free} left"
+        options.append((Choice(slot.slot, time_, time_, line, line), partial(choose, slot.slot)))
+    return options
 
 
 def guides(found: list[m.Guide], choose: Callable[[m.Guide], None]) -> list[Option]:

@@ -27,6 +27,7 @@ from kiosk.backend.errors import BackendError
 from kiosk.card_reader import VisitOver
 from kiosk.documents.receipts import (
     acknowledgment,
+    appointment_slip,
     authorization_slip,
     guide_slip,
     handoff_slip,
@@ -121,6 +122,11 @@ class JourneyContext:
     check: m.CertificateCheck | None = None  # a proof checked by its code
     grant: m.Authorization | None = None  # a query authorization the holder issued
     guide: m.Guide | None = None  # the service guide chosen (public information)
+    booking_service: str = ""  # an appointment: for what, which day, which slot, booked
+    booking_day: str = ""
+    slots: list[m.Slot] = field(default_factory=list)
+    booking_slot: str = ""
+    booked: m.Appointment | None = None
 
 
 def _message(code: str) -> UserMessage:
@@ -672,6 +678,32 @@ class Journey(BankSteps):
                 return None
             time.sleep(0.1)
 
+    def choose_booking_service(self, service: str) -> None:
+        self.ctx.booking_service = service
+        self.audit("journey.choose", "booking_service", service=service)
+
+    def load_slots(self) -> list[m.Slot]:
+        """The free slots of the chosen service (asked again for each list: they fill up)."""
+        self.ctx.slots = list(self.client.list_slots(self.ctx.booking_service).slots)
+        return self.ctx.slots
+
+    def choose_day(self, day: str) -> None:
+        self.ctx.booking_day = day
+
+    def choose_slot(self, slot: str) -> None:
+        self.ctx.booking_slot = slot
+
+    def book(self) -> m.Appointment:
+        """The registry books the slot (one key per slot: a retry books it once)."""
+        ctx = self.ctx
+        booked = self.client.book_appointment(
+            m.BookAppointment(ctx.verification_id, ctx.booking_service, ctx.booking_slot),
+            key=self.key(f"book-{ctx.booking_slot}"),
+        )
+        ctx.booked = booked
+        self.audit("appointment.book", "booked", appointment=booked.code, slot=booked.slot)
+        return booked
+
     def guides(self) -> list[m.Guide]:
         return list(self.client.list_guides().guides)
 
@@ -950,6 +982,15 @@ class Journey(BankSteps):
             return self._print_payment_receipt(columns)
         elif document == "acknowledgment":
             outcome, label = self._print_acknowledgment(columns)
+        elif document == "appointment":
+            booked = self.ctx.booked
+            assert booked is not None
+            outcome = printing.receipt(
+                f"appointment-{booked.code}-{self.id}",
+                appointment_slip(booked, columns),
+                kind="appointment",
+            )
+            label = f"appointment {booked.code}"
         elif document == "guide":
             guide = self.ctx.guide
             assert guide is not None

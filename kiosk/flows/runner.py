@@ -62,6 +62,7 @@ PROMPTS: dict[StepKind, str] = {
     StepKind.QUERY: "正在查询，请稍候",
     StepKind.CHECK: "正在核验，请稍候",
     StepKind.GRANT: "正在登记授权，请稍候",
+    StepKind.BOOK: "正在预约，请稍候",
     StepKind.RESULT: "请核对查询结果，需要证明请点打印",
     StepKind.PRINT: "正在打印，请稍候",
     StepKind.TICKET: "正在取号，请稍候",
@@ -94,6 +95,7 @@ WORK_TEXT: dict[StepKind, tuple[str, str]] = {
     StepKind.QUERY: ("正在查询，请稍候…", "Looking up the records…"),
     StepKind.CHECK: ("正在向登记中心核验…", "Checking with the registry…"),
     StepKind.GRANT: ("正在登记授权…", "Recording the authorization…"),
+    StepKind.BOOK: ("正在预约…", "Booking the slot…"),
     StepKind.PRINT: ("正在打印，请稍候…", "Printing, one moment…"),
     StepKind.SUBMIT: ("正在提交申请…", "Submitting your application…"),
     StepKind.DELIVER: ("正在向登记中心申请…", "Asking the registry…"),
@@ -281,6 +283,7 @@ class JourneyRunner:
             StepKind.QUERY: self.journey.run_query,
             StepKind.CHECK: self.journey.check_proof,
             StepKind.GRANT: self.journey.grant,
+            StepKind.BOOK: self.journey.book,
             StepKind.PRINT: self._print,
             StepKind.SUBMIT: self.journey.submit,
             StepKind.DELIVER: self.journey.deliver,
@@ -578,6 +581,20 @@ class JourneyRunner:
                     choices.properties(found, items == "mortgages", journey.choose_property)
                 ),
             )
+        elif items == "booking_services":
+            self._show_choices(choices.booking_services(journey.choose_booking_service))
+        elif items == "booking_days":
+            self.run(
+                journey.load_slots,
+                lambda found: self._show_choices(choices.booking_days(found, journey.choose_day)),
+            )
+        elif items == "booking_times":
+            self.run(
+                journey.load_slots,
+                lambda found: self._show_choices(
+                    choices.booking_times(found, journey.ctx.booking_day, journey.choose_slot)
+                ),
+            )
         elif items == "guides":
             self.run(
                 journey.guides,
@@ -705,6 +722,11 @@ class JourneyRunner:
             s.kind is StepKind.CHOOSE and s.param("items") == "my_cases"
             for s in self.journey.flow.steps
         )
+        if ctx.booked is not None:
+            names = {key: (zh, en) for key, zh, en in choices.BOOKING_SERVICES}
+            zh, en = names.get(ctx.booked.service, (ctx.booked.service,) * 2)
+            taken.append(f"预约号 Appointment: {ctx.booked.code}")
+            taken.append(f"时间 Time: {ctx.booked.slot.replace('T', ' ')}  {zh} {en}")
         if ctx.guide is not None:
             heading = ("办事指南", "Service guide")
             taken.extend(guide_lines(ctx.guide))
@@ -839,7 +861,7 @@ class JourneyRunner:
         wrong, say), from the form before it."""
         self.journey.ended = ""
         if message is not None and message.code in self.journey.step.param("back_on", []):
-            self.journey.back_to(StepKind.FORM)
+            self.journey.back_to(StepKind.FORM) or self.journey.back_to(StepKind.CHOOSE)
         self.show_step()
 
     def cancel(self) -> None:

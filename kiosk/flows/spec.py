@@ -39,6 +39,7 @@ class StepKind(StrEnum):
     QUERY = "query"  # the registry answers the query
     CHECK = "check"  # the registry says whether a proof with this code is genuine
     GRANT = "grant"  # the registry records a holder's query authorization (its code)
+    BOOK = "book"  # the registry books the chosen appointment slot
     RESULT = "result"  # what the query found, on screen: print the certificate, or not
     PAY = "pay"  # a fee, by QR
     PRINT = "print"  # a document on a printer
@@ -68,6 +69,8 @@ PARAMS: dict[StepKind, dict[str, type]] = {
     StepKind.RESULT: {},
     StepKind.CHECK: {},
     StepKind.GRANT: {},
+    # "back_on": refusals after which "try again" returns to the list before (a slot taken)
+    StepKind.BOOK: {"back_on": list},
     StepKind.PAY: {"for": str},  # query | case
     StepKind.PRINT: {"document": str},  # a key of PRINTERS
     StepKind.TICKET: {"service": str},  # a key of TICKET_SERVICES
@@ -91,6 +94,7 @@ PRINTERS = {
     "acknowledgment": Role.RECEIPT,
     "authorization": Role.RECEIPT,
     "guide": Role.RECEIPT,
+    "appointment": Role.RECEIPT,
 }
 # "delivery": print here, mail (EMS) or the electronic certificate
 CHOICES = {
@@ -104,6 +108,9 @@ CHOICES = {
     "to_mortgage",  # the person's properties, with their co-owners: to mortgage one
     "my_cases",  # every case of the person, with its status: to see what happens next
     "guides",  # the registry's service guides (no card: public information)
+    "booking_services",  # what an appointment can be booked for
+    "booking_days",  # the next working days with free slots
+    "booking_times",  # that day's free slots
 }
 # what a bank sees through the borrower's authorization (its own mortgages only)
 BANK_CHOICES = {"bank_properties", "bank_mortgages", "contracts", "advance"}
@@ -141,6 +148,10 @@ GIVES: dict[str, set[str]] = {
     "choose:ready": {"case"},
     "choose:my_cases": {"case"},
     "choose:guides": {"guide"},
+    "choose:booking_services": {"service to book"},
+    "choose:booking_days": {"day to book"},
+    "choose:booking_times": {"slot"},
+    "book": {"appointment booked"},
     "choose:properties": {"property"},
     "choose:renamed": {"property"},
     "choose:mortgages": {"property", "mortgage"},
@@ -200,6 +211,11 @@ NEEDS_BEFORE: dict[str, set[str]] = {
     "grant": {"property", "grantee"},
     "print:authorization": {"query authorization"},
     "print:guide": {"guide"},
+    "choose:booking_services": {"verification"},
+    "choose:booking_days": {"service to book"},
+    "choose:booking_times": {"day to book"},
+    "book": {"slot"},
+    "print:appointment": {"appointment booked"},
     "pay:query": {"query"},
     "pay:case": {"case"},
     "print:ticket": {"ticket"},
@@ -370,7 +386,7 @@ def load_flows(path: Path = FLOWS_FILE) -> dict[str, FlowSpec]:
                 raise StrictConfigError(source, f"{at}.application", "unknown application type")
             if kind is StepKind.QUERY and params.get("kind_of", "own") not in QUERY_KINDS:
                 raise StrictConfigError(source, f"{at}.kind_of", f"one of {sorted(QUERY_KINDS)}")
-            if kind is StepKind.QUERY and not all(
+            if kind in (StepKind.QUERY, StepKind.BOOK) and not all(
                 code in REFUSALS for code in params.get("back_on", [])
             ):
                 raise StrictConfigError(source, f"{at}.back_on", "refusal codes of kiosk.messages")

@@ -1316,6 +1316,69 @@ CHECK_IN_EARLY_S = 12 * 3600  # an appointment is checked in from 12 h before it
 CHECK_IN_LATE_S = 30 * 60  # until 30 min after it; later, the person books again
 
 
+# what can be booked: the counter's businesses (the rest is done at the kiosk itself)
+APPOINTMENT_SERVICES = ("counter", "private_mortgage", "certificate_reissue")
+SLOT_CAPACITY = 3  # people per half hour per service
+SLOT_TIMES = tuple(f"{h:02d}:{m:02d}" for h in range(9, 17) for m in (0, 30) if (h, m) != (12, 0))
+BOOKING_DAYS = 5  # working days ahead, from tomorrow
+
+
+def _bookable_days(ctx: Ctx) -> list[dt.date]:
+    day, days = dt.date.fromisoformat(ctx.china_day()), list[dt.date]()
+    while len(days) < BOOKING_DAYS:
+        day += dt.timedelta(days=1)
+        if day.weekday() < 5:  # Monday to Friday
+            days.append(day)
+    return days
+
+
+def _taken(ctx: Ctx, service: str, slot: str) -> int:
+    row = ctx.one(
+        "SELECT COUNT(*) AS n FROM appointments WHERE service = ? AND slot = ?", service, slot
+    )
+    return int(row["n"]) if row else 0
+
+
+def list_slots(ctx: Ctx, body: m.SlotsQuery) -> m.Slots:
+    if body.service not in APPOINTMENT_SERVICES:
+        raise ApiError(400, "invalid", f"one of {list(APPOINTMENT_SERVICES)}", "service")
+    slots = []
+    for day in _bookable_days(ctx):
+        for time_ in SLOT_TIMES:
+            slot = f"{day:%Y-%m-%d}T{time_}"
+            free = SLOT_CAPACITY - _taken(ctx, body.service, slot)
+            if free > 0:
+                slots.append(m.Slot(slot, free))
+    return m.Slots(body.service, slots)
+
+
+def book_appointment(ctx: Ctx, body: m.BookAppointment) -> m.Appointment:
+    """A slot of the next working days, for the verified person: one open appointment per
+    service (another is refused until this one is used or past), never over capacity."""
+    person = _verified(ctx, body.verification_id)
+    if body.service not in APPOINTMENT_SERVICES:
+        raise ApiError(400, "invalid", f"one of {list(APPOINTMENT_SERVICES)}", "service")
+    bookable = {f"{d:%Y-%m-%d}T{t}" for d in _bookable_days(ctx) for t in SLOT_TIMES}
+    if body.slot not in bookable:
+        raise ApiError(409, "slot_closed", "not a bookable slot of the next working days", "slot")
+    today = ctx.china_day()
+    if ctx.one(
+        "SELECT 1 FROM appointments WHERE id_number = ? AND service = ? AND checked_in = 0 "
+        "AND slot >= ?",
+        person,
+        body.service,
+        today,
+    ):
+        raise ApiError(409, "already_booked", "one open appointment per service", "service")
+    if _taken(ctx, body.service, body.slot) >= SLOT_CAPACITY:
+        raise ApiError(409, "slot_full", "this slot is full: choose another", "slot")
+    code = "YY" + "".join(secrets.choice(CODE_ALPHABET) for _ in range(10))
+    ctx.conn.execute(
+        "INSERT INTO appointments VALUES (?, ?, ?, ?, 0)", (code, person, body.service, body.slot)
+    )
+    return m.Appointment(code, body.service, body.slot, False)
+
+
 def _open_for_check_in(ctx: Ctx, slot: str) -> bool:
     """The slot is China time (as the person booked it)."""
     at = dt.datetime.fromisoformat(slot).replace(tzinfo=CHINA).timestamp()
@@ -1367,6 +1430,8 @@ CITIZEN_HANDLERS: dict[str, Callable[[Ctx, Any], Any]] = {
     "create_query": create_query,
     "issue_authorization": issue_authorization,
     "list_guides": list_guides,
+    "list_slots": list_slots,
+    "book_appointment": book_appointment,
     "query_certificate": query_certificate,
     "verify_certificate": verify_certificate,
     "upload_attachment": upload_attachment,
