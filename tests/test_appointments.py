@@ -41,7 +41,8 @@ def test_slots_are_the_next_five_working_days_during_opening_hours(registry: Reg
 def test_a_person_books_a_slot_and_takes_the_slip(kit: Kit) -> None:
     visit = kit.visit("book_appointment")
     services = play(visit, until=StepKind.CHOOSE)
-    assert [c.key for c in services.choices] == ["counter", "private_mortgage", "certificate_reissue"]
+    keys = [c.key for c in services.choices]
+    assert keys == ["counter", "private_mortgage", "certificate_reissue"]
     visit.runner.choose("private_mortgage")
     days = visit.screens.last
     assert days.items == "booking_days" and len(days.choices) == 5
