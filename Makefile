@@ -20,14 +20,15 @@ lint:
 	$(BIN)/ruff format --check kiosk drivers screens tests
 	$(BIN)/mypy
 
-## Three workers on the machines' two cores: the tests wait on subprocesses, sockets, daemons
-## and Kivy frames, so two workers kept the cores 80% busy (7 min 10 s) and three keep them
-## 92% (5 min 37 s to 6 min 37 s on this noisy machine), same suite. A test file stays whole
-## on one worker (a UI file shares its worker's app; the tests that start the machine's one
-## pcscd are one file). A worker that dies ends the run: pytest-xdist's loadfile rescheduling
+## Four workers on the machines' two cores: the tests wait on subprocesses, sockets, daemons
+## and Kivy frames, so two workers kept the cores 80% busy (7 min 10 s) and three 92% (5 min
+## 37 s to 6 min 37 s on this noisy machine), same suite; at 751 tests three took 5 min 40 s
+## and four 4 min 38 s, same machine, same hour (1.5 of the two cores were busy with three).
+## A test file stays whole on one worker (a UI file shares its worker's app; the tests that
+## start the machine's one pcscd are one file). A worker that dies ends the run: pytest-xdist's loadfile rescheduling
 ## can hang after a restart (pytest-xdist#784); tests/crash_reports.py prints what it was doing.
 pytest:
-	$(BIN)/python -m pytest -n 3 --dist loadfile --max-worker-restart=0
+	$(BIN)/python -m pytest -n 4 --dist loadfile --max-worker-restart=0
 
 ## The Debian package (dist/dengji-kiosk_<version>_<arch>.deb), built with debhelper and
 ## dh-virtualenv from a copy of the tree's files (build/deb), then checked by lintian.
