@@ -249,10 +249,15 @@ class SamEmulator:
         return {"port": str(self.link)}
 
     def stop(self) -> None:
+        """Unplugged: the link goes with the pty. Left behind, it named a /dev/pts number the
+        system hands to the next pty opened, often another emulator's: a reader "unplugged"
+        here could be reopened there and answer (seen once as a reader that passed its self-test
+        half a second after it was stopped)."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=2)
             self._thread = None
+        self.link.unlink(missing_ok=True)
         for fd in (self._master, self._slave):
             if fd >= 0:
                 os.close(fd)
