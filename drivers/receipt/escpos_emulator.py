@@ -165,6 +165,8 @@ class EscposEmulator:
         if self._server is not None:
             self._server.close()
             self._server = None
+        if self._pty[0] >= 0 and self.folder is not None:  # unplugged: no link to a reused pty
+            (self.folder / "escpos.tty").unlink(missing_ok=True)
         for fd in self._pty:
             if fd >= 0:
                 os.close(fd)
