@@ -60,26 +60,26 @@ class CardReader:
     def wait_placed(self, over: threading.Event, timeout_s: float) -> bool:
         """Until a card is on the reader (True), the time is up (False), or the visit ended
         (``VisitOver``). Woken by the supervisor's status events, not by asking the reader."""
-        deadline = time.monotonic() + timeout_s
-        with self._changed:
-            while not self.present():
-                if over.is_set():
-                    raise VisitOver("the visit ended before a card was placed")
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return False
-                self._changed.wait(min(remaining, WAKE_S))
-        return True
+        return self._wait(self.present, over, timeout_s, "before a card was placed")
 
     def wait_removed(self, over: threading.Event, timeout_s: float) -> bool:
         """Until no card is on the reader (True), the time is up (False), or the visit ended
         (``VisitOver``): the person before takes their card before the next one places
         theirs. A reader fault is not a removal: the wait goes on until it works again."""
+
+        def taken() -> bool:
+            return card_off_now(self._devices.statuses().get(Role.IDCARD))
+
+        return self._wait(taken, over, timeout_s, "before the card was taken away")
+
+    def _wait(
+        self, done: Callable[[], bool], over: threading.Event, timeout_s: float, what: str
+    ) -> bool:
         deadline = time.monotonic() + timeout_s
         with self._changed:
-            while not card_off_now(self._devices.statuses().get(Role.IDCARD)):
+            while not done():
                 if over.is_set():
-                    raise VisitOver("the visit ended before the card was taken away")
+                    raise VisitOver(f"the visit ended {what}")
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return False

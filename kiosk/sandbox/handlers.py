@@ -258,6 +258,14 @@ def _moment(text: str, field: str) -> float:
 # -- records ----------------------------------------------------------------------------------
 
 
+# a mortgage with its mortgagee's name (a bank's, or a private lender's) and USCC (a bank's)
+MORTGAGES_WITH_CREDITOR = (
+    "SELECT g.*, COALESCE(b.name, p.name) AS creditor, COALESCE(b.uscc, '') AS uscc "
+    "FROM mortgages g LEFT JOIN banks b USING (bank_code) "
+    "LEFT JOIN people p ON p.id_number = g.lender"
+)
+
+
 def _record(ctx: Ctx, unit_code: str, viewer: str) -> m.PropertyRecord:
     prop = ctx.one("SELECT * FROM properties WHERE unit_code = ?", unit_code)
     assert prop is not None
@@ -272,7 +280,7 @@ def _record(ctx: Ctx, unit_code: str, viewer: str) -> m.PropertyRecord:
         m.Mortgage(
             r["mortgage_id"],
             # a bank by its name; a private lender by theirs, masked unless it is the viewer
-            r["name"] if r["bank_code"] or r["lender"] == viewer else mask_name(r["name"]),
+            r["creditor"] if r["bank_code"] or r["lender"] == viewer else mask_name(r["creditor"]),
             r["uscc"],
             r["amount_fen"],
             bool(r["maximum"]),
@@ -280,10 +288,8 @@ def _record(ctx: Ctx, unit_code: str, viewer: str) -> m.PropertyRecord:
             r["term_to"],
         )
         for r in ctx.conn.execute(
-            "SELECT g.*, COALESCE(b.name, p.name) AS name, COALESCE(b.uscc, '') AS uscc "
-            "FROM mortgages g LEFT JOIN banks b USING (bank_code) "
-            "LEFT JOIN people p ON p.id_number = g.lender "
-            "WHERE g.unit_code = ? AND g.status = 'active' ORDER BY g.mortgage_id",
+            f"{MORTGAGES_WITH_CREDITOR} WHERE g.unit_code = ? AND g.status = 'active' "
+            "ORDER BY g.mortgage_id",
             (unit_code,),
         )
     ]
@@ -1080,15 +1086,12 @@ def _mortgage_proof(ctx: Ctx, row: sqlite3.Row, holders: list[str]) -> list[m.Fi
     mortgage = None
     for mortgage_id in (body.get("mortgage_id", ""), f"M{row['case_number']}"):
         mortgage = mortgage or ctx.one(
-            "SELECT g.*, COALESCE(b.name, p.name) AS creditor FROM mortgages g "
-            "LEFT JOIN banks b USING (bank_code) LEFT JOIN people p ON p.id_number = g.lender "
-            "WHERE g.mortgage_id = ?",
+            f"{MORTGAGES_WITH_CREDITOR} WHERE g.mortgage_id = ?",
             mortgage_id,
         )
     mortgage = mortgage or ctx.one(  # a case filed before the register kept its mortgage's id
-        "SELECT g.*, COALESCE(b.name, p.name) AS creditor FROM mortgages g "
-        "LEFT JOIN banks b USING (bank_code) LEFT JOIN people p ON p.id_number = g.lender "
-        "WHERE g.unit_code = ? AND g.status = 'active' ORDER BY g.term_from DESC",
+        f"{MORTGAGES_WITH_CREDITOR} WHERE g.unit_code = ? AND g.status = 'active' "
+        "ORDER BY g.term_from DESC",
         row["unit_code"],
     )
     if mortgage is None:
