@@ -19,7 +19,7 @@ from kiosk.backend import models as m
 from kiosk.backend.client import ClientSettings, RegistryClient
 from kiosk.backend.errors import BackendConflict, BackendNotFound, BackendUnauthorized
 from kiosk.sandbox.handlers import ENROLMENT_CODE
-from kiosk.sandbox.seed import SANDBOX_PASSWORD
+from kiosk.sandbox.seed import DEMO_NEW_HOME, DEMO_SHARED_UNIT, SANDBOX_PASSWORD
 from tests.backend_fixtures import DEMO, Registry, signed
 from tests.test_bank_api import LOAN, SIGNED, application, authorize, draft, login
 
@@ -105,6 +105,10 @@ def test_an_operators_witness_never_opens_a_citizens_route(registry: Registry) -
             m.DeliveryRequest(witness, m.DeliveryMethod.EMS, DEMO.name, "13800138000", "济南"),
         ),
         "certificate data": lambda: client.certificate_data(READY, witness),
+        "sale contracts": lambda: client.list_contracts(witness),
+        "tax status": lambda: client.tax_status(witness, DEMO_NEW_HOME),
+        "unit lookup": lambda: client.lookup_unit(witness, unit.unit_code),
+        "objections": lambda: client.list_objections(witness),
     }
     for name, attempt in attempts.items():
         with pytest.raises(BackendUnauthorized) as refused:
@@ -133,6 +137,10 @@ def test_a_verification_at_one_kiosk_opens_nothing_at_another(
         lambda: other_kiosk.list_records(m.RecordsQuery(verification)),
         lambda: other_kiosk.get_case(DUE, verification),
         lambda: other_kiosk.certificate_data(READY, verification),
+        lambda: other_kiosk.list_contracts(verification),
+        lambda: other_kiosk.tax_status(verification, DEMO_NEW_HOME),
+        lambda: other_kiosk.lookup_unit(verification, DEMO_SHARED_UNIT),
+        lambda: other_kiosk.list_objections(verification),
     ):
         with pytest.raises(BackendNotFound):
             attempt()

@@ -126,6 +126,43 @@ ROUTES: tuple[Route, ...] = (
         m.Authorization,
     ),
     Route(
+        "list_contracts",
+        "GET",
+        "/v1/contracts",
+        "The sale contracts of new flats on file with a verified person as a buyer: the "
+        "developer's side, whether the flat is built, the buyers (the others masked), the "
+        "advance notice and the bank's advance-notice mortgage on it",
+        m.SaleContractsQuery,
+        m.SaleContracts,
+    ),
+    Route(
+        "tax_status",
+        "GET",
+        "/v1/tax-status",
+        "The tax link: whether the deed tax of a sale contract is paid; for a buyer on that "
+        "contract verified at this kiosk only",
+        m.TaxQuery,
+        m.TaxStatus,
+    ),
+    Route(
+        "lookup_unit",
+        "GET",
+        "/v1/units/lookup",
+        "A unit by the code printed on its certificate, for a verified person who means to "
+        "object to its registration: where it is, never who holds it; a few lookups per "
+        "verification",
+        m.UnitLookup,
+        m.UnitFound,
+    ),
+    Route(
+        "list_objections",
+        "GET",
+        "/v1/objections",
+        "The objections a verified person registered that still stand (to cancel one)",
+        m.ObjectionsQuery,
+        m.Objections,
+    ),
+    Route(
         "query_certificate",
         "GET",
         "/v1/queries/{query_id}/certificate",

@@ -130,6 +130,18 @@ class RegistryClient:
     ) -> m.Authorization:
         return self.call("issue_authorization", body, key=key)  # type: ignore[no-any-return]
 
+    def list_contracts(self, verification_id: str) -> m.SaleContracts:
+        return self.call("list_contracts", m.SaleContractsQuery(verification_id))  # type: ignore[no-any-return]
+
+    def tax_status(self, verification_id: str, contract_number: str) -> m.TaxStatus:
+        return self.call("tax_status", m.TaxQuery(verification_id, contract_number))  # type: ignore[no-any-return]
+
+    def lookup_unit(self, verification_id: str, unit_code: str) -> m.UnitFound:
+        return self.call("lookup_unit", m.UnitLookup(verification_id, unit_code))  # type: ignore[no-any-return]
+
+    def list_objections(self, verification_id: str) -> m.Objections:
+        return self.call("list_objections", m.ObjectionsQuery(verification_id))  # type: ignore[no-any-return]
+
     def query_certificate(self, query_id: str) -> bytes:
         return self.call("query_certificate", path={"query_id": query_id})  # type: ignore[no-any-return]
 

@@ -82,6 +82,15 @@ class ApplicationType(StrEnum):
     ADVANCE_TO_MORTGAGE = "advance_to_mortgage"
     CERTIFICATE_REISSUE = "certificate_reissue"
     PRIVATE_MORTGAGE = "private_mortgage"  # 个人之间抵押: every holder and the lender present
+    # a new flat bought from its developer, every buyer on the filed sale contract present
+    ADVANCE_NOTICE = "advance_notice"  # 预购商品房预告登记: before the flat is built
+    ADVANCE_NOTICE_CANCELLATION = "advance_notice_cancellation"  # 预告登记注销
+    NEW_HOME_TRANSFER = "new_home_transfer"  # 新建商品房首次转移登记 (no advance notice)
+    ADVANCE_TO_OWNERSHIP = "advance_to_ownership"  # 预告转本: the notice becomes the title
+    # 转移并抵押: the transfer, and the bank's advance-notice mortgage on file becomes a mortgage
+    NEW_HOME_TRANSFER_MORTGAGE = "new_home_transfer_mortgage"
+    OBJECTION = "objection"  # 异议登记: someone who is not a holder says the register is wrong
+    OBJECTION_CANCELLATION = "objection_cancellation"  # 异议注销, by the objector
 
 
 class CaseStatus(StrEnum):
@@ -601,6 +610,94 @@ class PresaleContract:
     address: str
     developer: str
     price_fen: int
+
+
+@dataclass(frozen=True)
+class SaleContract:
+    """A sale contract of a new flat on file (商品房买卖合同网签备案), as one of its buyers
+    sees it: the developer's side from the housing authority's filing, where the flat stands
+    (built and first registered to the developer, or still in pre-sale), the buyers' advance
+    notice and the bank's advance-notice mortgage on it, if any."""
+
+    contract_number: str
+    unit_code: str
+    address: str
+    developer: str
+    price_fen: int
+    buyers: list[str]  # names: the viewer's in full, the others masked
+    shares: list[str]  # each buyer's share ("1/2"), or "" for holders in common
+    buyer_numbers: list[str]  # the viewer's ID number in full, the others masked
+    built: bool  # the developer's first registration is done: the flat can be transferred
+    notice_id: str = ""  # the buyers' active advance notice (预告登记), if any
+    bank: str = ""  # the bank whose advance-notice mortgage is on file for it, if any
+    bank_amount_fen: int = 0
+    seized: bool = False
+
+
+@dataclass(frozen=True)
+class SaleContractsQuery:
+    verification_id: str
+
+
+@dataclass(frozen=True)
+class SaleContracts:
+    contracts: list[SaleContract] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TaxQuery:
+    """The tax link (税务部门): whether the deed tax of a sale contract is paid. Only a buyer
+    on the contract, verified at this kiosk, may ask."""
+
+    verification_id: str
+    contract_number: str
+
+
+@dataclass(frozen=True)
+class TaxStatus:
+    contract_number: str
+    paid: bool
+    deed_tax_fen: int  # 契税
+    receipt_number: str = ""  # 完税凭证号, once paid
+    paid_on: str = ""  # Beijing date
+
+
+@dataclass(frozen=True)
+class UnitLookup:
+    """A unit named by its code (printed on its certificate), for someone who is not its
+    holder (an objection): the gateway answers with where it is, never who holds it."""
+
+    verification_id: str
+    unit_code: str
+
+
+@dataclass(frozen=True)
+class UnitFound:
+    unit_code: str
+    address: str
+    objection: bool  # an objection is already registered on it
+
+
+@dataclass(frozen=True)
+class ObjectionsQuery:
+    verification_id: str
+
+
+@dataclass(frozen=True)
+class Objection:
+    """An objection the person registered (异议登记), while it stands."""
+
+    objection_id: str
+    unit_code: str
+    address: str
+    reason: str
+    since: str  # Beijing date
+    until: str  # it lapses after this day unless the objector went to court (15 days)
+
+
+@dataclass(frozen=True)
+class Objections:
+    objections: list[Objection] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from typing import Any
 from kiosk.backend import models as m
 from kiosk.identifiers import id_number_problem, unit_code_problem
 from kiosk.redact import mask_name
+from kiosk.sandbox import new_homes
 from kiosk.sandbox.handlers import (
     ApiError,
     Ctx,
@@ -189,8 +190,11 @@ def bank_records(ctx: Ctx, body: m.BankRecordsQuery) -> m.BankRecords:
         )
         for r in ctx.conn.execute(
             "SELECT c.*, p.address FROM presale_contracts c JOIN properties p USING (unit_code) "
-            "WHERE c.buyer = ? AND NOT EXISTS (SELECT 1 FROM advance_mortgages a "
-            "WHERE a.unit_code = c.unit_code AND a.status = 'active') ORDER BY contract_number",
+            "WHERE c.buyer = ? AND c.status = 'filed' AND NOT EXISTS (SELECT 1 FROM "
+            "advance_mortgages a WHERE a.unit_code = c.unit_code AND a.status = 'active') "
+            # a built flat is transferred first and then mortgaged: no advance notice for it
+            "AND NOT EXISTS (SELECT 1 FROM first_registrations f WHERE f.unit_code = c.unit_code) "
+            "ORDER BY contract_number",
             (person,),
         )
     ]
@@ -704,6 +708,8 @@ def sandbox_register(ctx: Ctx, _body: None) -> m.Case:
                     int(values.get("amount", "0") or 0) * 100,
                 ),
             )
+        elif kind in new_homes.CONTRACT_TYPES:
+            new_homes.register(ctx, row, values)
         elif kind is m.ApplicationType.MORTGAGE_CHANGE:
             ctx.conn.execute(
                 "UPDATE mortgages SET amount_fen = ?, term_to = ? WHERE mortgage_id = ?",

@@ -44,8 +44,17 @@ CREATE TABLE IF NOT EXISTS mortgages (
 CREATE TABLE IF NOT EXISTS seizures (
     unit_code TEXT NOT NULL REFERENCES properties, court TEXT NOT NULL, since TEXT NOT NULL
 );
+-- 异议登记: by someone who is not a holder (objector NULL: registered at a counter); it lapses
+-- after ``until`` (15 days) unless the objector went to court, or the objector cancels it
 CREATE TABLE IF NOT EXISTS objections (
-    unit_code TEXT NOT NULL REFERENCES properties, since TEXT NOT NULL
+    objection_id TEXT PRIMARY KEY, unit_code TEXT NOT NULL REFERENCES properties,
+    since TEXT NOT NULL, until TEXT NOT NULL, objector TEXT REFERENCES people,
+    reason TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'cancelled'))
+);
+-- a unit looked up by its code for an objection: a few per verification (not a directory)
+CREATE TABLE IF NOT EXISTS unit_lookups (
+    verification_id TEXT NOT NULL REFERENCES verifications, unit_code TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS authorizations (
     code TEXT PRIMARY KEY, holder TEXT NOT NULL REFERENCES people,
@@ -128,9 +137,33 @@ CREATE TABLE IF NOT EXISTS bank_authorizations (
     signature_sha256 TEXT NOT NULL, created TEXT NOT NULL, expires REAL NOT NULL,
     case_number TEXT NOT NULL
 );
+-- a new flat's sale contract on file with the housing authority (网签备案); ``buyer`` is the
+-- first buyer (the bank's borrower), contract_buyers has every buyer with their share
 CREATE TABLE IF NOT EXISTS presale_contracts (
     contract_number TEXT PRIMARY KEY, unit_code TEXT NOT NULL REFERENCES properties,
-    buyer TEXT NOT NULL REFERENCES people, developer TEXT NOT NULL, price_fen INTEGER NOT NULL
+    buyer TEXT NOT NULL REFERENCES people, developer TEXT NOT NULL, price_fen INTEGER NOT NULL,
+    status TEXT NOT NULL DEFAULT 'filed' CHECK (status IN ('filed', 'rescinded', 'transferred'))
+);
+CREATE TABLE IF NOT EXISTS contract_buyers (
+    contract_number TEXT NOT NULL REFERENCES presale_contracts,
+    id_number TEXT NOT NULL REFERENCES people, share TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (contract_number, id_number)
+);
+-- the developer's first registration of a flat (房屋所有权首次登记): built, in its name
+CREATE TABLE IF NOT EXISTS first_registrations (
+    unit_code TEXT PRIMARY KEY REFERENCES properties, developer TEXT NOT NULL,
+    registered_on TEXT NOT NULL
+);
+-- the tax link's answer for a contract: the deed tax (契税), paid once it has a receipt
+CREATE TABLE IF NOT EXISTS deed_taxes (
+    contract_number TEXT PRIMARY KEY REFERENCES presale_contracts, amount_fen INTEGER NOT NULL,
+    receipt_number TEXT NOT NULL DEFAULT '', paid_on TEXT NOT NULL DEFAULT ''
+);
+-- the buyers' advance notice (预购商品房预告登记): nobody else can register the flat
+CREATE TABLE IF NOT EXISTS advance_notices (
+    notice_id TEXT PRIMARY KEY, contract_number TEXT NOT NULL REFERENCES presale_contracts,
+    unit_code TEXT NOT NULL REFERENCES properties, since TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('active', 'cancelled', 'converted'))
 );
 CREATE TABLE IF NOT EXISTS advance_mortgages (
     notice_id TEXT PRIMARY KEY, unit_code TEXT NOT NULL REFERENCES properties,
@@ -158,7 +191,7 @@ CREATE TABLE IF NOT EXISTS certificate_issues (
 """
 # Raised when the tables change. A sandbox file of another version is training data: it is
 # put aside and a new one seeded (the kiosk's own stores migrate; see issue 18).
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 # the holder's name as the register has it (see holders.registered_name); h JOIN p

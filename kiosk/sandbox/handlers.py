@@ -45,9 +45,35 @@ FEES = {
     m.ApplicationType.MORTGAGE_CANCELLATION: 0,
     m.ApplicationType.ADDRESS_CHANGE: 0,
     m.ApplicationType.NAME_CHANGE: 0,
+    # a new flat: the transfer 80 元 (住宅, per case); with the mortgage converted, two cases'
+    # worth; an advance notice and its cancellation free here (the centre's choice)
+    m.ApplicationType.ADVANCE_NOTICE: 0,
+    m.ApplicationType.ADVANCE_NOTICE_CANCELLATION: 0,
+    m.ApplicationType.NEW_HOME_TRANSFER: 8000,
+    m.ApplicationType.ADVANCE_TO_OWNERSHIP: 8000,
+    m.ApplicationType.NEW_HOME_TRANSFER_MORTGAGE: 16000,
+    # 财税〔2016〕79号: an objection is registered free of charge
+    m.ApplicationType.OBJECTION: 0,
+    m.ApplicationType.OBJECTION_CANCELLATION: 0,
 }
+# filed by someone who does not (yet) hold the unit: a buyer, an objector
+NOT_BY_HOLDERS = frozenset(
+    {
+        m.ApplicationType.ADVANCE_NOTICE,
+        m.ApplicationType.ADVANCE_NOTICE_CANCELLATION,
+        m.ApplicationType.NEW_HOME_TRANSFER,
+        m.ApplicationType.ADVANCE_TO_OWNERSHIP,
+        m.ApplicationType.NEW_HOME_TRANSFER_MORTGAGE,
+        m.ApplicationType.OBJECTION,
+        m.ApplicationType.OBJECTION_CANCELLATION,
+    }
+)
 QUERY_FEES = {m.QueryKind.OWN: 0, m.QueryKind.OWNERSHIP: 0, m.QueryKind.UNIT: 0}
-INSTANT = {m.ApplicationType.MORTGAGE_CANCELLATION}
+INSTANT = {
+    m.ApplicationType.MORTGAGE_CANCELLATION,
+    m.ApplicationType.OBJECTION,  # seed 004: 异议 is registered at once
+    m.ApplicationType.OBJECTION_CANCELLATION,
+}
 TICKET_SERVICES = {
     "query_certificate": "A",
     "pay_fee": "B",
@@ -299,7 +325,10 @@ def _record(ctx: Ctx, unit_code: str, viewer: str) -> m.PropertyRecord:
     ]
     objections = [
         f"异议登记 {r['since']}"
-        for r in ctx.conn.execute("SELECT * FROM objections WHERE unit_code = ?", (unit_code,))
+        for r in ctx.conn.execute(
+            "SELECT * FROM objections WHERE unit_code = ? AND status = 'active' AND until >= ?",
+            (unit_code, ctx.china_day()),
+        )
     ]
     return m.PropertyRecord(
         unit_code,
@@ -623,6 +652,11 @@ def _check_name_change(ctx: Ctx, body: m.Application, applicant: str) -> None:
 # who else takes part in person, by application type: the roles a party may take
 PARTY_ROLES: dict[m.ApplicationType, frozenset[str]] = {
     m.ApplicationType.PRIVATE_MORTGAGE: frozenset({"mortgagor", "mortgagee"}),
+    m.ApplicationType.ADVANCE_NOTICE: frozenset({"buyer"}),
+    m.ApplicationType.ADVANCE_NOTICE_CANCELLATION: frozenset({"buyer"}),
+    m.ApplicationType.NEW_HOME_TRANSFER: frozenset({"buyer"}),
+    m.ApplicationType.ADVANCE_TO_OWNERSHIP: frozenset({"buyer"}),
+    m.ApplicationType.NEW_HOME_TRANSFER_MORTGAGE: frozenset({"buyer"}),
 }
 
 
@@ -692,6 +726,12 @@ def _check_private_mortgage(
         raise ApiError(400, "invalid", "amount: whole yuan, more than 0", "fields.amount")
     if not _field(body, "term_from") < _field(body, "term_to"):
         raise ApiError(400, "invalid", "the term must end after it begins", "fields.term_to")
+    if not documents_besides_signatures(ctx, body):
+        raise ApiError(400, "invalid", "the loan contract is required", "attachments")
+
+
+def documents_besides_signatures(ctx: Ctx, body: m.Application) -> bool:
+    """Whether the attachments hold a scanned document, not only the parties' signatures."""
     signatures = {s.image_sha256 for s in body.signatures} | {
         p.signature_sha256 for p in body.parties
     }
@@ -702,8 +742,7 @@ def _check_private_mortgage(
             f"SELECT sha256 FROM attachments WHERE attachment_id IN ({marks})", body.attachments
         )
     ]
-    if not [d for d in digests if d not in signatures]:  # only signatures: no contract
-        raise ApiError(400, "invalid", "the loan contract is required", "attachments")
+    return any(d not in signatures for d in digests)
 
 
 def submit_application(ctx: Ctx, body: m.Application) -> m.Case:
@@ -713,12 +752,11 @@ def submit_application(ctx: Ctx, body: m.Application) -> m.Case:
     applicant = _verified(ctx, body.verification_id, _signed_at(body.signatures))
     if ctx.one("SELECT 1 FROM properties WHERE unit_code = ?", body.unit_code) is None:
         raise ApiError(404, "not_found", "no such unit", "unit_code")
-    if (
-        ctx.one(
-            "SELECT 1 FROM holders WHERE unit_code = ? AND id_number = ?", body.unit_code, applicant
-        )
-        is None
-    ):
+    kind = body.type
+    holds = ctx.one(
+        "SELECT 1 FROM holders WHERE unit_code = ? AND id_number = ?", body.unit_code, applicant
+    )
+    if holds is None and kind not in NOT_BY_HOLDERS:
         raise ApiError(409, "not_holder", "the applicant does not hold this unit", "unit_code")
     _check_attachments(ctx, body.attachments)
     if not any(s.signer == "applicant" for s in body.signatures):
@@ -726,7 +764,6 @@ def submit_application(ctx: Ctx, body: m.Application) -> m.Case:
     for signature in body.signatures:
         check_signature(ctx, signature.image_sha256, body.attachments)
     parties = _parties(ctx, body, applicant)
-    kind = body.type
     if kind in (m.ApplicationType.MORTGAGE_CANCELLATION, m.ApplicationType.MORTGAGE_CHANGE):
         mortgage = ctx.one(
             "SELECT * FROM mortgages WHERE mortgage_id = ? AND unit_code = ? AND status = 'active'",
@@ -748,14 +785,23 @@ def submit_application(ctx: Ctx, body: m.Application) -> m.Case:
         _check_name_change(ctx, body, applicant)
     elif kind is m.ApplicationType.PRIVATE_MORTGAGE:
         _check_private_mortgage(ctx, body, applicant, parties)
+    elif kind in NOT_BY_HOLDERS:
+        from kiosk.sandbox import new_homes, objections
+
+        if kind in objections.KINDS:
+            objections.check(ctx, body, applicant)
+        else:
+            new_homes.check(ctx, body, applicant, parties)
     fee = FEES[kind]
     if fee:
         status = m.CaseStatus.AWAITING_PAYMENT
     elif kind in INSTANT:
         status = m.CaseStatus.REGISTERED
-        ctx.conn.execute(
-            "UPDATE mortgages SET status = 'cancelled' WHERE mortgage_id = ?", (body.mortgage_id,)
-        )
+        if kind is m.ApplicationType.MORTGAGE_CANCELLATION:
+            ctx.conn.execute(
+                "UPDATE mortgages SET status = 'cancelled' WHERE mortgage_id = ?",
+                (body.mortgage_id,),
+            )
     else:
         status = m.CaseStatus.IN_REVIEW
     sequence = ctx.conn.execute("SELECT COUNT(*) FROM cases").fetchone()[0] + 1
@@ -779,6 +825,10 @@ def submit_application(ctx: Ctx, body: m.Application) -> m.Case:
         "INSERT INTO case_parties VALUES (?, ?, ?, ?)",
         [(case_number, number, role, vid) for number, role, vid in parties],
     )
+    if kind in INSTANT and kind is not m.ApplicationType.MORTGAGE_CANCELLATION:
+        from kiosk.sandbox import objections
+
+        objections.register_now(ctx, body, applicant, case_number)
     row = ctx.one("SELECT * FROM cases WHERE case_number = ?", case_number)
     assert row is not None
     return _case(row)

@@ -196,8 +196,14 @@ def seed(conn: sqlite3.Connection, seed_value: int = 20261122, now: float | None
             )
         if index % 60 == 11:
             conn.execute(
-                "INSERT INTO objections VALUES (?, ?)",
-                (unit_code, f"{today - dt.timedelta(days=index):%Y-%m-%d}"),
+                "INSERT INTO objections (objection_id, unit_code, since, until) "
+                "VALUES (?, ?, ?, ?)",
+                (
+                    f"YY{index:08d}",
+                    unit_code,
+                    f"{today - dt.timedelta(days=index):%Y-%m-%d}",
+                    f"{today - dt.timedelta(days=index - 15):%Y-%m-%d}",
+                ),
             )
 
     # The demo person: a second, unencumbered property, an open case with a fee, a ready case.
@@ -362,12 +368,85 @@ def seed_bank(conn: sqlite3.Connection) -> None:
         ),
     )
     conn.execute(
-        "INSERT INTO presale_contracts VALUES (?, ?, ?, ?, ?)",
-        (DEMO_CONTRACT, new_flat, demo, "南京江东置业有限公司", 312_000_000),
+        "INSERT INTO presale_contracts (contract_number, unit_code, buyer, developer, price_fen) "
+        "VALUES (?, ?, ?, ?, ?)",
+        (DEMO_CONTRACT, new_flat, demo, DEVELOPER, 312_000_000),
     )
+    conn.execute("INSERT INTO contract_buyers VALUES (?, ?, '')", (DEMO_CONTRACT, demo))
+    conn.execute("INSERT INTO deed_taxes VALUES (?, ?, '', '')", (DEMO_CONTRACT, 9_360_000))
     if units:
         conn.execute(
             "INSERT INTO advance_mortgages VALUES (?, ?, ?, ?, ?, 'active')",
             (DEMO_ADVANCE, units[-1], "BOC-JN", demo, 150_000_000),
         )
+    _seed_new_homes(conn, demo)
     conn.execute("COMMIT")
+
+
+DEVELOPER = "南京江东置业有限公司"
+# new flats of a finished building, first registered to the developer, each bought by the demo
+# card holder (with the Hong Kong card's holder for the first, half each):
+DEMO_NEW_HOME = "YS2025-NJ-000233"  # to transfer (新建商品房转移登记); the deed tax paid
+DEMO_NOTICED_HOME = "YS2024-NJ-000045"  # with the buyer's advance notice: 预告转本
+DEMO_NOTICE = "YGDJ2024000045"  # that advance notice
+DEMO_MORTGAGED_HOME = "YS2025-NJ-000310"  # the bank's advance-notice mortgage on file: 转移并抵押
+DEMO_BANK_ADVANCE = "YG2025000310"
+
+
+def _seed_new_homes(conn: sqlite3.Connection, demo: str) -> None:
+    co_buyer = DEMO_CARDS[2].number
+    homes = (
+        # contract, unit, room, price, buyers with shares
+        (DEMO_NOTICED_HOME, "320106011005GB20466F00110601", "11幢601室", 268_000_000, [(demo, "")]),
+        (
+            DEMO_NEW_HOME,
+            "320106011005GB20466F00110802",
+            "11幢802室",
+            295_000_000,
+            [(demo, "1/2"), (co_buyer, "1/2")],
+        ),
+        (
+            DEMO_MORTGAGED_HOME,
+            "320106011005GB20466F00111003",
+            "11幢1003室",
+            301_000_000,
+            [(demo, "")],
+        ),
+    )
+    for index, (contract, unit, room, price, buyers) in enumerate(homes):
+        conn.execute(
+            "INSERT INTO properties VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                unit,
+                f"江苏省南京市鼓楼区江东北路88号{room}",
+                f"苏(2025)南京市不动产权第{9_100_233 + index:07d}号",
+                89.0 + index,
+                "住宅",
+                RIGHT_TYPE,
+            ),
+        )
+        conn.execute(
+            "INSERT INTO first_registrations VALUES (?, ?, '2025-11-20')", (unit, DEVELOPER)
+        )
+        conn.execute(
+            "INSERT INTO presale_contracts (contract_number, unit_code, buyer, developer, "
+            "price_fen) VALUES (?, ?, ?, ?, ?)",
+            (contract, unit, buyers[0][0], DEVELOPER, price),
+        )
+        conn.executemany(
+            "INSERT INTO contract_buyers VALUES (?, ?, ?)",
+            [(contract, number, share) for number, share in buyers],
+        )
+        conn.execute(  # 3% deed tax, paid through the electronic tax office
+            "INSERT INTO deed_taxes VALUES (?, ?, ?, '2025-11-28')",
+            (contract, price * 3 // 100, f"WS32010625{index:08d}"),
+        )
+    notice_unit = homes[0][1]
+    conn.execute(
+        "INSERT INTO advance_notices VALUES (?, ?, ?, '2024-06-03', 'active')",
+        (DEMO_NOTICE, DEMO_NOTICED_HOME, notice_unit),
+    )
+    conn.execute(
+        "INSERT INTO advance_mortgages VALUES (?, ?, ?, ?, ?, 'active')",
+        (DEMO_BANK_ADVANCE, homes[2][1], "BOC-JN", demo, 180_000_000),
+    )

@@ -46,10 +46,12 @@ from kiosk.sandbox import db, seed
 from kiosk.sandbox.bank import BANK_HANDLERS
 from kiosk.sandbox.control import SandboxControl
 from kiosk.sandbox.handlers import CITIZEN_HANDLERS, ApiError, Ctx
+from kiosk.sandbox.new_homes import NEW_HOME_HANDLERS
+from kiosk.sandbox.objections import OBJECTION_HANDLERS
 
 log = logging.getLogger(__name__)
 # the bank's handlers build on the citizen ones, so the two are joined here, not in either
-HANDLERS = {**CITIZEN_HANDLERS, **BANK_HANDLERS}
+HANDLERS = {**CITIZEN_HANDLERS, **BANK_HANDLERS, **NEW_HOME_HANDLERS, **OBJECTION_HANDLERS}
 MAX_JSON_BYTES = 4 * 1024 * 1024
 MAX_JSON_DEPTH = 32  # the deepest message is 4 levels; Python's parser recurses per level
 IDEMPOTENCY_KEY = re.compile(r"[!-~]{8,64}")  # as the contract document says
