@@ -177,6 +177,99 @@ MESSAGES: dict[str, tuple[str, str, bool]] = {
         "book again or take a ticket",
         False,
     ),
+    # new flats: the contract, the flat, the tax link, the bank's part
+    "not_co_buyer": (
+        "此人不是该购房合同的买受人，请合同上的其他买受人本人放置身份证",
+        "This person is not a buyer on the contract: the other buyer places their own card",
+        True,
+    ),
+    "not_buyer": (
+        "申请人须为购房合同上的买受人",
+        "Everyone who applies must be a buyer on the sale contract",
+        False,
+    ),
+    "no_contract": (
+        "未找到该房屋已备案的购房合同，请到人工窗口",
+        "No sale contract of this flat is on file: please ask at a counter",
+        False,
+    ),
+    "contract_closed": (
+        "该购房合同已解除或已办理转移登记，不能再办理此业务",
+        "This contract was rescinded or the flat transferred already: nothing more to file on it",
+        False,
+    ),
+    "tax_unpaid": (
+        "契税尚未完税：请先通过电子税务局或税务窗口缴纳，完税后点重试",
+        "The deed tax is not paid yet: pay it online or at the tax counter, then tap retry",
+        True,
+    ),
+    "not_built": (
+        "该房屋尚未办理首次登记（期房），请先办理预告登记",
+        "The flat is not first registered yet (off-plan): register the advance notice first",
+        False,
+    ),
+    "already_built": (
+        "该房屋已办理首次登记，可直接办理新建商品房转移登记",
+        "The flat is first registered already: apply for the transfer itself",
+        False,
+    ),
+    "notice_exists": (
+        "该合同已办理预告登记，无需重复办理",
+        "The advance notice of this contract is registered already",
+        False,
+    ),
+    "notice_on_file": (
+        "该房屋已办理预告登记，请选择「预告转本登记」",
+        "This flat has an advance notice: choose Advance notice to ownership",
+        False,
+    ),
+    "no_notice": (
+        "该合同没有有效的预告登记",
+        "There is no advance notice on this contract",
+        False,
+    ),
+    "bank_part_on_file": (
+        "银行已办理该房屋的抵押预告登记，请选择「转移并抵押登记」一并办理",
+        "The bank's advance-notice mortgage is on file: choose Transfer with the mortgage",
+        False,
+    ),
+    "no_bank_part": (
+        "未找到银行已办理的抵押预告登记，请联系贷款银行",
+        "No bank's advance-notice mortgage is on file: please ask your bank",
+        False,
+    ),
+    # objections
+    "unit_not_found": (
+        "未找到该不动产单元号，请核对证书上的单元号后重新输入",
+        "No unit with this code: check the code on the certificate and type it again",
+        True,
+    ),
+    "too_many_lookups": (
+        "本次查找次数已达上限，请到人工窗口办理",
+        "That is as many units as one visit may look up: please ask at a counter",
+        False,
+    ),
+    "is_holder": (
+        "您是该不动产的权利人，登记有误请申请更正登记（人工窗口）",
+        "You hold this property: a correction (更正登记) is filed at a counter",
+        False,
+    ),
+    "objection_exists": (
+        "您对该不动产的异议登记仍在有效期内，无需重复申请",
+        "Your objection on this property stands already",
+        False,
+    ),
+    "objection_repeated": (
+        "同一事项以同一理由的异议登记已失效或注销，不能再次申请；请向人民法院起诉",
+        "An objection on this matter for this reason lapsed before: it cannot be filed again; "
+        "take it to court",
+        False,
+    ),
+    "no_objection": (
+        "没有您有效的异议登记",
+        "You have no standing objection on this property",
+        False,
+    ),
     "registry": (
         "登记中心暂时无法办理，请到人工窗口",
         "The registry cannot take this now; please go to a counter",
@@ -204,6 +297,24 @@ REFUSALS = {
     "already_issued",
     "not_ready",
     "appointment_closed",
+    "not_co_buyer",
+    "not_buyer",
+    "no_contract",
+    "contract_closed",
+    "tax_unpaid",
+    "not_built",
+    "already_built",
+    "notice_exists",
+    "notice_on_file",
+    "no_notice",
+    "bank_part_on_file",
+    "no_bank_part",
+    "unit_not_found",
+    "too_many_lookups",
+    "is_holder",
+    "objection_exists",
+    "objection_repeated",
+    "no_objection",
 }
 
 

@@ -31,7 +31,7 @@ from kiosk.flows.spec import FlowSpec, StepKind, load_flows
 from kiosk.messages import UserMessage
 from kiosk.outbox import Outbox
 from kiosk.printing import PrintOutcome, PrintState
-from kiosk.sandbox.seed import DEMO_AUTHORIZATION
+from kiosk.sandbox.seed import DEMO_AUTHORIZATION, DEMO_OBJECTION_UNIT
 from kiosk.sealing import Sealer
 from tests.backend_fixtures import Registry, signature_jpeg
 from tests.synthetic_pages import page_image
@@ -356,6 +356,7 @@ TYPED = {
     "phone": "13800138000",
     "authorization_code": DEMO_AUTHORIZATION,
     "verification_code": "0123456789AB",  # a proof's code (none has it: not found)
+    "unit_code": DEMO_OBJECTION_UNIT,  # the unit the demo holder objects to (王芳's flat)
     # whom a holder authorizes to query their unit (李娜's resident number)
     "grantee_name": "李娜",
     "grantee_id_number": "320102198806151246",

@@ -86,7 +86,7 @@ def test_lookups_are_a_few_per_verification_found_or_not(registry: Registry) -> 
     for _ in range(LOOKUPS_PER_VERIFICATION):  # guessing costs as much as finding
         with pytest.raises(BackendError) as caught:
             client.lookup_unit(verification, missing)
-        assert caught.value.error == "not_found"
+        assert caught.value.error == "unit_not_found"
     with pytest.raises(BackendError) as caught:
         client.lookup_unit(verification, unit)
     assert caught.value.error == "too_many_lookups"

@@ -33,6 +33,16 @@ BUSINESS_NAMES = {
     m.ApplicationType.ADVANCE_TO_MORTGAGE: ("预告转本登记", "Advance notice to mortgage"),
     m.ApplicationType.CERTIFICATE_REISSUE: ("证书补换发", "Certificate reissue"),
     m.ApplicationType.PRIVATE_MORTGAGE: ("个人之间抵押登记", "Mortgage between individuals"),
+    m.ApplicationType.ADVANCE_NOTICE: ("预购商品房预告登记", "Advance notice of a purchase"),
+    m.ApplicationType.ADVANCE_NOTICE_CANCELLATION: ("预告登记注销", "Advance notice cancellation"),
+    m.ApplicationType.NEW_HOME_TRANSFER: ("新建商品房转移登记", "New home transfer"),
+    m.ApplicationType.ADVANCE_TO_OWNERSHIP: ("预告转本登记", "Advance notice to ownership"),
+    m.ApplicationType.NEW_HOME_TRANSFER_MORTGAGE: (
+        "新建商品房转移及抵押登记",
+        "New home transfer with the mortgage",
+    ),
+    m.ApplicationType.OBJECTION: ("异议登记", "Objection"),
+    m.ApplicationType.OBJECTION_CANCELLATION: ("异议登记注销", "Objection cancellation"),
 }
 
 

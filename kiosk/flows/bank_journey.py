@@ -180,6 +180,12 @@ class BankSteps:
             return ctx.property.unit_code
         if ctx.contract is not None:
             return ctx.contract.unit_code
+        if ctx.sale is not None:
+            return ctx.sale.unit_code
+        if ctx.unit is not None:
+            return ctx.unit.unit_code
+        if ctx.objection is not None:
+            return ctx.objection.unit_code
         return ctx.advance.unit_code if ctx.advance is not None else ""
 
     def _choice(self) -> str:

@@ -76,6 +76,58 @@ CHOOSE_TEXTS: dict[str, dict[str, tuple[str, str]]] = {
         "empty": ("请选择领取方式", "How would you like to get it?"),
         "pick": ("请选择领取方式", "How would you like to get it?"),
     },
+    # a new flat bought from its developer (the contracts on file with the person as a buyer)
+    "presale": {
+        "empty": (
+            "您没有可办理预告登记的购房合同（期房、未办预告）",
+            "No contract of a flat in pre-sale without an advance notice",
+        ),
+        "pick": (
+            "请选择购房合同；合同上的每位买受人都须到场",
+            "Choose the contract; every buyer on it must be here",
+        ),
+    },
+    "new_homes": {
+        "empty": (
+            "您没有可办理转移登记的购房合同（房屋须已办首次登记）",
+            "No contract whose flat can be transferred yet (first registered)",
+        ),
+        "pick": (
+            "请选择购房合同；合同上的每位买受人都须到场",
+            "Choose the contract; every buyer on it must be here",
+        ),
+    },
+    "noticed_homes": {
+        "empty": (
+            "您没有可办理预告转本的合同（须已办预告登记且房屋已首次登记）",
+            "No advance notice can become ownership yet (the flat must be first registered)",
+        ),
+        "pick": (
+            "请选择要转本的预告登记；合同上的每位买受人都须到场",
+            "Choose the advance notice; every buyer on it must be here",
+        ),
+    },
+    "mortgaged_homes": {
+        "empty": (
+            "没有银行已办抵押预告登记的购房合同",
+            "No contract with a bank's advance-notice mortgage on file",
+        ),
+        "pick": (
+            "请选择购房合同；合同上的每位买受人都须到场",
+            "Choose the contract; every buyer on it must be here",
+        ),
+    },
+    "advance_notices": {
+        "empty": ("您没有有效的预告登记", "You have no advance notice registered"),
+        "pick": (
+            "请选择要注销的预告登记；合同上的每位买受人都须到场",
+            "Choose the advance notice to cancel; every buyer must be here",
+        ),
+    },
+    "my_objections": {
+        "empty": ("您没有在有效期内的异议登记", "You have no standing objection"),
+        "pick": ("请选择要注销的异议登记", "Choose the objection to cancel"),
+    },
     # a bank operator, through the borrower's authorization
     "bank_properties": {
         "empty": ("借款人名下没有可抵押的不动产", "The borrower holds no property to mortgage"),
@@ -107,6 +159,12 @@ LOADING = {
     "mortgages": ("正在查询您名下的抵押登记…", "Looking up your mortgages…"),
     "to_mortgage": ("正在查询您名下的不动产…", "Looking up your property…"),
     "delivery": ("请选择领取方式", "How would you like to get it?"),
+    **{
+        items: ("正在查询您的购房合同备案…", "Looking up your sale contracts…")
+        for items in ("presale", "new_homes", "noticed_homes", "mortgaged_homes")
+    },
+    "advance_notices": ("正在查询您的预告登记…", "Looking up your advance notices…"),
+    "my_objections": ("正在查询您的异议登记…", "Looking up your objections…"),
     "appointments": ("正在查找您的预约…", "Looking for your appointments…"),
     "bank_properties": ("正在查询借款人名下的不动产…", "Looking up the borrower's property…"),
     "bank_mortgages": ("正在查询本行的抵押登记…", "Looking up the bank's mortgages…"),
@@ -311,6 +369,40 @@ def to_mortgage(
             available=not record.seizures,
         )
         options.append((choice, partial(choose, record, None)))
+    return options
+
+
+def sales(found: list[m.SaleContract], choose: Callable[[m.SaleContract], None]) -> list[Option]:
+    """Each contract: the flat, the developer and price, and who must come (the other buyers
+    masked, with their shares). A seized flat is shown, not offered."""
+    options: list[Option] = []
+    for sale in found:
+        who = "、".join(
+            f"{name} {share}".strip() for name, share in zip(sale.buyers, sale.shares, strict=False)
+        )
+        line = f"合同 Contract {sale.contract_number} · {sale.developer} · 买受人 Buyers: {who}"
+        choice = Choice(
+            sale.contract_number,
+            sale.address,
+            sale.address,
+            line,
+            line,
+            note=SEIZED_FLAT if sale.seized else "",
+            available=not sale.seized,
+        )
+        options.append((choice, partial(choose, sale)))
+    return options
+
+
+SEIZED_FLAT = "已查封，暂不能办理 · seized: nothing can be registered on it now"
+
+
+def objections(found: list[m.Objection], choose: Callable[[m.Objection], None]) -> list[Option]:
+    options: list[Option] = []
+    for objection in found:
+        line = f"{objection.reason} · {objection.since} 至 to {objection.until}"
+        choice = Choice(objection.objection_id, objection.address, objection.address, line, line)
+        options.append((choice, partial(choose, objection)))
     return options
 
 

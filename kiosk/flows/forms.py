@@ -90,6 +90,23 @@ def _proof_code(value: str) -> tuple[str, str] | None:
     return ("验证码格式不正确，请核对证明上的验证码", "Not a verification code: check the proof")
 
 
+def _unit_code(value: str) -> tuple[str, str] | None:
+    """A unit code as printed on a certificate (GB/T 37346: 28 characters)."""
+    from kiosk.identifiers import unit_code_problem
+
+    if unit_code_problem(value.upper()) is None:
+        return None
+    return (
+        "不动产单元号为28位，请按证书上的单元号输入",
+        "A unit code has 28 characters: type it as the certificate shows it",
+    )
+
+
+def _looked_up(ctx: Any) -> str:
+    unit = getattr(ctx, "unit", None)
+    return unit.address if unit is not None else ""
+
+
 def _mobile(value: str) -> tuple[str, str] | None:
     if MOBILE.match(value):
         return None
@@ -279,6 +296,14 @@ LOAN_TERMS = (
     Field("scope", "担保范围", "Guarantee scope", Keyboard.CHOICE, options=SCOPES, personal=False),
 )
 
+OBJECTION_INTERESTS = ("继承人", "共有人", "买受人", "债权人", "其他利害关系人")
+OBJECTION_REASONS = (
+    "权利人登记有误",
+    "共有情况或份额登记有误",
+    "面积、用途等自然状况登记有误",
+    "其他登记事项有误",
+)
+
 HOLDER = Field("holder", "权利人", "Holder", Keyboard.NONE, known=_card_name, submit=False)
 ID_NUMBER = Field(
     "id_number", "身份证号", "ID number", Keyboard.NONE, known=_card_number, submit=False
@@ -357,6 +382,48 @@ FORMS: dict[str, tuple[Field, ...]] = {
             personal=False,
             submit=False,
         ),
+    ),
+    # 异议登记: the unit named by the code on its certificate (the objector holds none of it)
+    "objection_unit": (
+        Field(
+            "unit_code",
+            "不动产单元号（见证书）",
+            "Unit code (on the certificate)",
+            Keyboard.CODE,
+            max_len=28,
+            check=_unit_code,
+            personal=False,
+            submit=False,
+        ),
+    ),
+    # what the objector says is wrong, and why it is theirs to say (evidence is scanned)
+    "objection": (
+        Field(
+            "unit",
+            "不动产坐落",
+            "Property",
+            Keyboard.NONE,
+            known=_looked_up,
+            submit=False,
+            personal=False,
+        ),
+        Field(
+            "interest",
+            "与该不动产的利害关系",
+            "Your interest in it",
+            Keyboard.CHOICE,
+            options=OBJECTION_INTERESTS,
+            personal=False,
+        ),
+        Field(
+            "reason",
+            "异议事项",
+            "What the register has wrong",
+            Keyboard.CHOICE,
+            options=OBJECTION_REASONS,
+            personal=False,
+        ),
+        PHONE,
     ),
     # the new address as it will be registered (the card's address filled in, to edit)
     "address_change": (

@@ -39,7 +39,7 @@ from kiosk.flows import forms
 from kiosk.flows.bank_journey import BankSteps
 from kiosk.flows.deps import JourneyServices
 from kiosk.flows.parties import Party, slip_lines
-from kiosk.flows.spec import CO_OWNERS, FlowSpec, StepKind, StepSpec
+from kiosk.flows.spec import CO_BUYERS, CO_OWNERS, FlowSpec, StepKind, StepSpec
 from kiosk.identity.documents import check_document
 from kiosk.messages import MESSAGES, REFUSALS, UserMessage
 from kiosk.outbox import ItemState
@@ -127,6 +127,14 @@ class JourneyContext:
     slots: list[m.Slot] = field(default_factory=list)
     booking_slot: str = ""
     booked: m.Appointment | None = None
+    # a new flat: the person's sale contracts, the one chosen, the tax link's answer for it
+    sales: list[m.SaleContract] = field(default_factory=list)
+    sale: m.SaleContract | None = None
+    tax: m.TaxStatus | None = None
+    # an objection: the unit found by its code; the person's standing objections, the chosen
+    unit: m.UnitFound | None = None
+    objections: list[m.Objection] = field(default_factory=list)
+    objection: m.Objection | None = None
 
 
 def _message(code: str) -> UserMessage:
@@ -136,7 +144,17 @@ def _message(code: str) -> UserMessage:
 
 PARTY_TWICE = _message("party_twice")  # the card of someone already in the sitting
 NOT_CO_OWNER = _message("not_co_owner")  # a card whose holder does not hold the unit
+NOT_CO_BUYER = _message("not_co_buyer")  # a card whose holder is not a buyer on the contract
 SIGNATURE_REUSED = _message("signature_reused")  # the same image as another party's
+TAX_UNPAID = _message("tax_unpaid")
+# what each list of sale contracts holds (spec.CONTRACT_CHOICES)
+SALE_FILTERS: dict[str, Callable[[m.SaleContract], bool]] = {
+    "presale": lambda c: not c.built and not c.notice_id,
+    "new_homes": lambda c: c.built and not c.notice_id and not c.bank,
+    "noticed_homes": lambda c: c.built and bool(c.notice_id) and not c.bank,
+    "mortgaged_homes": lambda c: c.built and bool(c.bank),
+    "advance_notices": lambda c: bool(c.notice_id),
+}
 CARD_NOT_TAKEN = UserMessage(
     "card_not_taken",
     "请上一位当事人取回身份证，下一位再放置本人身份证",
@@ -314,6 +332,17 @@ class Journey(BankSteps):
         """The people a party step brings: one of its role, or each other holder of the
         chosen property (in the applicant's role, with their share)."""
         role = str(step.param("role"))
+        if role == CO_BUYERS:  # the other buyers on the contract (the viewer's number is whole)
+            sale = self.ctx.sale
+            if sale is None:
+                return []
+            return [
+                Party(self.flow.applicant_role, expected=name, share=share, group=CO_BUYERS)
+                for name, share, number in zip(
+                    sale.buyers, sale.shares, sale.buyer_numbers, strict=False
+                )
+                if "*" in number
+            ]
         if role != CO_OWNERS:
             return [Party(role)]
         record = self.ctx.property
@@ -322,7 +351,7 @@ class Journey(BankSteps):
         own = forms.registered_name(record)
         shares = record.shares or [""] * len(record.holders)
         return [
-            Party(self.flow.applicant_role, expected=name, share=share, co_owner=True)
+            Party(self.flow.applicant_role, expected=name, share=share, group=CO_OWNERS)
             for name, share in zip(record.holders, shares, strict=False)
             if name != own
         ]
@@ -370,18 +399,29 @@ class Journey(BankSteps):
         self.audit("journey.party", "verified", role=party.role, verification=verification_id)
         return party
 
-    def confirm_co_owner(self, party: Party) -> Party:
-        """A co-owner is on the register for the chosen unit: their own records say so (the
-        registry shows a verified person their own). Else they are not this party: their
-        card and check are dropped and the slot waits for the right person."""
-        record = self.ctx.property
-        assert record is not None
-        records = self.client.list_records(m.RecordsQuery(party.verification_id, m.QueryKind.OWN))
-        if any(p.unit_code == record.unit_code for p in records.properties):
-            return party
-        self.audit("journey.party", "not_co_owner", role=party.role)
+    def confirm_member(self, party: Party) -> Party:
+        """A co-owner is on the register for the chosen unit, a co-buyer on the chosen
+        contract: their own records (or contracts) say so — the registry shows a verified
+        person their own. Else they are not this party: their card and check are dropped and
+        the slot waits for the right person."""
+        if party.group == CO_BUYERS:
+            sale = self.ctx.sale
+            assert sale is not None
+            contracts = self.client.list_contracts(party.verification_id).contracts
+            if any(c.contract_number == sale.contract_number for c in contracts):
+                return party
+            refusal = NOT_CO_BUYER
+        else:
+            record = self.ctx.property
+            assert record is not None
+            query = m.RecordsQuery(party.verification_id, m.QueryKind.OWN)
+            records = self.client.list_records(query)
+            if any(p.unit_code == record.unit_code for p in records.properties):
+                return party
+            refusal = NOT_CO_OWNER
+        self.audit("journey.party", refusal.code, role=party.role)
         party.verification_id, party.document = "", None
-        raise StepFailed(NOT_CO_OWNER)
+        raise StepFailed(refusal)
 
     def signer_wanted(self) -> tuple[int, Party] | None:
         """At a "parties" sign step: the next party to sign (its place), None when all did."""
@@ -458,6 +498,48 @@ class Journey(BankSteps):
             unit=record.unit_code,
             mortgage=mortgage.mortgage_id if mortgage else "",
         )
+
+    def list_sales(self) -> list[m.SaleContract]:
+        """The person's sale contracts, those this flow's registration is for."""
+        found = self.client.list_contracts(self.ctx.verification_id).contracts
+        wanted = SALE_FILTERS[str(self.step.param("items"))]
+        self.ctx.sales = [c for c in found if wanted(c)]
+        return self.ctx.sales
+
+    def choose_sale(self, sale: m.SaleContract) -> None:
+        self.ctx.sale = sale
+        if self.ctx.parties:  # the applicant's own share (their number is the whole one)
+            own = next((i for i, n in enumerate(sale.buyer_numbers) if "*" not in n), 0)
+            self.ctx.parties[0].share = sale.shares[own] if sale.shares else ""
+        self.audit("journey.choose", "contract", contract=sale.contract_number)
+
+    def check_tax(self) -> m.TaxStatus:
+        """The tax link's answer for the chosen contract: a transfer goes on only once the
+        deed tax is paid (the person can pay by phone and try again)."""
+        sale = self.ctx.sale
+        assert sale is not None
+        tax = self.client.tax_status(self.ctx.verification_id, sale.contract_number)
+        self.audit("tax.status", "paid" if tax.paid else "unpaid", contract=sale.contract_number)
+        if not tax.paid:
+            raise StepFailed(TAX_UNPAID)
+        self.ctx.tax = tax
+        return tax
+
+    def lookup_unit(self) -> m.UnitFound:
+        """The unit whose code the person typed (for an objection): where it is."""
+        unit = self.client.lookup_unit(self.ctx.verification_id, self.ctx.form["unit_code"])
+        self.ctx.unit = unit
+        self.audit("unit.lookup", "found", unit=unit.unit_code)
+        return unit
+
+    def list_objections(self) -> list[m.Objection]:
+        found = self.client.list_objections(self.ctx.verification_id).objections
+        self.ctx.objections = list(found)
+        return self.ctx.objections
+
+    def choose_objection(self, objection: m.Objection) -> None:
+        self.ctx.objection = objection
+        self.audit("journey.choose", "objection", objection=objection.objection_id)
 
     def choose_delivery(self, choice: str) -> None:
         """How the chosen case's certificate leaves: printed here, mailed, or electronic."""
@@ -575,6 +657,16 @@ class Journey(BankSteps):
             lines.append(("不动产坐落", "Property", ctx.property.address))
             lines.append(("不动产单元号", "Unit code", ctx.property.unit_code))
             lines.append(("证书号", "Certificate", ctx.property.certificate_number))
+        lines.extend(self._sale_lines(application))
+        if ctx.unit is not None:  # an objection's unit, found by its code
+            lines.append(("不动产坐落", "Property", ctx.unit.address))
+            lines.append(("不动产单元号", "Unit code", ctx.unit.unit_code))
+        if ctx.objection is not None:
+            objection = ctx.objection
+            lines.append(("不动产坐落", "Property", objection.address))
+            when = f"{objection.since} 至 to {objection.until}"
+            lines.append(("异议登记", "Objection", f"{objection.objection_id}  {when}"))
+            lines.append(("异议事项", "What it says", objection.reason))
         if ctx.mortgage is not None:
             from kiosk.documents.receipts import yuan
 
@@ -595,6 +687,31 @@ class Journey(BankSteps):
         lines.append(("附件", "Documents", f"{pages} 页 page(s)"))
         return lines
 
+    def _sale_lines(self, application: m.ApplicationType | None) -> list[tuple[str, str, str]]:
+        """A new flat's contract: the developer's side, the flat, the advance notice and the
+        bank's part it carries, and the tax link's answer."""
+        from kiosk.documents.receipts import yuan
+
+        sale, tax = self.ctx.sale, self.ctx.tax
+        if sale is None:
+            return []
+        lines = [
+            ("购房合同备案号", "Sale contract", sale.contract_number),
+            ("出卖人（开发企业）", "Seller (developer)", sale.developer),
+            ("成交价", "Price", yuan(sale.price_fen)),
+            ("不动产坐落", "Property", sale.address),
+            ("不动产单元号", "Unit code", sale.unit_code),
+        ]
+        if sale.notice_id:
+            lines.append(("预告登记", "Advance notice", sale.notice_id))
+        if sale.bank and application is m.ApplicationType.NEW_HOME_TRANSFER_MORTGAGE:
+            part = f"{sale.bank} {yuan(sale.bank_amount_fen)}（抵押预告转本 converted）"
+            lines.append(("抵押权人", "Mortgagee", part))
+        if tax is not None:
+            paid = f"已完税 paid {yuan(tax.deed_tax_fen)}  完税凭证 {tax.receipt_number}"
+            lines.append(("契税", "Deed tax", paid))
+        return lines
+
     def _application_type(self) -> m.ApplicationType | None:
         for flow_step in self.flow.steps:
             if flow_step.kind is StepKind.SUBMIT:
@@ -613,7 +730,8 @@ class Journey(BankSteps):
         outbox = link.outbox
         ctx = self.ctx
         application = self._application_type()
-        assert application is not None and ctx.property is not None and ctx.signature
+        unit_code = self.unit_code()
+        assert application is not None and unit_code and ctx.signature
         group = f"journey-{self.id}"
         attachments = []
         if ctx.scan is not None and ctx.scan.pages:
@@ -643,9 +761,13 @@ class Journey(BankSteps):
             for f in forms.fields(str(s.param("form")))
             if f.submit and f.name in ctx.form
         ]
+        if ctx.sale is not None:  # what the registration is about, besides the unit
+            fields.append(m.FieldValue("contract_number", ctx.sale.contract_number))
+        if ctx.objection is not None:
+            fields.append(m.FieldValue("objection_id", ctx.objection.objection_id))
         body = m.Application(
             application,
-            ctx.property.unit_code,
+            unit_code,
             ctx.verification_id,
             fields,
             attachments,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from drivers.idcard.identity import IdentityDocument
-from kiosk.flows.spec import ROLES
+from kiosk.flows.spec import CO_BUYERS, CO_OWNERS, ROLES
 from kiosk.redact import mask_name
 
 
@@ -21,7 +21,9 @@ class Party:
     role: str  # a key of spec.ROLES
     expected: str = ""  # a co-owner: the masked name the register has for them
     share: str = ""  # a co-owner's share (按份共有), "" otherwise
-    co_owner: bool = False  # brought by a "co_owners" step: must hold the chosen unit
+    # brought by a "co_owners" step (must hold the chosen unit) or a "co_buyers" one (must be
+    # a buyer on the chosen contract); "" for a party of a named role
+    group: str = ""
     document: IdentityDocument | None = None  # their card, once read
     verification_id: str = ""  # their face check at this kiosk, once passed
     signature: bytearray = field(default_factory=bytearray)  # JPEG, zeroed at the end
@@ -30,8 +32,9 @@ class Party:
     @property
     def role_names(self) -> tuple[str, str]:
         zh, en = ROLES[self.role]
-        if self.co_owner:
-            return f"{zh}（共有人）", f"{en} (co-owner)"
+        if self.group:
+            group_zh, group_en = GROUP_NAMES[self.group]
+            return f"{zh}（{group_zh}）", f"{en} ({group_en})"
         return zh, en
 
     @property
@@ -55,6 +58,7 @@ class Party:
         self.document = None
 
 
+GROUP_NAMES = {CO_OWNERS: ("共有人", "co-owner"), CO_BUYERS: ("共同购房人", "co-buyer")}
 STATE_TEXTS = {
     "waiting": ("未到场", "not yet"),
     "card": ("已读证，待核验", "card read, face check next"),
@@ -73,11 +77,11 @@ def slip_lines(parties: list[Party]) -> list[tuple[str, str]]:
     """Where each party got to, for the hand-off slip and its audit record: by role (co-owners
     numbered), never by name — the slip carries nothing personal."""
     lines = []
-    co_owners = sum(1 for p in parties if p.co_owner)
+    grouped = sum(1 for p in parties if p.group)
     number = 0
     for party in parties:
         zh, en = party.role_names
-        if party.co_owner and co_owners > 1:
+        if party.group and grouped > 1:
             number += 1
             zh, en = f"{zh}{number}", f"{en} {number}"
         state_zh, state_en = STATE_TEXTS[party.state]

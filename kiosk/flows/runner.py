@@ -25,7 +25,7 @@ from kiosk.flows import choices, forms
 from kiosk.flows.choices import Choice, Option
 from kiosk.flows.journey import Journey, StepFailed
 from kiosk.flows.parties import party_line
-from kiosk.flows.spec import StepKind
+from kiosk.flows.spec import CONTRACT_CHOICES, StepKind
 from kiosk.identity.documents import DocumentRefused
 from kiosk.messages import UserMessage, message_for
 from kiosk.redact import mask_id_number, mask_name
@@ -63,6 +63,8 @@ PROMPTS: dict[StepKind, str] = {
     StepKind.CHECK: "正在核验，请稍候",
     StepKind.GRANT: "正在登记授权，请稍候",
     StepKind.BOOK: "正在预约，请稍候",
+    StepKind.TAX: "正在查询完税信息，请稍候",
+    StepKind.LOOKUP: "正在查找不动产，请稍候",
     StepKind.RESULT: "请核对查询结果，需要证明请点打印",
     StepKind.PRINT: "正在打印，请稍候",
     StepKind.TICKET: "正在取号，请稍候",
@@ -96,6 +98,8 @@ WORK_TEXT: dict[StepKind, tuple[str, str]] = {
     StepKind.CHECK: ("正在向登记中心核验…", "Checking with the registry…"),
     StepKind.GRANT: ("正在登记授权…", "Recording the authorization…"),
     StepKind.BOOK: ("正在预约…", "Booking the slot…"),
+    StepKind.TAX: ("正在向税务部门查询完税信息…", "Asking the tax office whether the tax is paid…"),
+    StepKind.LOOKUP: ("正在查找该不动产…", "Looking up the property…"),
     StepKind.PRINT: ("正在打印，请稍候…", "Printing, one moment…"),
     StepKind.SUBMIT: ("正在提交申请…", "Submitting your application…"),
     StepKind.DELIVER: ("正在向登记中心申请…", "Asking the registry…"),
@@ -284,6 +288,8 @@ class JourneyRunner:
             StepKind.CHECK: self.journey.check_proof,
             StepKind.GRANT: self.journey.grant,
             StepKind.BOOK: self.journey.book,
+            StepKind.TAX: self.journey.check_tax,
+            StepKind.LOOKUP: self.journey.lookup_unit,
             StepKind.PRINT: self._print,
             StepKind.SUBMIT: self.journey.submit,
             StepKind.DELIVER: self.journey.deliver,
@@ -479,11 +485,11 @@ class JourneyRunner:
 
     def _party_verified(self, verification_id: str) -> None:
         party = self.journey.party_verified(verification_id)
-        if not party.co_owner:
+        if not party.group:
             self.show_step()
             return
-        self.working("正在核对登记簿…", "Checking the register…")
-        self.run(lambda: self.journey.confirm_co_owner(party), lambda _p: self.show_step())
+        self.working("正在核对登记信息…", "Checking the records…")
+        self.run(lambda: self.journey.confirm_member(party), lambda _p: self.show_step())
 
     def without_face(self) -> None:
         """The way without the face check: at a bank the operator's witness statement comes
@@ -610,6 +616,18 @@ class JourneyRunner:
                 journey.list_properties,
                 lambda found: self._show_choices(
                     choices.to_mortgage(found, journey.choose_property)
+                ),
+            )
+        elif items in CONTRACT_CHOICES:
+            self.run(
+                journey.list_sales,
+                lambda found: self._show_choices(choices.sales(found, journey.choose_sale)),
+            )
+        elif items == "my_objections":
+            self.run(
+                journey.list_objections,
+                lambda found: self._show_choices(
+                    choices.objections(found, journey.choose_objection)
                 ),
             )
         elif items in ("bank_properties", "bank_mortgages"):

@@ -40,6 +40,8 @@ class StepKind(StrEnum):
     CHECK = "check"  # the registry says whether a proof with this code is genuine
     GRANT = "grant"  # the registry records a holder's query authorization (its code)
     BOOK = "book"  # the registry books the chosen appointment slot
+    TAX = "tax"  # the registry's tax link: the chosen contract's deed tax is paid (else stop)
+    LOOKUP = "lookup"  # the registry finds the unit whose code was typed (where, not who)
     RESULT = "result"  # what the query found, on screen: print the certificate, or not
     PAY = "pay"  # a fee, by QR
     PRINT = "print"  # a document on a printer
@@ -71,6 +73,9 @@ PARAMS: dict[StepKind, dict[str, type]] = {
     StepKind.GRANT: {},
     # "back_on": refusals after which "try again" returns to the list before (a slot taken)
     StepKind.BOOK: {"back_on": list},
+    StepKind.TAX: {},
+    # "back_on": refusals after which "try again" returns to the form (a code mistyped)
+    StepKind.LOOKUP: {"back_on": list},
     StepKind.PAY: {"for": str},  # query | case
     StepKind.PRINT: {"document": str},  # a key of PRINTERS
     StepKind.TICKET: {"service": str},  # a key of TICKET_SERVICES
@@ -111,7 +116,15 @@ CHOICES = {
     "booking_services",  # what an appointment can be booked for
     "booking_days",  # the next working days with free slots
     "booking_times",  # that day's free slots
+    # the person's sale contracts of new flats (every buyer must come), by what they are for:
+    "presale",  # a flat still in pre-sale, no advance notice yet: to register one
+    "new_homes",  # built, no advance notice, no bank's part: to transfer
+    "noticed_homes",  # built, with the advance notice: to convert it (预告转本)
+    "mortgaged_homes",  # built, the bank's advance-notice mortgage on file: 转移并抵押
+    "advance_notices",  # with an advance notice: to cancel it
+    "my_objections",  # the objections the person registered that still stand
 }
+CONTRACT_CHOICES = {"presale", "new_homes", "noticed_homes", "mortgaged_homes", "advance_notices"}
 # what a bank sees through the borrower's authorization (its own mortgages only)
 BANK_CHOICES = {"bank_properties", "bank_mortgages", "contracts", "advance"}
 SIGNERS = {"applicant", "operator", "authorization", "parties"}
@@ -119,8 +132,11 @@ SIGNERS = {"applicant", "operator", "authorization", "parties"}
 ROLES: dict[str, tuple[str, str]] = {
     "mortgagor": ("抵押人", "Mortgagor"),
     "mortgagee": ("抵押权人", "Mortgagee"),
+    "buyer": ("买受人", "Buyer"),
 }
 CO_OWNERS = "co_owners"  # a party step that brings every other holder of the chosen property
+CO_BUYERS = "co_buyers"  # a party step that brings every other buyer on the chosen contract
+GROUPS = {CO_OWNERS, CO_BUYERS}
 MODES = {"hall", "bank"}
 # printed when the printer can; the registry keeps the electronic original anyway
 OPTIONAL_PRINTS = {"payment_receipt", "guide"}
@@ -162,6 +178,11 @@ GIVES: dict[str, set[str]] = {
     "choose:bank_mortgages": {"property", "mortgage"},
     "choose:contracts": {"contract"},
     "choose:advance": {"advance notice"},
+    **{f"choose:{items}": {"contract"} for items in CONTRACT_CHOICES},
+    "choose:my_objections": {"objection", "unit"},
+    "tax": {"tax paid"},
+    "form:objection_unit": {"unit code"},
+    "lookup": {"unit"},
     "party": {"party"},
     "form:authorization": {"authorization code"},
     "form:mailing": {"address to mail to"},
@@ -183,6 +204,17 @@ NEEDS_BEFORE: dict[str, set[str]] = {
     "face_check": {"card"},
     "party": {"verification"},
     "party:co_owners": {"property"},
+    "party:co_buyers": {"contract"},
+    **{f"choose:{items}": {"verification"} for items in CONTRACT_CHOICES},
+    "choose:my_objections": {"verification"},
+    "tax": {"contract"},
+    "form:objection_unit": {"verification"},
+    "lookup": {"unit code"},
+    "form:objection": {"unit"},
+    # a transfer is filed once the tax link says the deed tax is paid
+    "submit:new_home_transfer": {"tax paid"},
+    "submit:advance_to_ownership": {"tax paid"},
+    "submit:new_home_transfer_mortgage": {"tax paid"},
     "sign:parties": {"party"},
     "choose:cases": {"verification"},
     "choose:ready": {"verification"},
@@ -236,6 +268,7 @@ VARIANT: dict[StepKind, tuple[str, str]] = {
     StepKind.PAY: ("for", ""),
     StepKind.PRINT: ("document", ""),
     StepKind.TICKET: ("service", "counter"),
+    StepKind.SUBMIT: ("application", ""),
 }
 
 
@@ -374,10 +407,8 @@ def load_flows(path: Path = FLOWS_FILE) -> dict[str, FlowSpec]:
                 raise StrictConfigError(source, f"{at}.items", f"one of {sorted(choices)}")
             if kind is StepKind.SIGN and params.get("signer", "applicant") not in SIGNERS:
                 raise StrictConfigError(source, f"{at}.signer", f"one of {sorted(SIGNERS)}")
-            if kind is StepKind.PARTY and params.get("role") not in {*ROLES, CO_OWNERS}:
-                raise StrictConfigError(
-                    source, f"{at}.role", f"one of {sorted({*ROLES, CO_OWNERS})}"
-                )
+            if kind is StepKind.PARTY and params.get("role") not in {*ROLES, *GROUPS}:
+                raise StrictConfigError(source, f"{at}.role", f"one of {sorted({*ROLES, *GROUPS})}")
             if kind is StepKind.FORM and params.get("form") not in FORMS:
                 raise StrictConfigError(source, f"{at}.form", f"one of {sorted(FORMS)}")
             if kind is StepKind.DELIVER and params.get("method") not in DELIVERIES:
@@ -386,7 +417,7 @@ def load_flows(path: Path = FLOWS_FILE) -> dict[str, FlowSpec]:
                 raise StrictConfigError(source, f"{at}.application", "unknown application type")
             if kind is StepKind.QUERY and params.get("kind_of", "own") not in QUERY_KINDS:
                 raise StrictConfigError(source, f"{at}.kind_of", f"one of {sorted(QUERY_KINDS)}")
-            if kind in (StepKind.QUERY, StepKind.BOOK) and not all(
+            if kind in (StepKind.QUERY, StepKind.BOOK, StepKind.LOOKUP) and not all(
                 code in REFUSALS for code in params.get("back_on", [])
             ):
                 raise StrictConfigError(source, f"{at}.back_on", "refusal codes of kiosk.messages")

@@ -7,6 +7,7 @@ from __future__ import annotations
 from kiosk.backend import models as m
 
 ID_CARD = "申请人身份证（本人到场，人脸核验）"
+BUYERS = "合同上全部买受人的身份证，每位本人到场，人脸核验"
 
 # business → (title zh, title en, documents, time limit, at the kiosk, fee note)
 GUIDES: dict[str, tuple[str, str, tuple[str, ...], str, bool, str]] = {
@@ -68,6 +69,74 @@ GUIDES: dict[str, tuple[str, str, tuple[str, ...], str, bool, str]] = {
         "5个工作日",
         True,
         "住宅每件80元，缴费后进入审核",
+    ),
+    m.ApplicationType.ADVANCE_NOTICE.value: (
+        "预购商品房预告登记",
+        "Advance notice of a purchase",
+        (BUYERS, "已网签备案的商品房买卖合同（系统调取，无需提交）"),
+        "即时办结",
+        True,
+        "免费",
+    ),
+    m.ApplicationType.NEW_HOME_TRANSFER.value: (
+        "新建商品房转移登记",
+        "New home transfer",
+        (
+            BUYERS,
+            "已网签备案的商品房买卖合同、开发企业首次登记（系统调取）",
+            "契税完税信息（系统向税务部门核验，须先完税）",
+        ),
+        "1个工作日",
+        True,
+        "住宅每件80元，缴费后进入审核",
+    ),
+    m.ApplicationType.ADVANCE_TO_OWNERSHIP.value: (
+        "预告登记转本登记",
+        "Advance notice to ownership",
+        (BUYERS, "契税完税信息（系统核验，须先完税）"),
+        "1个工作日",
+        True,
+        "住宅每件80元，缴费后进入审核",
+    ),
+    m.ApplicationType.NEW_HOME_TRANSFER_MORTGAGE.value: (
+        "新建商品房转移及抵押登记",
+        "New home transfer with the mortgage",
+        (
+            BUYERS,
+            "契税完税信息（系统核验，须先完税）",
+            "贷款银行已办理的抵押预告登记（系统调取）",
+        ),
+        "1个工作日",
+        True,
+        "转移、抵押各每件80元，缴费后进入审核",
+    ),
+    m.ApplicationType.ADVANCE_NOTICE_CANCELLATION.value: (
+        "预告登记注销",
+        "Advance notice cancellation",
+        (BUYERS, "解除购房合同的协议或证明"),
+        "即时受理",
+        True,
+        "免费",
+    ),
+    m.ApplicationType.OBJECTION.value: (
+        "异议登记",
+        "Objection",
+        (
+            "申请人身份证（本人到场，人脸核验）",
+            "利害关系证明材料（如继承、共有、买卖、债权的证明）",
+            "不动产单元号（见不动产权证书）",
+        ),
+        "即时办结；15日内未起诉的，异议登记失效",
+        True,
+        "免费",
+    ),
+    m.ApplicationType.OBJECTION_CANCELLATION.value: (
+        "异议登记注销",
+        "Objection cancellation",
+        ("异议申请人身份证（本人到场，人脸核验）",),
+        "即时办结",
+        True,
+        "免费",
     ),
     m.ApplicationType.MORTGAGE_FIRST.value: (
         "抵押权首次登记（银行）",

@@ -39,7 +39,9 @@ def lookup_unit(ctx: Ctx, body: m.UnitLookup) -> m.UnitFound:
     row = ctx.one("SELECT address FROM properties WHERE unit_code = ?", code)
     if row is None:
         # the lookup counts all the same: guessing codes costs the same as finding one
-        raise ApiError(404, "not_found", "no unit with this code", "unit_code", keep_changes=True)
+        raise ApiError(
+            404, "unit_not_found", "no unit with this code", "unit_code", keep_changes=True
+        )
     return m.UnitFound(code, row["address"], _standing(ctx, code) is not None)
 
 

@@ -450,3 +450,41 @@ def _seed_new_homes(conn: sqlite3.Connection, demo: str) -> None:
         "INSERT INTO advance_mortgages VALUES (?, ?, ?, ?, ?, 'active')",
         (DEMO_BANK_ADVANCE, homes[2][1], "BOC-JN", demo, 180_000_000),
     )
+    _seed_objection_demo(conn, demo)
+
+
+# two flats of 王芳's (the last demo card): the demo card holder, an heir of the family, objects
+# to the first's registration (the objection demo) and has an objection standing on the second
+DEMO_OBJECTION_UNIT = "370102019019GB99999F00990101"
+DEMO_OBJECTED_UNIT = "370102019019GB99999F00990102"
+
+
+def _seed_objection_demo(conn: sqlite3.Connection, demo: str) -> None:
+    holder = DEMO_CARDS[5].number
+    if conn.execute("SELECT 1 FROM people WHERE id_number = ?", (holder,)).fetchone() is None:
+        return  # a sandbox seeded without the demo cards
+    for index, unit in enumerate((DEMO_OBJECTION_UNIT, DEMO_OBJECTED_UNIT)):
+        conn.execute(
+            "INSERT INTO properties VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                unit,
+                f"山东省济南市市中区经七路{101 + index}号2单元{401 + index}室",
+                f"鲁(2019)济南市不动产权第{9_990_101 + index:07d}号",
+                76.0,
+                "住宅",
+                RIGHT_TYPE,
+            ),
+        )
+        conn.execute("INSERT INTO holders (unit_code, id_number) VALUES (?, ?)", (unit, holder))
+    today = dt.datetime.now(CHINA).date()
+    conn.execute(
+        "INSERT INTO objections VALUES (?, ?, ?, ?, ?, ?, 'active')",
+        (
+            "YY2026DEMO0001",
+            DEMO_OBJECTED_UNIT,
+            f"{today - dt.timedelta(days=3)}",
+            f"{today + dt.timedelta(days=12)}",
+            demo,
+            "权利人登记有误",
+        ),
+    )
