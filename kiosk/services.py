@@ -98,6 +98,28 @@ SERVICES: dict[str, Service] = {
                 ("bank_advance_to_mortgage", "预告抵押转本登记", "Advance notice to mortgage"),
             )
         ),
+        _s("advance_notice", "预告登记", "Advance notice", _ID, _CAM, _RCPT),
+        _s(
+            "advance_notice_cancellation",
+            "预告登记注销",
+            "Cancel an advance notice",
+            _ID,
+            _CAM,
+            _SCAN,
+            _RCPT,
+        ),
+        _s("new_home_transfer", "新建商品房转移", "New home transfer", _ID, _CAM, _RCPT),
+        _s("advance_to_ownership", "预告转本登记", "Advance notice to ownership", _ID, _CAM, _RCPT),
+        _s(
+            "new_home_transfer_mortgage",
+            "新建商品房转移及抵押",
+            "New home transfer with the mortgage",
+            _ID,
+            _CAM,
+            _RCPT,
+        ),
+        _s("objection", "异议登记", "Objection", _ID, _CAM, _SCAN, _RCPT),
+        _s("objection_cancellation", "异议登记注销", "Withdraw an objection", _ID, _CAM, _RCPT),
         _s(
             "queue_ticket",
             "取号",
@@ -159,6 +181,82 @@ def availability(
         else:
             out.append(ServiceAvailability(service, True))
     return out
+
+
+@dataclass(frozen=True)
+class ServiceGroup:
+    """Services under one home tile: a person looking for "register something" finds one
+    tile, not eleven among twenty-three (the tiles stay large enough to read and to hit)."""
+
+    name: str
+    title_zh: str
+    title_en: str
+    members: tuple[str, ...]
+
+
+HOME_GROUPS = (
+    ServiceGroup(
+        "registrations",
+        "自助登记",
+        "Registrations",
+        (
+            "mortgage_cancellation",
+            "address_change",
+            "name_change",
+            "private_mortgage",
+            "advance_notice",
+            "advance_notice_cancellation",
+            "new_home_transfer",
+            "advance_to_ownership",
+            "new_home_transfer_mortgage",
+            "objection",
+            "objection_cancellation",
+        ),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class HomeTile:
+    """One tile of the home screen: a service, or a group of them (``group`` set; available
+    when any of its services is, else with the first one's reason)."""
+
+    item: ServiceAvailability
+    group: ServiceGroup | None = None
+    members: tuple[ServiceAvailability, ...] = ()
+
+
+def home_tiles(
+    services: list[ServiceAvailability], groups: tuple[ServiceGroup, ...] = HOME_GROUPS
+) -> list[HomeTile]:
+    """The enabled services in their order, each group's members folded into one tile where
+    its first member stands. A group with a single enabled member shows that service."""
+    group_of = {name: g for g in groups for name in g.members}
+    members: dict[str, list[ServiceAvailability]] = {}
+    for item in services:
+        group = group_of.get(item.service.name)
+        if group is not None:
+            members.setdefault(group.name, []).append(item)
+    tiles: list[HomeTile] = []
+    placed: set[str] = set()
+    for item in services:
+        group = group_of.get(item.service.name)
+        if group is None or len(members[group.name]) < 2:
+            tiles.append(HomeTile(item))
+            continue
+        if group.name in placed:
+            continue
+        placed.add(group.name)
+        inside = tuple(members[group.name])
+        service = Service(group.name, group.title_zh, group.title_en, frozenset())
+        usable = [m for m in inside if m.available]
+        shown = (
+            ServiceAvailability(service, True)
+            if usable
+            else ServiceAvailability(service, False, inside[0].reason_zh, inside[0].reason_en)
+        )
+        tiles.append(HomeTile(shown, group, inside))
+    return tiles
 
 
 def devices_text(roles: list[Role]) -> tuple[str, str]:

@@ -60,8 +60,17 @@ class Recorder:
         self.driver.tap(self.driver.app.manager.get_screen(screen).ids[widget])
 
     def tap_service(self, name: str) -> None:
-        tiles = self.driver.app.manager.get_screen("home").ids.services.children
-        self.driver.tap(next(t for t in tiles if t.service_name == name))
+        """The service's tile, through its group's tile when it is in one."""
+        home = self.driver.app.manager.get_screen("home")
+        own, group = home.tile_for(name)
+        if own is None and group is not None:
+            self.driver.tap(group)
+            self.driver.frames(3)
+            self.shoot(f"home-{group.group_name}")
+            own, _ = home.tile_for(name)
+        if own is None:
+            raise RuntimeError(f"no tile for {name}")
+        self.driver.tap(own)
 
 
 def _start(rec: Recorder) -> None:

@@ -21,9 +21,16 @@ def tap_service(ui: UiDriver, name: str) -> None:
     """Tap a service's tile, once it is offered (a device that just came back, e.g. after a
     cleared printer jam, re-enables its services at the supervisor's next poll)."""
 
+    home = ui.app.manager.get_screen("home")
+    own, group = home.tile_for(name)
+    if own is None and group is not None:  # in a group (the registrations): open it first
+        assert ui.wait(lambda: not home.tile_for(name)[1].disabled, 10), f"{name} not offered"
+        ui.tap(home.tile_for(name)[1])
+
     def tile() -> Any:  # the home screen rebuilds its tiles when a device changes
-        tiles = ui.app.manager.get_screen("home").ids.services.children
-        return next(t for t in tiles if t.service_name == name)
+        found = home.tile_for(name)[0]
+        assert found is not None, f"no tile for {name}"
+        return found
 
     assert ui.wait(lambda: not tile().disabled, 10), f"{name} is not offered"
     ui.tap(tile())

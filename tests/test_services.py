@@ -48,3 +48,31 @@ def test_a_service_with_a_journey_needs_what_its_steps_need() -> None:
     statuses[Role.CAMERA] = Status(State.OFFLINE)
     by_name = {a.service.name: a for a in availability(DEFAULT_SERVICES, statuses, True, needs)}
     assert not by_name["pay_fee"].available and "摄像头" in by_name["pay_fee"].reason_zh
+
+
+def test_the_registrations_fold_into_one_home_tile_where_the_first_stands() -> None:
+    from kiosk.services import HOME_GROUPS, home_tiles
+
+    tiles = home_tiles(availability(DEFAULT_SERVICES, dict.fromkeys(Role, READY)))
+    names = [t.item.service.name for t in tiles]
+    assert len(tiles) == 13 and names.count("registrations") == 1
+    assert names.index("registrations") == names.index("pay_fee") + 1  # where the first stood
+    (group,) = [t for t in tiles if t.group is not None]
+    assert [m.service.name for m in group.members] == list(HOME_GROUPS[0].members)
+    assert group.item.available and group.item.service.title_zh == "自助登记"
+
+
+def test_a_group_is_available_while_any_of_its_services_is_and_one_alone_is_no_group() -> None:
+    from kiosk.services import home_tiles
+
+    no_scanner = dict.fromkeys(Role, READY) | {Role.SCANNER: DOWN}
+    tiles = home_tiles(availability(DEFAULT_SERVICES, no_scanner))
+    group = next(t for t in tiles if t.group is not None)
+    assert group.item.available  # the new-home registrations scan nothing
+    assert not next(m for m in group.members if m.service.name == "objection").available
+    no_camera = dict.fromkeys(Role, READY) | {Role.CAMERA: DOWN}
+    group = next(t for t in home_tiles(availability(DEFAULT_SERVICES, no_camera)) if t.group)
+    assert not group.item.available and group.item.reason_zh == "摄像头暂不可用"
+    alone = home_tiles(availability(("pay_fee", "address_change"), dict.fromkeys(Role, READY)))
+    assert [t.item.service.name for t in alone] == ["pay_fee", "address_change"]
+    assert all(t.group is None for t in alone)

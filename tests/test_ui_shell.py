@@ -53,7 +53,17 @@ def test_home_language_large_text_and_idle_back_to_attract(
     assert session is not None
 
     tiles = list(ui.app.manager.get_screen("home").ids.services.children)
-    assert len(tiles) == len(DEFAULT_SERVICES) == 16 and all(not t.disabled for t in tiles)
+    # the eleven registrations under one tile: thirteen tiles for twenty-three services
+    assert len(DEFAULT_SERVICES) == 23 and len(tiles) == 13
+    assert all(not t.disabled for t in tiles)
+    group = next(t for t in tiles if t.group_name == "registrations")
+    ui.tap(group)
+    inside = list(ui.app.manager.get_screen("home").ids.services.children)
+    assert {t.service_name for t in inside} == {*group.members, ""}  # and the way back
+    ui.screenshot(tmp_path / "home_registrations.png")
+    ui.tap(next(t for t in inside if t.group_name == "back"))
+    tiles = list(ui.app.manager.get_screen("home").ids.services.children)
+    assert len(tiles) == 13
     assert any("取号" in t.text for t in tiles)
     shot = ui.screenshot(tmp_path / "home_zh.png")
     assert (
