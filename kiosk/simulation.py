@@ -15,10 +15,24 @@ from typing import Any
 from drivers.base import Role
 from drivers.registry import EMULATORS, Emulator, emulator_for_driver
 from kiosk.profiles import Profile
-from kiosk.sandbox.seed import DEMO_AUTHORIZATION, DEMO_PROOF_CODE, DEMO_SHARED_UNIT
+from kiosk.sandbox.seed import (
+    DEMO_AUTHORIZATION,
+    DEMO_CONTRACT,
+    DEMO_MORTGAGED_HOME,
+    DEMO_NEW_HOME,
+    DEMO_NOTICED_HOME,
+    DEMO_OBJECTION_UNIT,
+    DEMO_PROOF_CODE,
+    DEMO_SHARED_UNIT,
+)
 
 __all__ = [  # the demo's data too
     "DEMO_AUTHORIZATION",
+    "DEMO_CONTRACT",
+    "DEMO_MORTGAGED_HOME",
+    "DEMO_NEW_HOME",
+    "DEMO_NOTICED_HOME",
+    "DEMO_OBJECTION_UNIT",
     "DEMO_PARTIES",
     "DEMO_PROOF_CODE",
     "DEMO_SHARED_UNIT",

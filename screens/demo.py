@@ -518,6 +518,112 @@ def _private_mortgage_terms(rec: Recorder) -> None:
     _finish(rec)
 
 
+def _new_home(rec: Recorder, service: str, contract: str, others: tuple[int, ...] = ()) -> None:
+    """A new flat's registration: the demo holder chooses the contract, each other buyer on
+    it comes in turn (``others``: their demo cards), the tax link answers, each signs."""
+    from kiosk.simulation import hand_card_to
+
+    _start(rec)
+    rec.tap_service(service)
+    _identity(rec)
+    rec.until("step_choose", 30)
+    app = rec.driver.app
+    screen = app.manager.get_screen("step_choose")
+    rec.driver.wait(lambda: not screen.loading, 20)
+    rec.driver.frames(5)
+    rec.shoot("step_choose-contracts")
+    rec.driver.tap(next(b for b in screen.ids.cases.children if b.case_number == contract))
+    try:
+        for card in others:
+            _next_party(rec, card)
+        if service == "advance_notice_cancellation":
+            _scan(rec)  # the agreement rescinding the contract
+        rec.until("step_review", 30)
+        rec.driver.frames(5)
+        rec.shoot("step_review")
+        rec.tap_id("step_review", "confirm")
+        _sign_in_turn(rec, 1 + len(others))
+        _finish(rec)
+    finally:  # the next visit starts with the demo holder's card, as every demo does
+        hand_card_to(app.kiosk.harness, 0)
+
+
+def advance_notice(rec: Recorder) -> None:
+    from kiosk.simulation import DEMO_CONTRACT
+
+    _new_home(rec, "advance_notice", DEMO_CONTRACT)
+
+
+def advance_notice_cancellation(rec: Recorder) -> None:
+    from kiosk.simulation import DEMO_NOTICED_HOME
+
+    _new_home(rec, "advance_notice_cancellation", DEMO_NOTICED_HOME)
+
+
+def new_home_transfer(rec: Recorder) -> None:
+    """The flat the demo holder bought with the Hong Kong card's holder, half each."""
+    from kiosk.simulation import DEMO_NEW_HOME, DEMO_PARTIES
+
+    _new_home(rec, "new_home_transfer", DEMO_NEW_HOME, DEMO_PARTIES[:1])
+
+
+def advance_to_ownership(rec: Recorder) -> None:
+    from kiosk.simulation import DEMO_NOTICED_HOME
+
+    _new_home(rec, "advance_to_ownership", DEMO_NOTICED_HOME)
+
+
+def new_home_transfer_mortgage(rec: Recorder) -> None:
+    from kiosk.simulation import DEMO_MORTGAGED_HOME
+
+    _new_home(rec, "new_home_transfer_mortgage", DEMO_MORTGAGED_HOME)
+
+
+def objection(rec: Recorder) -> None:
+    """The demo holder, an heir, objects to the registration of a flat held by someone else:
+    its unit code typed from the certificate, found (where, not who), the interest and what is
+    wrong chosen, the evidence scanned, signed; it stands at once."""
+    from kiosk.simulation import DEMO_OBJECTION_UNIT
+
+    _start(rec)
+    rec.tap_service("objection")
+    _identity(rec)
+    rec.until("step_form", 30)
+    form = rec.driver.app.manager.get_screen("step_form")
+    type_keys(rec.driver, form.ids.keyboard, DEMO_OBJECTION_UNIT)
+    rec.shoot("step_form-unit-code")
+    rec.tap_id("step_form", "next")
+    if not rec.driver.wait(lambda: "reason" in form.boxes, 30):  # the unit was found
+        raise RuntimeError("the unit code was not found")
+    rec.driver.frames(5)
+    _phone(rec)
+    rec.shoot("step_form-objection")
+    rec.tap_id("step_form", "next")
+    _scan(rec)
+    rec.until("step_review", 20)
+    rec.driver.frames(5)
+    rec.shoot("step_review")
+    rec.tap_id("step_review", "confirm")
+    sign(rec)
+    _finish(rec)
+
+
+def objection_cancellation(rec: Recorder) -> None:
+    _start(rec)
+    rec.tap_service("objection_cancellation")
+    _identity(rec)
+    rec.until("step_choose", 30)
+    screen = rec.driver.app.manager.get_screen("step_choose")
+    rec.driver.wait(lambda: not screen.loading, 20)
+    rec.driver.frames(5)
+    rec.shoot("step_choose-objections")
+    rec.driver.tap(screen.ids.cases.children[-1])
+    rec.until("step_review", 20)
+    rec.tap_id("step_review", "confirm")
+    sign(rec)
+    _finish(rec)
+
+
 JOURNEYS: dict[str, Callable[[Recorder], None]] = {
     "queue-ticket": queue_ticket,
     "query-certificate": query_certificate,
@@ -533,6 +639,13 @@ JOURNEYS: dict[str, Callable[[Recorder], None]] = {
     "address-change": address_change,
     "name-change": name_change,
     "private-mortgage": private_mortgage,
+    "advance-notice": advance_notice,
+    "advance-notice-cancellation": advance_notice_cancellation,
+    "new-home-transfer": new_home_transfer,
+    "advance-to-ownership": advance_to_ownership,
+    "new-home-transfer-mortgage": new_home_transfer_mortgage,
+    "objection": objection,
+    "objection-cancellation": objection_cancellation,
     "print-certificate": print_certificate,
     "check-in": check_in,
 }

@@ -105,3 +105,33 @@ def test_a_proof_is_checked_at_the_kiosk_by_its_code_with_the_person_masked(
         other.runner.next()
         assert other.screens.last.heading_zh == "未找到该证明"
         assert ("proof.check", "not_found") in other.actions()
+
+
+def test_case_numbers_carry_the_beijing_day_they_were_filed(registry: Registry) -> None:
+    """A case filed at 01:30 in Beijing (17:30 UTC the day before) is numbered by Beijing's
+    day, as its acknowledgment's time says (the numbers used the UTC date)."""
+    from tests.backend_fixtures import signed
+
+    registry.clock.offset = _seconds_until_utc(17, 30)
+    try:
+        client = registry.client
+        verification = registry.verify().verification_id
+        unit = client.list_records(m.RecordsQuery(verification)).properties[0].unit_code
+        attachment, signature = signed(client)
+        at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(registry.clock()))
+        signature = m.Signature(signature.signer, signature.image_sha256, at)  # signed then
+        case = client.submit_application(
+            m.Application(
+                m.ApplicationType.ADDRESS_CHANGE,
+                unit,
+                verification,
+                [m.FieldValue("new_address", "山东省济南市历下区泉城路1号")],
+                [attachment],
+                [signature],
+            )
+        )
+        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(registry.clock()))
+    finally:
+        registry.clock.offset = 0
+    beijing = china_date(now).replace("-", "")
+    assert case.case_number.startswith(f"YW{beijing}") and beijing != now[:10].replace("-", "")

@@ -683,8 +683,12 @@ class Journey(BankSteps):
                     if field_.submit and field_.name in ctx.form:
                         value = field_.shown(ctx.form[field_.name])
                         lines.append((field_.label_zh, field_.label_en, value))
-        pages = len(ctx.scan.pages) if ctx.scan else 0
-        lines.append(("附件", "Documents", f"{pages} 页 page(s)"))
+        if any(s.kind is StepKind.SCAN for s in self.flow.steps):
+            pages = len(ctx.scan.pages) if ctx.scan else 0
+            lines.append(("附件", "Documents", f"{pages} 页 page(s)"))
+        elif ctx.sale is not None:  # nothing to bring: the registry has it from its links
+            fetched = "合同、首次登记、完税信息由系统调取 from the registry's links"
+            lines.append(("材料", "Documents", fetched))
         return lines
 
     def _sale_lines(self, application: m.ApplicationType | None) -> list[tuple[str, str, str]]:

@@ -14,7 +14,6 @@ import datetime as dt
 import json
 import secrets
 import sqlite3
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -532,7 +531,7 @@ def _file(ctx: Ctx, draft: sqlite3.Row, checker: str) -> m.Case:
             (application.mortgage_id,),
         )
     sequence = ctx.conn.execute("SELECT COUNT(*) FROM cases").fetchone()[0] + 1
-    case_number = f"YW{time.strftime('%Y%m%d', time.gmtime(ctx.now))}{sequence:06d}"
+    case_number = f"YW{ctx.china_day().replace('-', '')}{sequence:06d}"  # a Beijing day
     bank = ctx.one("SELECT * FROM banks WHERE bank_code = ?", op["bank_code"])
     assert bank is not None
     debtor = values.get("debtor", "")

@@ -805,7 +805,7 @@ def submit_application(ctx: Ctx, body: m.Application) -> m.Case:
     else:
         status = m.CaseStatus.IN_REVIEW
     sequence = ctx.conn.execute("SELECT COUNT(*) FROM cases").fetchone()[0] + 1
-    case_number = f"YW{time.strftime('%Y%m%d', time.gmtime(ctx.now))}{sequence:06d}"
+    case_number = f"YW{ctx.china_day().replace('-', '')}{sequence:06d}"  # a Beijing day
     ctx.conn.execute(
         "INSERT INTO cases VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
@@ -998,7 +998,7 @@ def sandbox_pay(ctx: Ctx, _body: None) -> m.Order:
         raise ApiError(409, "closed", "the order is closed")
     if ctx.now > row["expires"]:
         raise ApiError(409, "expired", "the QR code has expired")
-    receipt = f"FS{time.strftime('%Y%m%d', time.gmtime(ctx.now))}{secrets.randbelow(10**8):08d}"
+    receipt = f"FS{ctx.china_day().replace('-', '')}{secrets.randbelow(10**8):08d}"
     ctx.conn.execute(
         "UPDATE orders SET status = 'SUCCESS', paid_at = ?, receipt_number = ? WHERE order_id = ?",
         (ctx.iso(), receipt, row["order_id"]),
