@@ -17,7 +17,7 @@ from kiosk.backend.errors import BackendError
 from kiosk.sandbox.objections import LOOKUPS_PER_VERIFICATION
 from tests.backend_fixtures import Registry, signature_jpeg
 
-HOLDER, OBJECTOR = DEMO_CARDS[0], DEMO_CARDS[4]
+HOLDER, OBJECTOR, OTHER = DEMO_CARDS[0], DEMO_CARDS[4], DEMO_CARDS[2]
 REASON = "权利人登记有误"
 DAY = 24 * 3600
 
@@ -107,8 +107,10 @@ def test_an_objection_stands_at_once_free_and_shows_on_the_holders_records(
     record = next(p for p in records.properties if p.unit_code == unit)
     assert any(mine[0].since in text for text in record.objections)
     assert registry.client.lookup_unit(verified(registry), unit).objection
-    # nobody else's list has it: the holder's is empty
-    assert registry.client.list_objections(verified(registry, HOLDER)).objections == []
+    # nobody else's list has it (the holder's has only their own, seeded, on another flat)
+    theirs = registry.client.list_objections(verified(registry, HOLDER)).objections
+    assert unit not in [o.unit_code for o in theirs]
+    assert registry.client.list_objections(verified(registry, OTHER)).objections == []
 
 
 def test_it_lapses_after_fifteen_days(registry: Registry) -> None:

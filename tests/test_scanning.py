@@ -85,7 +85,9 @@ def test_a_jam_mid_adf_keeps_the_pages_already_scanned(sane_dir: Path) -> None:
 def test_cover_open_and_an_empty_feeder(sane_dir: Path) -> None:
     result = aborted_scan(sane_dir, "cover")
     assert result["run"]["pages"] == 0 and result["run"]["code"] == "cover_open"
-    assert result["empty"]["code"] == "no_paper"
+    # a scan after an aborted one in the same process can hang in SANE's test backend (its
+    # reader thread is not always joined): it once took this test past its 90 s under load
+    assert aborted_scan(sane_dir, "empty")["run"]["code"] == "no_paper"
 
 
 def test_the_pnm_backend_scans_a_known_image_exactly(sane_dir: Path, tmp_path: Path) -> None:
