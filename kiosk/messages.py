@@ -238,6 +238,17 @@ MESSAGES: dict[str, tuple[str, str, bool]] = {
         "No bank's advance-notice mortgage is on file: please ask your bank",
         False,
     ),
+    # a proof's QR read by the scanner
+    "qr_unreadable": (
+        "未能识别证明上的二维码：请将证明放平、二维码朝上后重试，或返回首页选择输入验证码",
+        "The proof's QR code could not be read: lay it flat, QR up, and retry; or type the code",
+        True,
+    ),
+    "not_a_proof_qr": (
+        "该二维码不是不动产登记查询证明的核验码，请核对证明，或输入证明上的验证码",
+        "This QR code is not a property proof's check code: check the paper, or type its code",
+        True,
+    ),
     # objections
     "unit_not_found": (
         "未找到该不动产单元号，请核对证书上的单元号后重新输入",

@@ -360,6 +360,12 @@ def check_proof(rec: Recorder) -> None:
 
     _start(rec)
     rec.tap_service("check_proof")
+    rec.until("step_choose", 20)
+    screen = rec.driver.app.manager.get_screen("step_choose")
+    rec.driver.wait(lambda: not screen.loading, 20)
+    rec.driver.frames(5)
+    rec.shoot("step_choose-how")
+    rec.driver.tap(next(b for b in screen.ids.cases.children if b.case_number == "type"))
     rec.until("step_form", 20)
     form = rec.driver.app.manager.get_screen("step_form")
     type_keys(rec.driver, form.ids.keyboard, DEMO_PROOF_CODE)

@@ -124,6 +124,10 @@ CHOOSE_TEXTS: dict[str, dict[str, tuple[str, str]]] = {
             "Choose the advance notice to cancel; every buyer must be here",
         ),
     },
+    "proof_input": {
+        "empty": ("请选择核验方式", "How would you like to check it?"),
+        "pick": ("请选择核验方式", "How would you like to check it?"),
+    },
     "my_objections": {
         "empty": ("您没有在有效期内的异议登记", "You have no standing objection"),
         "pick": ("请选择要注销的异议登记", "Choose the objection to cancel"),
@@ -165,6 +169,7 @@ LOADING = {
     },
     "advance_notices": ("正在查询您的预告登记…", "Looking up your advance notices…"),
     "my_objections": ("正在查询您的异议登记…", "Looking up your objections…"),
+    "proof_input": ("请选择核验方式", "How would you like to check it?"),
     "appointments": ("正在查找您的预约…", "Looking for your appointments…"),
     "bank_properties": ("正在查询借款人名下的不动产…", "Looking up the borrower's property…"),
     "bank_mortgages": ("正在查询本行的抵押登记…", "Looking up the bank's mortgages…"),
@@ -432,6 +437,24 @@ def bank_items(found: list[Any], choose: Callable[[Any], None]) -> list[Option]:
             key = item.notice_id
         choice = Choice(key, item.address, item.address, line, line)
         options.append((choice, partial(choose, item)))
+    return options
+
+
+PROOF_INPUTS = (
+    ("type", "输入证明上的验证码", "Type the code printed on the proof"),
+    ("scan", "扫描证明上的二维码", "Scan the proof's QR code"),
+)
+
+
+def proof_input(
+    scanner_usable: bool, name: tuple[str, str], choose: Callable[[str], None]
+) -> list[Option]:
+    options: list[Option] = []
+    for key, zh, en in PROOF_INPUTS:
+        down = key == "scan" and not scanner_usable
+        note = f"{name[0]}暂不可用 {name[1]} unavailable" if down else ""
+        choice = Choice(key, zh, en, second_zh=zh, second_en=en, note=note, available=not down)
+        options.append((choice, partial(choose, key)))
     return options
 
 

@@ -25,6 +25,7 @@ from kiosk.backend import models as m
 from kiosk.backend.client import RegistryClient
 from kiosk.backend.errors import BackendError
 from kiosk.card_reader import VisitOver
+from kiosk.documents.proof_qr import proof_code, read_qr
 from kiosk.documents.receipts import (
     acknowledgment,
     appointment_slip,
@@ -135,6 +136,7 @@ class JourneyContext:
     unit: m.UnitFound | None = None
     objections: list[m.Objection] = field(default_factory=list)
     objection: m.Objection | None = None
+    proof_input: str = ""  # a proof's code: "type" it, or "scan" its QR
 
 
 def _message(code: str) -> UserMessage:
@@ -147,6 +149,8 @@ NOT_CO_OWNER = _message("not_co_owner")  # a card whose holder does not hold the
 NOT_CO_BUYER = _message("not_co_buyer")  # a card whose holder is not a buyer on the contract
 SIGNATURE_REUSED = _message("signature_reused")  # the same image as another party's
 TAX_UNPAID = _message("tax_unpaid")
+QR_UNREADABLE = _message("qr_unreadable")
+NOT_A_PROOF_QR = _message("not_a_proof_qr")
 # what each list of sale contracts holds (spec.CONTRACT_CHOICES)
 SALE_FILTERS: dict[str, Callable[[m.SaleContract], bool]] = {
     "presale": lambda c: not c.built and not c.notice_id,
@@ -218,6 +222,10 @@ class Journey(BankSteps):
         if step.kind is StepKind.PAY:
             query = self.ctx.query
             return query is None or query.fee_fen == 0 or query.paid
+        if step.kind is StepKind.SCAN and step.param("read"):
+            return self.ctx.proof_input != "scan"
+        if step.kind is StepKind.FORM and step.param("form") == "proof_code":
+            return bool(self.ctx.proof_input == "scan" and self.ctx.form.get("verification_code"))
         choice = self.ctx.delivery_choice
         if choice:  # the certificate goes one way only: the other ways' steps are skipped
             if step.kind is StepKind.PRINT and step.param("document") == "certificate":
@@ -855,6 +863,31 @@ class Journey(BankSteps):
         self.ctx.grant = grant
         self.audit("authorization.issue", "issued", unit=record.unit_code, expires=grant.expires)
         return grant
+
+    def choose_proof_input(self, how: str) -> None:
+        self.ctx.proof_input = how
+        self.ctx.form.pop("verification_code", None)
+        self.audit("journey.choose", "proof_input", how=how)
+
+    def read_proof_qr(self, batch: ScanBatch | None) -> str:
+        """The check code in the QR of a scanned proof (the page itself is not kept: it is
+        someone's proof, and only its code is needed)."""
+        pages = list(batch.pages) if batch is not None else []
+        try:
+            payloads = [p for p in (read_qr(page) for page in pages) if p]
+        finally:
+            if batch is not None:
+                batch.pages.clear()
+        if not payloads:
+            self.audit("proof.qr", "unreadable", pages=len(pages))
+            raise StepFailed(QR_UNREADABLE)
+        code = proof_code(payloads[0])
+        if not code:
+            self.audit("proof.qr", "not_a_proof")
+            raise StepFailed(NOT_A_PROOF_QR)
+        self.ctx.form["verification_code"] = code
+        self.audit("proof.qr", "read")
+        return code
 
     def check_proof(self) -> m.CertificateCheck:
         """Whether a proof with the typed code is genuine, and what it says (the registry's

@@ -618,6 +618,12 @@ class JourneyRunner:
                     choices.to_mortgage(found, journey.choose_property)
                 ),
             )
+        elif items == "proof_input":
+            scanner = journey.services.devices.statuses().get(Role.SCANNER)
+            usable = scanner is not None and scanner.usable
+            self._show_choices(
+                choices.proof_input(usable, ROLE_NAMES[Role.SCANNER], journey.choose_proof_input)
+            )
         elif items in CONTRACT_CHOICES:
             self.run(
                 journey.list_sales,
@@ -871,6 +877,10 @@ class JourneyRunner:
         self.next()
 
     def scanned(self, batch: Any) -> None:
+        if self.journey.step.param("read") == "qr":  # a proof's code, read off its page
+            self.working("正在识别二维码…", "Reading the QR code…")
+            self.run(lambda: self.journey.read_proof_qr(batch), lambda _code: self.next())
+            return
         self.journey.scanned(batch)
         self.next()
 

@@ -60,7 +60,8 @@ PARAMS: dict[StepKind, dict[str, type]] = {
     # | "renamed" (registered under a name other than the card's: for a name change)
     StepKind.CHOOSE: {"items": str},
     StepKind.FORM: {"form": str},  # a form of kiosk.flows.forms
-    StepKind.SCAN: {"document_zh": str, "document_en": str},
+    # "read": "qr" reads a proof's check code off the page (nothing is kept or filed)
+    StepKind.SCAN: {"document_zh": str, "document_en": str, "read": str},
     StepKind.REVIEW: {},
     # applicant (default) | operator | authorization | parties (each party in turn)
     StepKind.SIGN: {"signer": str},
@@ -123,7 +124,9 @@ CHOICES = {
     "mortgaged_homes",  # built, the bank's advance-notice mortgage on file: 转移并抵押
     "advance_notices",  # with an advance notice: to cancel it
     "my_objections",  # the objections the person registered that still stand
+    "proof_input",  # how a proof's code is given: typed, or read from its QR by the scanner
 }
+SCAN_READS = {"qr"}
 CONTRACT_CHOICES = {"presale", "new_homes", "noticed_homes", "mortgaged_homes", "advance_notices"}
 # what a bank sees through the borrower's authorization (its own mortgages only)
 BANK_CHOICES = {"bank_properties", "bank_mortgages", "contracts", "advance"}
@@ -187,6 +190,8 @@ GIVES: dict[str, set[str]] = {
     "form:authorization": {"authorization code"},
     "form:mailing": {"address to mail to"},
     "form:proof_code": {"proof code"},
+    "scan:qr": {"proof code"},
+    "choose:proof_input": {"how the code is given"},
     "form:grant": {"grantee"},
     "grant": {"query authorization"},
     "check": {"proof checked"},
@@ -269,6 +274,7 @@ VARIANT: dict[StepKind, tuple[str, str]] = {
     StepKind.PRINT: ("document", ""),
     StepKind.TICKET: ("service", "counter"),
     StepKind.SUBMIT: ("application", ""),
+    StepKind.SCAN: ("read", ""),
 }
 
 
@@ -356,6 +362,8 @@ class FlowSpec:
         # with a choice of delivery, the certificate printer is one way among three
         optional = OPTIONAL_PRINTS | ({"certificate"} if self.offers_delivery else set())
         for step in self.steps:
+            if step.kind is StepKind.SCAN and step.param("read"):
+                continue  # reading a code is one way of two: it can be typed
             roles |= NEEDS.get(step.kind, frozenset())
             if step.kind is StepKind.PRINT and step.param("document") not in optional:
                 roles.add(PRINTERS[step.param("document")])
@@ -409,6 +417,8 @@ def load_flows(path: Path = FLOWS_FILE) -> dict[str, FlowSpec]:
                 raise StrictConfigError(source, f"{at}.signer", f"one of {sorted(SIGNERS)}")
             if kind is StepKind.PARTY and params.get("role") not in {*ROLES, *GROUPS}:
                 raise StrictConfigError(source, f"{at}.role", f"one of {sorted({*ROLES, *GROUPS})}")
+            if kind is StepKind.SCAN and params.get("read", "qr") not in SCAN_READS:
+                raise StrictConfigError(source, f"{at}.read", f"one of {sorted(SCAN_READS)}")
             if kind is StepKind.FORM and params.get("form") not in FORMS:
                 raise StrictConfigError(source, f"{at}.form", f"one of {sorted(FORMS)}")
             if kind is StepKind.DELIVER and params.get("method") not in DELIVERIES:
