@@ -238,6 +238,12 @@ MESSAGES: dict[str, tuple[str, str, bool]] = {
         "No bank's advance-notice mortgage is on file: please ask your bank",
         False,
     ),
+    # a face check that lapsed before what it was for was done (the registry's 15 minutes)
+    "verification_expired": (
+        "人脸核验已超过有效时间，请返回首页重新办理",
+        "The face check has lapsed: please start again from the home screen",
+        False,
+    ),
     # a proof's QR read by the scanner
     "qr_unreadable": (
         "未能识别证明上的二维码：请将证明放平、二维码朝上后重试，或返回首页选择输入验证码",
@@ -334,6 +340,12 @@ def message_for(error: Exception) -> UserMessage:
         isinstance(error, BackendError) and error.retryable
     ):
         code = "network"
+    elif (
+        isinstance(error, BackendError)
+        and error.error == "expired"
+        and (error.field == "verification_id")
+    ):  # the face check lapsed, not an authorization
+        code = "verification_expired"
     elif isinstance(error, BackendError):
         code = error.error if error.error in REFUSALS else "registry"
     elif isinstance(error, DeviceError):

@@ -26,6 +26,10 @@ MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 ATTACHMENT_TYPES = ("application/pdf", "image/jpeg")
 OPERATOR_HEADER = "X-Operator-Token"  # a bank operator's session, beside the kiosk's token
 SANDBOX_HEADER = "X-Sandbox-Token"  # the sandbox's test mode: fault injection, payer, review
+# A face verification opens the person's routes for this long, and an application signed
+# within it is accepted however late it arrives (the outbox). Part of the contract: a kiosk
+# renews a verification that would lapse before the person signs (kiosk.flows.journey).
+VERIFICATION_VALID_S = 15 * 60
 
 
 @dataclass(frozen=True)

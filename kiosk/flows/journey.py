@@ -22,6 +22,7 @@ from typing import Any
 from drivers.base import Role
 from drivers.idcard.identity import IdentityDocument
 from kiosk.backend import models as m
+from kiosk.backend.api import VERIFICATION_VALID_S
 from kiosk.backend.client import RegistryClient
 from kiosk.backend.errors import BackendError
 from kiosk.card_reader import VisitOver
@@ -65,7 +66,9 @@ def _refusal(error: str) -> UserMessage:
     """The registry's refusal kept by the outbox ("409 not_holder: …") as a message."""
     words = error.split()
     code = words[1].rstrip(":") if len(words) > 1 else ""
-    if code in REFUSALS:
+    if code == "expired" and error.endswith("(verification_id)"):  # the face check lapsed
+        code = "verification_expired"
+    if code in REFUSALS or code == "verification_expired":
         zh, en, _retry = MESSAGES[code]
         return UserMessage(code, zh, en, False)
     zh, en, _retry = MESSAGES["registry"]
@@ -87,6 +90,7 @@ class JourneyContext:
     document: IdentityDocument | None = None
     elder: bool = False
     verification_id: str = ""
+    verified_at: float = 0.0  # when (time.monotonic()): renewed before signing if it would lapse
     consent: bool = False
     query: m.QueryResult | None = None
     order: m.Order | None = None
@@ -137,6 +141,16 @@ class JourneyContext:
     objections: list[m.Objection] = field(default_factory=list)
     objection: m.Objection | None = None
     proof_input: str = ""  # a proof's code: "type" it, or "scan" its QR
+
+
+# renewed when less than this is left of the registry's validity: a minute to write and confirm
+# a signature (the registry judges the check at the signature's time)
+RENEW_MARGIN_S = 60.0
+
+
+def _lapsing(verified_at: float) -> bool:
+    known = verified_at > 0  # a check the kiosk did not time is not second-guessed
+    return known and time.monotonic() - verified_at > VERIFICATION_VALID_S - RENEW_MARGIN_S
 
 
 def _message(code: str) -> UserMessage:
@@ -328,10 +342,11 @@ class Journey(BankSteps):
         return self.services.card.on_removed(removed)
 
     def verified(self, verification_id: str) -> None:
-        self.ctx.verification_id = verification_id
+        self.ctx.verification_id, self.ctx.verified_at = verification_id, time.monotonic()
         if self.flow.parties:  # the applicant is the sitting's first party
             applicant = Party(self.flow.applicant_role, document=self.ctx.document)
             applicant.verification_id = verification_id
+            applicant.verified_at = self.ctx.verified_at
             self.ctx.parties[:1] = [applicant]
 
     # -- a sitting of several: each party in turn ------------------------------------------
@@ -374,9 +389,50 @@ class Journey(BankSteps):
         return next((p for p in self.ctx.parties if not p.verification_id), None)
 
     def person_document(self) -> IdentityDocument | None:
-        """The card of the person at the machine now (for the face check)."""
+        """The card of the person at the machine now (for the face check): the next party's,
+        the signer's whose check is renewed, or the applicant's."""
+        renewal = self.renewal_wanted()
+        if renewal is not None:
+            return renewal[2]
         party = self.party_wanted()
         return party.document if party is not None else self.ctx.document
+
+    # -- a face check that would lapse before its person signs --------------------------------
+
+    def renewal_wanted(self) -> tuple[str, str, IdentityDocument] | None:
+        """At a sign step of a citizen's kiosk: the signer whose face check is older than
+        the registry keeps it (less a minute to sign), as (who zh, who en, their card); the
+        registry judges each at their signature, so a long sitting (several parties, many
+        pages) renews rather than fails at filing. None when the signer's check is fresh."""
+        if self.step.kind is not StepKind.SIGN or self.operator is not None:
+            return None
+        signer = self.step.param("signer", "applicant")
+        if signer == "parties":
+            wanted = self.signer_wanted()
+            if wanted is None:
+                return None
+            party = wanted[1]
+            if party.document is None or not _lapsing(party.verified_at):
+                return None
+            zh, en = party.role_names
+            return f"{zh} {party.shown_name}", f"{en} {party.shown_name}", party.document
+        document = self.ctx.document
+        if signer != "applicant" or document is None or not _lapsing(self.ctx.verified_at):
+            return None
+        return "", "", document
+
+    def renewed(self, verification_id: str) -> None:
+        """The signer passed the face check again: their new verification is the one filed."""
+        now = time.monotonic()
+        wanted = self.signer_wanted() if self.step.param("signer") == "parties" else None
+        if wanted is not None:
+            place, party = wanted
+            party.verification_id, party.verified_at = verification_id, now
+            if place == 0:
+                self.ctx.verification_id, self.ctx.verified_at = verification_id, now
+        else:
+            self.ctx.verification_id, self.ctx.verified_at = verification_id, now
+        self.audit("identity.renewed", "verified", verification=verification_id)
 
     def read_party_card(self, timeout_s: float = 120.0) -> IdentityDocument:
         """The next party's card (worker thread): the person before takes theirs away first,
@@ -403,7 +459,7 @@ class Journey(BankSteps):
     def party_verified(self, verification_id: str) -> Party:
         party = self.party_wanted()
         assert party is not None and party.document is not None
-        party.verification_id = verification_id
+        party.verification_id, party.verified_at = verification_id, time.monotonic()
         self.audit("journey.party", "verified", role=party.role, verification=verification_id)
         return party
 

@@ -26,6 +26,7 @@ class Party:
     group: str = ""
     document: IdentityDocument | None = None  # their card, once read
     verification_id: str = ""  # their face check at this kiosk, once passed
+    verified_at: float = 0.0  # when (time.monotonic()): renewed if it would lapse unsigned
     signature: bytearray = field(default_factory=bytearray)  # JPEG, zeroed at the end
     signed_at: str = ""
 

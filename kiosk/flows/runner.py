@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from drivers.base import Role
 from kiosk.backend import models as m
+from kiosk.backend.api import VERIFICATION_VALID_S
 from kiosk.documents.china_time import china_minute
 from kiosk.documents.receipts import BUSINESS_NAMES, yuan
 from kiosk.flows import choices, forms
@@ -278,6 +279,7 @@ class JourneyRunner:
                 StepKind.CONSENT: self._consent,
                 StepKind.CHOOSE: self._load_choices,
                 StepKind.PAY: self.new_order,
+                StepKind.SIGN: self._sign_step,
                 StepKind.RESULT: self._result,
                 StepKind.DONE: self._done,
             }.get(kind, lambda: self._render(self._step_view(screen)))()
@@ -847,7 +849,11 @@ class JourneyRunner:
         the way without it (the counter's hand-off slip, or at a bank — which has no
         counter — the operator's witness); or they went back, to the notice, from where
         they can start again, take the way without, or go home."""
-        if result is not None and self.journey.party_wanted() is not None:
+        renewing = self.journey.step.kind is StepKind.SIGN
+        if result is not None and renewing:  # the signer's check, renewed: on to sign
+            self.journey.renewed(result.verification_id)
+            self._sign_step()
+        elif result is not None and self.journey.party_wanted() is not None:
             self._party_verified(result.verification_id)
         elif result is not None:
             self.journey.verified(result.verification_id)
@@ -856,7 +862,37 @@ class JourneyRunner:
             self.without_face()
         else:
             self.journey.audit("identity.face", "back")
-            self._face_notice()
+            if renewing:
+                self._renew_notice()
+            else:
+                self._face_notice()
+
+    def _sign_step(self) -> None:
+        """The pad for the next signer — after a face check again if theirs would lapse
+        before they sign (a long sitting: the registry judges each check at its signature)."""
+        if self.journey.renewal_wanted() is not None:
+            self._renew_notice()
+            return
+        self._render(self._step_view("step_sign"))
+
+    def _renew_notice(self) -> None:
+        renewal = self.journey.renewal_wanted()
+        assert renewal is not None
+        who_zh, who_en, _document = renewal
+        minutes = VERIFICATION_VALID_S // 60
+        self.journey.audit("identity.renewal", "asked")
+        self._render(
+            self._view(
+                "step_face_intro",
+                Phase.STEP,
+                lead_zh=f"{who_zh}：人脸核验已近{minutes}分钟有效期，签名前请再核验一次".lstrip(
+                    "："
+                ),
+                lead_en=f"{who_en}: your face check is nearly {minutes} minutes old; "
+                "check again before you sign".lstrip(": "),
+                parties=self._parties() if self.journey.ctx.parties else (),
+            )
+        )
 
     def signed(self, jpeg: bytes) -> None:
         """A signature was written: the borrower's authorization goes to the registry (which
@@ -865,6 +901,10 @@ class JourneyRunner:
             self.working("正在登记授权…", "Recording the authorization…")
             self.run(lambda: self.journey.authorize(jpeg), lambda _a: self.next())
             return
+        if self.journey.renewal_wanted() is not None:  # it lapsed while the pad was open
+            self.journey.audit("journey.sign", "not_taken", reason="check_lapsing")
+            self._renew_notice()
+            return
         try:
             self.journey.sign(jpeg)
         except StepFailed as err:  # a party's signature that is another's: sign again
@@ -872,7 +912,7 @@ class JourneyRunner:
             return
         if self.journey.step.param("signer") == "parties" and self.journey.signer_wanted():
             self.views.say(PROMPTS[StepKind.SIGN])  # the next party signs
-            self._render(self._step_view("step_sign"))
+            self._sign_step()
             return
         self.next()
 

@@ -22,14 +22,14 @@ import cv2
 import numpy as np
 
 from kiosk.backend import models as m
-from kiosk.backend.api import ATTACHMENT_TYPES, MAX_ATTACHMENT_BYTES
+from kiosk.backend.api import ATTACHMENT_TYPES, MAX_ATTACHMENT_BYTES, VERIFICATION_VALID_S
 from kiosk.documents.china_time import china_date
 from kiosk.identifiers import id_number_problem, unit_code_problem
 from kiosk.redact import mask_name
 from kiosk.sandbox.db import HOLDER_NAME
 from kiosk.sandbox.seed import CHINA, CODE_ALPHABET, password_hash
 
-VERIFICATION_TTL_S = 15 * 60
+VERIFICATION_TTL_S = VERIFICATION_VALID_S
 CLOCK_SKEW_S = 120  # a kiosk's clock may be this far off the registry's
 ORDER_TTL_S = 5 * 60
 LOCKOUT_FAILURES = 5
