@@ -389,6 +389,9 @@ class Case:
     created_at: str
     attachments: list[str] = field(default_factory=list)
     progress_url: str = ""  # where the applicant follows the case (a QR on the acknowledgment)
+    # what it issues once registered: "certificate" (不动产权证书), "proof" (不动产登记证明),
+    # or "" (a cancellation issues nothing: nothing to print)
+    issues: str = ""
 
 
 @dataclass(frozen=True)
@@ -481,6 +484,7 @@ class CertificateData:
     area_m2: float
     issued_on: str
     fields: list[FieldValue] = field(default_factory=list)
+    shares: list[str] = field(default_factory=list)  # 按份共有: each holder's, in order
 
 
 @dataclass(frozen=True)

@@ -92,7 +92,7 @@ def _values(data: m.CertificateData) -> dict[str, str]:
     return {
         "certificate_number": data.certificate_number,
         "holders": "、".join(holders),
-        "co_ownership": "单独所有" if len(holders) == 1 else "共同共有",
+        "co_ownership": co_ownership(holders, data.shares),
         "address": data.address,
         "unit_code": data.unit_code,
         "right_type": data.right_type,
@@ -100,6 +100,16 @@ def _values(data: m.CertificateData) -> dict[str, str]:
         "area": f"{data.area_m2:g} 平方米",
         "issued_on": data.issued_on,
     }
+
+
+def co_ownership(holders: list[str], shares: list[str]) -> str:
+    """共有情况 as the certificate states it: sole, in common, or in shares with each one's."""
+    if len(holders) == 1:
+        return "单独所有"
+    if shares and len(shares) == len(holders) and all(shares):
+        each = "，".join(f"{name}占{share}" for name, share in zip(holders, shares, strict=True))
+        return f"按份共有（{each}）"
+    return "共同共有"
 
 
 def _fit(pdf: FPDF, field: str, text: str, box: Box) -> tuple[float, list[str]]:

@@ -238,6 +238,19 @@ CASE_PROGRESS: dict[m.CaseStatus, tuple[str, str, str, str]] = {
 }
 
 
+def progress(case: m.Case) -> tuple[str, str, str, str]:
+    """The case's status and what happens next; a registered case that issues nothing (a
+    cancellation) has nothing to collect."""
+    if case.status is m.CaseStatus.REGISTERED and not case.issues:
+        return (
+            "已办结",
+            "Done",
+            "已登簿，无需领取证书证明",
+            "Registered: there is nothing to collect",
+        )
+    return CASE_PROGRESS[case.status]
+
+
 # what can be booked (the registry's APPOINTMENT_SERVICES), with its names
 BOOKING_SERVICES = (
     ("counter", "综合窗口业务", "General counter"),
@@ -294,7 +307,7 @@ def my_cases(found: list[m.Case], choose: Callable[[m.Case], None]) -> list[Opti
     options: list[Option] = []
     for case in found:
         zh, en = BUSINESS_NAMES.get(case.type, (case.type.value, case.type.value))
-        status_zh, status_en, _next_zh, _next_en = CASE_PROGRESS[case.status]
+        status_zh, status_en, _next_zh, _next_en = progress(case)
         choice = Choice(
             case.case_number,
             f"{case.case_number}  {zh} · {status_zh}",

@@ -525,9 +525,10 @@ class Journey(BankSteps):
         return self.ctx.cases
 
     def ready_cases(self) -> list[m.Case]:
-        """The person's registered cases: a certificate or proof to print."""
+        """The person's registered cases with a certificate or proof to print (a
+        cancellation issues none)."""
         cases = self.client.list_cases(self.ctx.verification_id).cases
-        self.ctx.cases = [c for c in cases if c.status is m.CaseStatus.REGISTERED]
+        self.ctx.cases = [c for c in cases if c.status is m.CaseStatus.REGISTERED and c.issues]
         return self.ctx.cases
 
     def choose_case(self, case: m.Case) -> None:

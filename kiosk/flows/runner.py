@@ -765,7 +765,7 @@ class JourneyRunner:
             heading, lines = proof_check_lines(ctx.check)
             taken.extend(lines)
         if ctx.case is not None and looked_up:
-            status_zh, status_en, next_zh, next_en = choices.CASE_PROGRESS[ctx.case.status]
+            status_zh, status_en, next_zh, next_en = choices.progress(ctx.case)
             zh, en = BUSINESS_NAMES.get(ctx.case.type, (ctx.case.type.value,) * 2)
             taken.append(f"业务编号 Case: {ctx.case.case_number}  {zh} {en}")
             taken.append(f"状态 Status: {status_zh} {status_en}")

@@ -56,6 +56,10 @@ FEES = {
     m.ApplicationType.OBJECTION: 0,
     m.ApplicationType.OBJECTION_CANCELLATION: 0,
 }
+OBJECTION_TYPES = {
+    m.ApplicationType.OBJECTION.value,
+    m.ApplicationType.OBJECTION_CANCELLATION.value,
+}
 # filed by someone who does not (yet) hold the unit: a buyer, an objector
 NOT_BY_HOLDERS = frozenset(
     {
@@ -608,7 +612,33 @@ def _case(row: sqlite3.Row) -> m.Case:
         row["created"],
         list(body.get("attachments", [])),
         f"https://sandbox.invalid/case/{row['case_number']}",
+        issued_document(m.ApplicationType(row["type"])),
     )
+
+
+# the registrations that issue a certificate of title to the holders (the rest a proof, but
+# a cancellation, which issues nothing: 注销登记不发证)
+TITLE_REGISTRATIONS = frozenset(
+    {
+        m.ApplicationType.CERTIFICATE_REISSUE,
+        m.ApplicationType.NEW_HOME_TRANSFER,
+        m.ApplicationType.ADVANCE_TO_OWNERSHIP,
+        m.ApplicationType.NEW_HOME_TRANSFER_MORTGAGE,
+    }
+)
+CANCELLATIONS = frozenset(
+    {
+        m.ApplicationType.MORTGAGE_CANCELLATION,
+        m.ApplicationType.ADVANCE_NOTICE_CANCELLATION,
+        m.ApplicationType.OBJECTION_CANCELLATION,
+    }
+)
+
+
+def issued_document(kind: m.ApplicationType) -> str:
+    if kind in CANCELLATIONS:
+        return ""
+    return "certificate" if kind in TITLE_REGISTRATIONS else "proof"
 
 
 def _field(body: m.Application, name: str) -> str:
@@ -836,16 +866,22 @@ def submit_application(ctx: Ctx, body: m.Application) -> m.Case:
 
 def _holders_case(ctx: Ctx, case_number: str, verification_id: str) -> sqlite3.Row:
     """A case, for its verified applicant, a party to it (the lender of a private mortgage)
-    or a current holder of its unit. Anyone else is answered as if there were no such case:
-    a case number grants nothing."""
+    or a current holder of its unit — not of an objection to it, which is its objector's.
+    Anyone else is answered as if there were no such case: a case number grants nothing."""
     person = _verified(ctx, verification_id)
     row = ctx.one("SELECT * FROM cases WHERE case_number = ?", case_number)
+    objection = row is not None and row["type"] in OBJECTION_TYPES
     if row is None or (
         row["applicant"] != person
-        and ctx.one(
-            "SELECT 1 FROM holders WHERE unit_code = ? AND id_number = ?", row["unit_code"], person
+        and (
+            objection
+            or ctx.one(
+                "SELECT 1 FROM holders WHERE unit_code = ? AND id_number = ?",
+                row["unit_code"],
+                person,
+            )
+            is None
         )
-        is None
         and ctx.one(
             "SELECT 1 FROM case_parties WHERE case_number = ? AND id_number = ?",
             case_number,
@@ -1078,33 +1114,43 @@ def certificate_data(ctx: Ctx, body: m.CaseQuery) -> m.CertificateData:
     row = _holders_case(ctx, ctx.params["case_number"], body.verification_id)
     if row["status"] != "registered":
         raise ApiError(409, "not_ready", "the case is not registered yet")
+    kind = m.ApplicationType(row["type"])
+    issues = issued_document(kind)
+    if not issues:
+        raise ApiError(409, "nothing_issued", "a cancellation issues no certificate or proof")
     if ctx.one("SELECT 1 FROM deliveries WHERE case_number = ? AND method = 'ems'", row[0]):
         raise ApiError(409, "already_issued", "the paper certificate is being mailed")
     if ctx.one("SELECT 1 FROM paper WHERE case_number = ? AND outcome = 'printed'", row[0]):
         raise ApiError(409, "already_issued", "the paper certificate was printed already")
     prop = ctx.one("SELECT * FROM properties WHERE unit_code = ?", row["unit_code"])
     assert prop is not None
-    holders = [
-        r["name"]
-        for r in ctx.conn.execute(
-            f"SELECT {HOLDER_NAME} AS name FROM holders h JOIN people p USING (id_number) "
-            "WHERE h.unit_code = ? ORDER BY p.id_number",
-            (row["unit_code"],),
-        )
-    ]
+    rows = ctx.conn.execute(
+        f"SELECT {HOLDER_NAME} AS name, h.share FROM holders h JOIN people p USING (id_number) "
+        "WHERE h.unit_code = ? ORDER BY p.id_number",
+        (row["unit_code"],),
+    ).fetchall()
+    holders, shares = [r["name"] for r in rows], [r["share"] for r in rows]
     # the paper reports that follow must come from this kiosk, for this person's request
     ctx.conn.execute(
         "INSERT OR REPLACE INTO certificate_issues VALUES (?, ?, ?, ?)",
         (row["case_number"], ctx.kiosk_id, body.verification_id, ctx.iso()),
     )
-    proof = row["type"] not in ("certificate_reissue",)
+    proof = issues == "proof"
     number = prop["certificate_number"]
     if proof:
         number = number.replace("不动产权", "不动产证明")
     fields = _mortgage_proof(ctx, row, holders) if proof else []
+    if kind in (m.ApplicationType.ADVANCE_NOTICE, m.ApplicationType.OBJECTION):
+        from kiosk.sandbox import new_homes, objections
+
+        # the right proved is the buyers' (the developer holds the flat) or the objector's
+        prove = new_homes.notice_proof if kind is m.ApplicationType.ADVANCE_NOTICE else None
+        holders, fields = (prove or objections.objection_proof)(ctx, row)
+        number = f"不动产证明第{int(row['case_number'][-6:]):07d}号"
+        shares = []
     return m.CertificateData(
         row["case_number"],
-        "proof" if proof else "certificate",
+        issues,
         number,
         row["unit_code"],
         prop["address"],
@@ -1114,6 +1160,7 @@ def certificate_data(ctx: Ctx, body: m.CaseQuery) -> m.CertificateData:
         prop["area_m2"],
         china_date(row["created"]),
         fields,
+        shares if any(shares) else [],
     )
 
 

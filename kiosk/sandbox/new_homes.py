@@ -10,6 +10,7 @@ filed by a buyer with every other buyer present and signing (``parties`` with ro
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable
 from typing import Any
@@ -290,6 +291,31 @@ def register(ctx: Ctx, case: sqlite3.Row, values: dict[str, str]) -> None:
                     f"{int(ctx.china_day()[:4]) + 30}{ctx.china_day()[4:]}",
                 ),
             )
+
+
+def notice_proof(ctx: Ctx, case: sqlite3.Row) -> tuple[list[str], list[m.FieldValue]]:
+    """The 不动产登记证明 of an advance notice: the buyers' right to have the flat registered
+    to them (预告登记), the developer bound by it, the contract and price."""
+    body = json.loads(case["body"]) if case["body"] else {}
+    values = {f["name"]: f["value"] for f in body.get("fields", [])}
+    contract = ctx.one(
+        "SELECT * FROM presale_contracts WHERE contract_number = ?",
+        values.get("contract_number", ""),
+    )
+    assert contract is not None  # checked when it was filed
+    buyers = _buyers(ctx, contract["contract_number"])
+    holders = [b["name"] for b in buyers]
+    named = "、".join(f"{b['name']}（{b['share']}）" if b["share"] else b["name"] for b in buyers)
+    other = (
+        f"预告登记种类：预购商品房买卖；合同备案号：{contract['contract_number']}；"
+        f"成交价：{contract['price_fen'] / 100:,.2f} 元"
+    )
+    return holders, [
+        m.FieldValue("matter", "预告登记"),
+        m.FieldValue("holder", named),
+        m.FieldValue("obligors", contract["developer"]),
+        m.FieldValue("other", other),
+    ]
 
 
 NEW_HOME_HANDLERS: dict[str, Callable[[Ctx, Any], Any]] = {

@@ -10,11 +10,13 @@ whether an objection stands, never who holds it, and allows a few lookups per ve
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from collections.abc import Callable
 from typing import Any
 
 from kiosk.backend import models as m
 from kiosk.identifiers import unit_code_problem
+from kiosk.redact import mask_name
 from kiosk.sandbox.handlers import ApiError, Ctx, _field, _verified, documents_besides_signatures
 
 LOOKUPS_PER_VERIFICATION = 5
@@ -134,6 +136,30 @@ def register_now(ctx: Ctx, body: m.Application, applicant: str, case: str) -> No
             "UPDATE objections SET status = 'cancelled' WHERE objection_id = ?",
             (_field(body, "objection_id"),),
         )
+
+
+def objection_proof(ctx: Ctx, case: sqlite3.Row) -> tuple[list[str], list[m.FieldValue]]:
+    """The 不动产登记证明 of an objection, for its objector: the objection, its term; the
+    holders it concerns masked (the objector is told no more of them than the register shows
+    the public)."""
+    objector = ctx.one("SELECT name FROM people WHERE id_number = ?", case["applicant"])
+    row = ctx.one("SELECT * FROM objections WHERE objection_id = ?", f"YY{case['case_number'][2:]}")
+    assert objector is not None and row is not None  # registered with the case
+    holders = [
+        mask_name(r["name"])
+        for r in ctx.conn.execute(
+            "SELECT p.name FROM holders h JOIN people p USING (id_number) WHERE h.unit_code = ? "
+            "ORDER BY p.id_number",
+            (case["unit_code"],),
+        )
+    ]
+    other = f"异议事项：{row['reason']}；异议登记期间：{row['since']} 至 {row['until']}"
+    return [objector["name"]], [
+        m.FieldValue("matter", "异议登记"),
+        m.FieldValue("holder", objector["name"]),
+        m.FieldValue("obligors", "、".join(holders) or "/"),
+        m.FieldValue("other", other),
+    ]
 
 
 OBJECTION_HANDLERS: dict[str, Callable[[Ctx, Any], Any]] = {
