@@ -9,6 +9,7 @@ import hashlib
 import sqlite3
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -22,6 +23,7 @@ from kiosk.sandbox.seed import (
     DEMO_NEW_HOME,
     DEMO_NOTICE,
     DEMO_NOTICED_HOME,
+    SANDBOX_PASSWORD,
 )
 from tests.backend_fixtures import Registry, signature_jpeg
 
@@ -210,6 +212,36 @@ def test_transfer_and_mortgage_turns_the_banks_advance_notice_into_its_mortgage(
             "SELECT bank_code, amount_fen, status FROM mortgages WHERE unit_code = ?", (unit,)
         ).fetchall()
     assert advance == "converted" and mortgage == [("BOC-JN", 180_000_000, "active")]
+
+
+def test_the_bank_prints_the_proof_of_the_mortgage_the_buyers_transfer_converted(
+    registry: Registry, tmp_path: Path
+) -> None:
+    """The bank's part was on file; the buyers filed the transfer with it: once registered,
+    the mortgage's proof is on the bank's workbench as for its own filings (no other bank's)."""
+    from tests.journey_steps import pdf_text
+
+    case = Filing(registry).file(T.NEW_HOME_TRANSFER_MORTGAGE, DEMO_MORTGAGED_HOME)
+    client = registry.client
+    boc = client.operator_login(m.OperatorLogin("BOC-JN", "op02", SANDBOX_PASSWORD))
+    assert case.case_number not in [
+        c.case_number for c in client.list_operator_cases(boc.operator_token).cases
+    ]  # not before it is registered
+    pay_and_register(registry, case)
+    listed = client.list_operator_cases(boc.operator_token).cases
+    assert case.case_number in [c.case_number for c in listed]
+    path = tmp_path / "proof.pdf"
+    path.write_bytes(client.registration_proof(case.case_number, boc.operator_token))
+    text = pdf_text(path)
+    assert "中国银行济南分行" in text and "1,800,000 元" in text and "张**" in text
+    assert BUYER.name not in text
+    icbc = client.operator_login(m.OperatorLogin("ICBC-NJ", "op01", SANDBOX_PASSWORD))
+    assert case.case_number not in [
+        c.case_number for c in client.list_operator_cases(icbc.operator_token).cases
+    ]
+    with pytest.raises(BackendError) as caught:
+        client.registration_proof(case.case_number, icbc.operator_token)
+    assert caught.value.error == "not_found"
 
 
 def test_an_advance_notice_filed_then_cancelled_with_the_rescission(registry: Registry) -> None:

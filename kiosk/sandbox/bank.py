@@ -584,13 +584,25 @@ def list_operator_cases(ctx: Ctx, body: m.OperatorCasesQuery) -> m.Cases:
     """The cases the operator filed or approved: those filed since the day asked (the last
     30 days by default) and every one still in progress, newest first."""
     op = _operator(ctx)
+    since = _since(ctx, body.since)
     rows = ctx.conn.execute(
         "SELECT c.* FROM cases c JOIN drafts d USING (case_number) WHERE d.bank_code = ? "
         "AND (d.maker = ? OR d.checker = ?) AND (substr(c.created, 1, 10) >= ? "
-        "OR c.status NOT IN ('registered', 'rejected')) ORDER BY c.created DESC, c.case_number",
-        (op["bank_code"], op["operator_id"], op["operator_id"], _since(ctx, body.since)),
+        "OR c.status NOT IN ('registered', 'rejected')) "
+        # and the buyers' transfers that made this bank's advance notice its mortgage
+        f"UNION SELECT c.* FROM cases c WHERE {BUYERS_CASE} AND substr(c.created, 1, 10) >= ? "
+        "ORDER BY created DESC, case_number",
+        (op["bank_code"], op["operator_id"], op["operator_id"], since, op["bank_code"], since),
     )
     return m.Cases([_case(r) for r in rows])
+
+
+# a case the buyers of a new flat filed (转移并抵押) whose mortgage, once registered, is the
+# bank's: the bank prints that mortgage's proof from its workbench as for its own filings
+BUYERS_CASE = (
+    "c.type = 'new_home_transfer_mortgage' AND c.status = 'registered' AND EXISTS (SELECT 1 "
+    "FROM mortgages g WHERE g.mortgage_id = 'M' || c.case_number AND g.bank_code = ?)"
+)
 
 
 def _bank_case(ctx: Ctx, case_number: str) -> sqlite3.Row:
@@ -598,6 +610,10 @@ def _bank_case(ctx: Ctx, case_number: str) -> sqlite3.Row:
     row = ctx.one(
         "SELECT c.* FROM cases c JOIN drafts d USING (case_number) "
         "WHERE c.case_number = ? AND d.bank_code = ?",
+        case_number,
+        op["bank_code"],
+    ) or ctx.one(
+        f"SELECT c.* FROM cases c WHERE c.case_number = ? AND {BUYERS_CASE}",
         case_number,
         op["bank_code"],
     )
@@ -617,6 +633,8 @@ def registration_proof(ctx: Ctx, _body: None) -> bytes:
     person = ctx.one("SELECT name FROM people WHERE id_number = ?", row["applicant"])
     assert prop is not None and person is not None
     values = {f["name"]: f["value"] for f in record.get("fields", [])}
+    if "bank" not in record:  # the buyers' transfer: the mortgage it converted is the bank's
+        return _converted_proof(ctx, row, prop)
     lines = [
         ("业务类型", "、".join(BUSINESS_ZH.get(b, b) for b in record.get("businesses", []))),
         ("抵押权人", record["bank"]["name"]),
@@ -627,6 +645,36 @@ def registration_proof(ctx: Ctx, _body: None) -> bytes:
     if values.get("amount"):
         lines.append(("债权数额", f"{int(values['amount']):,} 元 ({values['mortgage_type']})"))
         lines.append(("债务履行期限", f"{values['term_from']} 至 {values['term_to']}"))
+    proof_number = f"不动产证明第{int(row['case_number'][-6:]):07d}号"
+    return registration_proof_pdf(lines, proof_number, row["case_number"], ctx.iso())
+
+
+def _converted_proof(ctx: Ctx, row: sqlite3.Row, prop: sqlite3.Row) -> bytes:
+    from kiosk.documents.registration_proof import registration_proof_pdf
+
+    mortgage = ctx.one(
+        "SELECT g.*, b.name AS bank FROM mortgages g JOIN banks b USING (bank_code) "
+        "WHERE g.mortgage_id = ?",
+        f"M{row['case_number']}",
+    )
+    assert mortgage is not None  # BUYERS_CASE found the case by it
+    holders = [
+        mask_name(r["name"])
+        for r in ctx.conn.execute(
+            "SELECT p.name FROM holders h JOIN people p USING (id_number) WHERE h.unit_code = ? "
+            "ORDER BY p.id_number",
+            (row["unit_code"],),
+        )
+    ]
+    lines = [
+        ("业务类型", "抵押预告转本登记（与新建商品房转移登记一并办理）"),
+        ("抵押权人", mortgage["bank"]),
+        ("抵押人", "、".join(holders)),
+        ("不动产单元号", row["unit_code"]),
+        ("坐落", prop["address"]),
+        ("债权数额", f"{mortgage['amount_fen'] // 100:,} 元 (一般抵押)"),
+        ("债务履行期限", f"{mortgage['term_from']} 至 {mortgage['term_to']}"),
+    ]
     proof_number = f"不动产证明第{int(row['case_number'][-6:]):07d}号"
     return registration_proof_pdf(lines, proof_number, row["case_number"], ctx.iso())
 
