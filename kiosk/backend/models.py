@@ -328,6 +328,12 @@ class CertificateCheck:
     id_number: str = ""
     issued_on: str = ""  # the proof's date, Beijing time
     owns_property: bool = False
+    # a certificate of title or a registration proof (kind "certificate" / "proof"): what it
+    # states, and whether the register still says so (a later change or cancellation: no)
+    certificate_number: str = ""
+    address: str = ""
+    matter: str = ""  # a proof's right or matter (抵押权, 预告登记, 异议登记)
+    current: bool = True
 
 
 # -- applications -----------------------------------------------------------------------------
@@ -485,6 +491,7 @@ class CertificateData:
     issued_on: str
     fields: list[FieldValue] = field(default_factory=list)
     shares: list[str] = field(default_factory=list)  # 按份共有: each holder's, in order
+    check_code: str = ""  # printed with its QR: anyone checks the paper with 证明核验
 
 
 @dataclass(frozen=True)

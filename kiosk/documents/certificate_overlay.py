@@ -14,6 +14,7 @@ from fpdf import FPDF
 
 from kiosk.backend import models as m
 from kiosk.documents.fonts import font_for, full_font
+from kiosk.documents.query_certificate import VERIFY_URL, _qr_png
 
 MAX_PT, MIN_PT = 11.0, 6.5
 LINE_FACTOR = 0.45  # line height in mm per point of font size
@@ -54,6 +55,9 @@ TEMPLATE: dict[str, Box] = {
     "issued_on": Box(130, 250, 60, 8),
 }
 
+
+# the check code's QR, in the blank corner left of the issuing date on both pages
+CHECK_BOX = Box(22, 232, 26, 30)
 
 # The registration proof (不动产登记证明) states a right on the unit, not its ownership: the
 # right or matter, its holder, the obligors and the other terms (a mortgage's amount and term).
@@ -129,9 +133,17 @@ def certificate_overlay_pdf(data: m.CertificateData, calibration: Calibration) -
     pdf.set_auto_page_break(False)
     pdf.set_margins(0, 0, 0)
     values = _values(data)
-    pdf.add_font("cjk", fname=font_for(*values.values()))
+    check = f"核验码 {data.check_code}" if data.check_code else ""
+    pdf.add_font("cjk", fname=font_for(*values.values(), check))
     pdf.add_page()
     template = _template(data)
+    if data.check_code:  # anyone holding the paper checks it with 证明核验 (QR or code)
+        box = CHECK_BOX
+        x, y = box.x + calibration.dx_mm, box.y + calibration.dy_mm
+        pdf.image(_qr_png(VERIFY_URL.format(code=data.check_code)), x=x, y=y, w=box.w, h=box.w)
+        pdf.set_font("cjk", size=7)
+        pdf.set_xy(x - 6, y + box.w + 1)
+        pdf.cell(box.w + 12, 3, check, align="C")
     for field, text in values.items():
         box = template[field]
         size, lines = _fit(pdf, field, text, box)

@@ -8,15 +8,14 @@ from fpdf import FPDF
 
 from kiosk.documents.china_time import china_date
 from kiosk.documents.fonts import font_for
-from kiosk.documents.query_certificate import CENTRE, _qr_png
-
-VERIFY_URL = "https://sandbox.invalid/proof/{case}"
+from kiosk.documents.query_certificate import CENTRE, VERIFY_URL, _qr_png
 
 
 def registration_proof_pdf(
-    lines: list[tuple[str, str]], proof_number: str, case_number: str, issued: str
+    lines: list[tuple[str, str]], proof_number: str, case_number: str, issued: str, code: str
 ) -> bytes:
-    template = "不动产登记证明业务号出具日期电子印章"
+    """``code``: the proof's check code (its QR and the 证明核验 service find it by it)."""
+    template = "不动产登记证明业务号出具日期核验码电子印章"
     text = "".join(a + b for a, b in lines) + proof_number + CENTRE + template
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(auto=True, margin=25)
@@ -28,12 +27,13 @@ def registration_proof_pdf(
     pdf.cell(0, 9, proof_number, align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
     pdf.set_font("cjk", size=11)
-    for label, value in [*lines, ("业务号", case_number), ("出具日期", china_date(issued))]:
+    stamp = [("业务号", case_number), ("出具日期", china_date(issued)), ("核验码", code)]
+    for label, value in [*lines, *stamp]:
         pdf.multi_cell(0, 8, f"{label}：{value}", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
     top = pdf.get_y()
     pdf.cell(0, 8, f"登记机构：{CENTRE}", new_x="LMARGIN", new_y="NEXT")
-    pdf.image(_qr_png(VERIFY_URL.format(case=case_number)), w=32, h=32)
+    pdf.image(_qr_png(VERIFY_URL.format(code=code)), w=32, h=32)
     seal_x = pdf.w - pdf.r_margin - 42
     pdf.set_draw_color(200, 30, 30)
     pdf.ellipse(seal_x, top, 40, 40)

@@ -1071,7 +1071,15 @@ PROOF_TITLES = {
     m.QueryKind.OWN.value: ("不动产登记信息查询结果证明", "Record query certificate"),
     m.QueryKind.OWNERSHIP.value: ("有无房产查询结果证明", "Property ownership proof"),
     m.QueryKind.UNIT.value: ("授权查询结果证明", "Authorized query certificate"),
+    "certificate": ("不动产权证书", "Certificate of title"),
+    "proof": ("不动产登记证明", "Registration proof"),
 }
+ORGANISATIONS = ("公司", "银行", "分行", "支行", "中心", "法院")
+
+
+def _shown_name(name: str) -> str:
+    """A person's name masked on the public screen; a bank's or company's as it is."""
+    return name if name.endswith(ORGANISATIONS) else mask_name(name)
 
 
 def guide_lines(guide: m.Guide) -> list[str]:
@@ -1095,6 +1103,26 @@ def proof_check_lines(check: m.CertificateCheck) -> tuple[tuple[str, str], list[
             "Check the code and try again; a proof that does not verify: ask at a counter",
         ]
     zh, en = PROOF_TITLES.get(check.kind, (check.kind, check.kind))
+    if check.kind in ("certificate", "proof"):  # a title or a registration proof
+        heading = (
+            ("证书证明真实有效", "Genuine and current")
+            if check.current
+            else ("证书证明真实，但登记已变更或注销", "Genuine, but the register has changed")
+        )
+        holders = "、".join(_shown_name(n) for n in check.holder.split("、") if n)
+        lines = [f"{zh} {en}", f"证号 No.: {check.certificate_number}"]
+        if check.matter:
+            lines.append(f"登记事项 Right: {check.matter}")
+        lines += [
+            f"权利人 Holder: {holders}",
+            f"坐落 Property: {check.address}",
+            f"出具日期 Issued: {check.issued_on}",
+        ]
+        if not check.current:
+            lines.append(
+                "以登记簿现状为准，请到人工窗口核实 The register now differs: ask a counter"
+            )
+        return heading, lines
     if check.kind == m.QueryKind.OWNERSHIP.value:
         found = (
             ("名下有不动产", "owns real estate")

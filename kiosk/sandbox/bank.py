@@ -29,7 +29,9 @@ from kiosk.sandbox.handlers import (
     _record,
     _verified,
     check_signature,
+    document_code,
     new_id,
+    proof_number,
 )
 
 AUTHORIZATION_TTL_S = 24 * 3600  # one application, the same day
@@ -623,7 +625,6 @@ def _bank_case(ctx: Ctx, case_number: str) -> sqlite3.Row:
 
 
 def registration_proof(ctx: Ctx, _body: None) -> bytes:
-    from kiosk.documents.registration_proof import registration_proof_pdf
 
     row = _bank_case(ctx, ctx.params["case_number"])
     if row["status"] != m.CaseStatus.REGISTERED.value:
@@ -645,12 +646,29 @@ def registration_proof(ctx: Ctx, _body: None) -> bytes:
     if values.get("amount"):
         lines.append(("债权数额", f"{int(values['amount']):,} 元 ({values['mortgage_type']})"))
         lines.append(("债务履行期限", f"{values['term_from']} 至 {values['term_to']}"))
-    proof_number = f"不动产证明第{int(row['case_number'][-6:]):07d}号"
-    return registration_proof_pdf(lines, proof_number, row["case_number"], ctx.iso())
+    return _proof_pdf(ctx, row, prop, lines)
+
+
+def _proof_pdf(
+    ctx: Ctx, row: sqlite3.Row, prop: sqlite3.Row, lines: list[tuple[str, str]]
+) -> bytes:
+    """The proof's PDF, numbered and with its check code (the same as any other copy's)."""
+    from kiosk.documents.registration_proof import registration_proof_pdf
+
+    number = proof_number(row, prop)
+    values = dict(lines)
+    stated = {
+        "kind": "proof",
+        "certificate_number": number,
+        "holders": [values["抵押权人"]],
+        "address": prop["address"],
+        "matter": "抵押权",
+    }
+    code = document_code(ctx, row["case_number"], stated)
+    return registration_proof_pdf(lines, number, row["case_number"], ctx.iso(), code)
 
 
 def _converted_proof(ctx: Ctx, row: sqlite3.Row, prop: sqlite3.Row) -> bytes:
-    from kiosk.documents.registration_proof import registration_proof_pdf
 
     mortgage = ctx.one(
         "SELECT g.*, b.name AS bank FROM mortgages g JOIN banks b USING (bank_code) "
@@ -675,8 +693,7 @@ def _converted_proof(ctx: Ctx, row: sqlite3.Row, prop: sqlite3.Row) -> bytes:
         ("债权数额", f"{mortgage['amount_fen'] // 100:,} 元 (一般抵押)"),
         ("债务履行期限", f"{mortgage['term_from']} 至 {mortgage['term_to']}"),
     ]
-    proof_number = f"不动产证明第{int(row['case_number'][-6:]):07d}号"
-    return registration_proof_pdf(lines, proof_number, row["case_number"], ctx.iso())
+    return _proof_pdf(ctx, row, prop, lines)
 
 
 BUSINESS_ZH = {

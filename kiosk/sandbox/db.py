@@ -180,6 +180,13 @@ CREATE TABLE IF NOT EXISTS case_parties (
     case_number TEXT NOT NULL REFERENCES cases, id_number TEXT NOT NULL, role TEXT NOT NULL,
     verification_id TEXT NOT NULL, PRIMARY KEY (case_number, id_number)
 );
+-- the check code printed on a certificate or registration proof (证明核验): one per document
+-- of a case (a transfer with a mortgage issues the buyers' title and the bank's proof), with
+-- what it stated when it was issued
+CREATE TABLE IF NOT EXISTS document_codes (
+    code TEXT PRIMARY KEY, case_number TEXT NOT NULL REFERENCES cases, kind TEXT NOT NULL,
+    issued_at TEXT NOT NULL, body TEXT NOT NULL, UNIQUE (case_number, kind)
+);
 CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS review_rules (
     bank_code TEXT NOT NULL REFERENCES banks, type TEXT NOT NULL, PRIMARY KEY (bank_code, type)

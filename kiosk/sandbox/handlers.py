@@ -523,8 +523,8 @@ def report_query_printed(ctx: Ctx, body: m.QueryPrinted) -> m.QueryPrintAck:
 
 def verify_certificate(ctx: Ctx, body: m.VerifyCertificate) -> m.CertificateCheck:
     row = ctx.one("SELECT * FROM queries WHERE code = ?", body.code.strip().upper())
-    if row is None:
-        return m.CertificateCheck(False)
+    if row is None:  # a certificate's or registration proof's code, or none
+        return _document_check(ctx, body.code.strip().upper())
     result = json.loads(row["result"])
     person = ctx.one("SELECT name FROM people WHERE id_number = ?", row["id_number"])
     assert person is not None
@@ -1136,9 +1136,7 @@ def certificate_data(ctx: Ctx, body: m.CaseQuery) -> m.CertificateData:
         (row["case_number"], ctx.kiosk_id, body.verification_id, ctx.iso()),
     )
     proof = issues == "proof"
-    number = prop["certificate_number"]
-    if proof:
-        number = number.replace("不动产权", "不动产证明")
+    number = proof_number(row, prop) if proof else prop["certificate_number"]
     fields = _mortgage_proof(ctx, row, holders) if proof else []
     if kind in (m.ApplicationType.ADVANCE_NOTICE, m.ApplicationType.OBJECTION):
         from kiosk.sandbox import new_homes, objections
@@ -1146,8 +1144,19 @@ def certificate_data(ctx: Ctx, body: m.CaseQuery) -> m.CertificateData:
         # the right proved is the buyers' (the developer holds the flat) or the objector's
         prove = new_homes.notice_proof if kind is m.ApplicationType.ADVANCE_NOTICE else None
         holders, fields = (prove or objections.objection_proof)(ctx, row)
-        number = f"不动产证明第{int(row['case_number'][-6:]):07d}号"
         shares = []
+    stated = {f.name: f.value for f in fields}
+    code = document_code(
+        ctx,
+        row["case_number"],
+        {
+            "kind": issues,
+            "certificate_number": number,
+            "holders": [stated["holder"]] if "holder" in stated else holders,
+            "address": prop["address"],
+            "matter": stated.get("matter", ""),
+        },
+    )
     return m.CertificateData(
         row["case_number"],
         issues,
@@ -1161,7 +1170,104 @@ def certificate_data(ctx: Ctx, body: m.CaseQuery) -> m.CertificateData:
         china_date(row["created"]),
         fields,
         shares if any(shares) else [],
+        code,
     )
+
+
+def proof_number(case: sqlite3.Row, prop: sqlite3.Row) -> str:
+    """A registration proof's own number (its own sequence, by case), with the place of the
+    unit's title: 鲁(2024)济南市不动产证明第0000043号."""
+    title: str = prop["certificate_number"]
+    place = title.split("不动产权", maxsplit=1)[0] if "不动产权" in title else ""
+    return f"{place}不动产证明第{int(case['case_number'][-6:]):07d}号"
+
+
+def document_code(ctx: Ctx, case_number: str, stated: dict[str, Any]) -> str:
+    """The check code of the case's certificate or proof (``stated["kind"]``): made when it is
+    first issued, with what it states; the same for every copy (a reprint, a download)."""
+    row = ctx.one(
+        "SELECT code FROM document_codes WHERE case_number = ? AND kind = ?",
+        case_number,
+        stated["kind"],
+    )
+    if row is not None:
+        found: str = row["code"]
+        return found
+    code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(12))
+    ctx.conn.execute(
+        "INSERT INTO document_codes VALUES (?, ?, ?, ?, ?)",
+        (code, case_number, stated["kind"], ctx.iso(), json.dumps(stated, ensure_ascii=False)),
+    )
+    return code
+
+
+def _document_check(ctx: Ctx, code: str) -> m.CertificateCheck:
+    """A certificate or registration proof by the code printed on it: what it stated, and
+    whether the register still says so."""
+    doc = ctx.one(
+        "SELECT d.*, c.type, c.unit_code, c.body AS case_body FROM document_codes d "
+        "JOIN cases c USING (case_number) WHERE d.code = ?",
+        code,
+    )
+    if doc is None:
+        return m.CertificateCheck(False)
+    stated = json.loads(doc["body"])
+    return m.CertificateCheck(
+        True,
+        stated["kind"],
+        doc["issued_at"],
+        holder="、".join(stated["holders"]),
+        issued_on=china_date(doc["issued_at"]),
+        certificate_number=stated["certificate_number"],
+        address=stated["address"],
+        matter=stated["matter"],
+        current=_still_stated(ctx, doc, stated),
+    )
+
+
+def _still_stated(ctx: Ctx, doc: sqlite3.Row, stated: dict[str, Any]) -> bool:
+    """Whether the register still says what the document does: the title's number (a
+    transfer or reissue gives a new one); the mortgage, advance notice or objection stands."""
+    case = doc["case_number"]
+    if stated["kind"] == "certificate":
+        prop = ctx.one(
+            "SELECT certificate_number FROM properties WHERE unit_code = ?", doc["unit_code"]
+        )
+        return prop is not None and prop["certificate_number"] == stated["certificate_number"]
+    kind = m.ApplicationType(doc["type"])
+    if kind in MORTGAGE_PROOFS or kind is m.ApplicationType.NEW_HOME_TRANSFER_MORTGAGE:
+        body = json.loads(doc["case_body"]) if doc["case_body"] else {}
+        for mortgage_id in (f"M{case}", body.get("mortgage_id", "")):
+            row = ctx.one("SELECT status FROM mortgages WHERE mortgage_id = ?", mortgage_id)
+            if row is not None:
+                return bool(row["status"] == "active")
+        # a case filed before the register kept its mortgage's id (as _mortgage_proof reads it)
+        return (
+            ctx.one(
+                "SELECT 1 FROM mortgages WHERE unit_code = ? AND status = 'active'",
+                doc["unit_code"],
+            )
+            is not None
+        )
+    if kind is m.ApplicationType.ADVANCE_NOTICE:
+        notice = f"YGDJ{case[2:]}"
+        return (
+            ctx.one(
+                "SELECT 1 FROM advance_notices WHERE notice_id = ? AND status = 'active'", notice
+            )
+            is not None
+        )
+    if kind is m.ApplicationType.OBJECTION:
+        return (
+            ctx.one(
+                "SELECT 1 FROM objections WHERE objection_id = ? AND status = 'active' "
+                "AND until >= ?",
+                f"YY{case[2:]}",
+                ctx.china_day(),
+            )
+            is not None
+        )
+    return True
 
 
 # registrations whose proof (不动产登记证明) states a mortgage, not the ownership
