@@ -188,7 +188,7 @@ ROUTES: tuple[Route, ...] = (
         "verify_certificate",
         "POST",
         "/v1/certificates/verify",
-        "Check a query certificate's verification code",
+        "Check the code printed on a query proof, a certificate or a registration proof",
         m.VerifyCertificate,
         m.CertificateCheck,
         auth="none",
