@@ -12,7 +12,11 @@ import re
 import threading
 
 ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{3})\d{10,11}(\d{3}[\dXx])(?![0-9A-Za-z])")
-MOBILE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?(1[3-9]\d)[- ]?\d{4}[- ]?(\d{4})(?!\d)")
+# as for ID numbers, a letter or digit beside it means it is part of something else (a hex
+# session id such as "473aa17862324086ae9…" holds eleven digits that look like a mobile)
+MOBILE = re.compile(
+    r"(?<![0-9A-Za-z])(?:\+?86[- ]?)?(1[3-9]\d)[- ]?\d{4}[- ]?(\d{4})(?![0-9A-Za-z])"
+)
 PERSONAL_KEYS = frozenset(
     {"person", "holder", "applicant", "id_number", "phone", "mobile", "address", "card_number"}
 )

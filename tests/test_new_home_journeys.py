@@ -111,6 +111,7 @@ def test_with_the_deed_tax_unpaid_nothing_is_filed_and_retry_goes_on_once_paid(k
     assert stopped.phase is Phase.FAILED and stopped.kind is StepKind.TAX
     assert stopped.message is not None and stopped.message.code == "tax_unpaid"
     assert "契税" in stopped.message.zh and stopped.can_retry
+    assert "（应缴 ¥88,500.00）" in stopped.message.zh and "¥88,500.00 due" in stopped.message.en
     assert ("tax.status", "unpaid") in visit.actions()
     with db(kit) as conn:  # paid by phone, at the electronic tax office
         conn.execute(

@@ -89,3 +89,12 @@ def test_libraries_speak_at_warning_and_the_kiosk_at_its_level(log_lines: io.Str
     lines = log_lines.getvalue()
     assert "glyph names" not in lines
     assert "font subset cached" in lines and "table missing" in lines
+
+
+def test_digits_inside_a_hex_id_are_not_a_phone_but_a_phone_in_words_is() -> None:
+    """A session id once held "17862324086" between hex letters and came out of the audit
+    log masked ("473aa178****4086ae9…"): an id is not a phone number."""
+    session = "473aa17862324086ae9dd33a666e6bc8"
+    assert REDACTOR(f"session {session} ended") == f"session {session} ended"
+    assert REDACTOR("电话13812345678请回电") == "电话138****5678请回电"
+    assert REDACTOR("tel:13812345678;") == "tel:138****5678;"

@@ -35,6 +35,7 @@ from kiosk.documents.receipts import (
     handoff_slip,
     payment_receipt,
     queue_ticket,
+    yuan,
 )
 from kiosk.documents.scan import ScanBatch
 from kiosk.flows import forms
@@ -585,8 +586,14 @@ class Journey(BankSteps):
         assert sale is not None
         tax = self.client.tax_status(self.ctx.verification_id, sale.contract_number)
         self.audit("tax.status", "paid" if tax.paid else "unpaid", contract=sale.contract_number)
-        if not tax.paid:
-            raise StepFailed(TAX_UNPAID)
+        if not tax.paid:  # how much, when the tax office has assessed it
+            due = f"（应缴 {yuan(tax.deed_tax_fen)}）" if tax.deed_tax_fen else ""
+            due_en = f" ({yuan(tax.deed_tax_fen)} due)" if tax.deed_tax_fen else ""
+            zh, en = (
+                TAX_UNPAID.zh.replace("：", f"{due}：", 1),
+                TAX_UNPAID.en.replace(":", f"{due_en}:", 1),
+            )
+            raise StepFailed(UserMessage(TAX_UNPAID.code, zh, en, True))
         self.ctx.tax = tax
         return tax
 
@@ -733,8 +740,6 @@ class Journey(BankSteps):
             lines.append(("异议登记", "Objection", f"{objection.objection_id}  {when}"))
             lines.append(("异议事项", "What it says", objection.reason))
         if ctx.mortgage is not None:
-            from kiosk.documents.receipts import yuan
-
             lines.append(
                 (
                     "抵押权人",
@@ -759,8 +764,6 @@ class Journey(BankSteps):
     def _sale_lines(self, application: m.ApplicationType | None) -> list[tuple[str, str, str]]:
         """A new flat's contract: the developer's side, the flat, the advance notice and the
         bank's part it carries, and the tax link's answer."""
-        from kiosk.documents.receipts import yuan
-
         sale, tax = self.ctx.sale, self.ctx.tax
         if sale is None:
             return []
