@@ -18,7 +18,7 @@ from kiosk.backend.errors import BackendError
 from kiosk.documents.certificate_overlay import Calibration, certificate_overlay_pdf, co_ownership
 from kiosk.documents.scan import ScanBatch
 from kiosk.flows.choices import progress
-from kiosk.flows.runner import proof_check_lines
+from kiosk.flows.done import proof_check_lines
 from kiosk.flows.spec import StepKind
 from kiosk.sandbox.seed import (
     DEMO_CONTRACT,

@@ -20,16 +20,15 @@ from typing import Any, Protocol
 from drivers.base import Role
 from kiosk.backend import models as m
 from kiosk.backend.api import VERIFICATION_VALID_S
-from kiosk.documents.china_time import china_minute
 from kiosk.documents.receipts import BUSINESS_NAMES, yuan
 from kiosk.flows import choices, forms
 from kiosk.flows.choices import Choice, Option
+from kiosk.flows.done import done_text
 from kiosk.flows.journey import Journey, StepFailed
 from kiosk.flows.parties import party_line
 from kiosk.flows.spec import CONTRACT_CHOICES, StepKind
 from kiosk.identity.documents import DocumentRefused
 from kiosk.messages import UserMessage, message_for
-from kiosk.redact import mask_id_number, mask_name
 from kiosk.services import ROLE_NAMES
 
 log = logging.getLogger(__name__)
@@ -729,99 +728,22 @@ class JourneyRunner:
         self.worker(status, answer)
 
     def _done(self) -> None:
-        step, ctx = self.journey.step, self.journey.ctx
-        next_zh, next_en = str(step.param("next_zh")), str(step.param("next_en"))
-        taken = []
-        if ctx.ticket is not None:
-            taken.append(f"排队号 Queue number: {ctx.ticket.ticket_number}")
-        if ctx.query is not None:
-            taken.append(f"查验码 Check code: {ctx.query.verification_code}")
-        if ctx.sheet:
-            taken.append(f"证书纸编号 Sheet number: {ctx.sheet}")
-        if ctx.case is not None and ctx.order is not None:
-            taken.append(
-                f"业务编号 Case: {ctx.case.case_number}  已缴 Paid: {yuan(ctx.order.amount_fen)}"
-            )
-        url = ""
-        heading = ("办理完成", "All done")
-        looked_up = any(  # a flow that shows a case's progress: its status and next step
-            s.kind is StepKind.CHOOSE and s.param("items") == "my_cases"
-            for s in self.journey.flow.steps
-        )
-        if ctx.booked is not None:
-            names = {key: (zh, en) for key, zh, en in choices.BOOKING_SERVICES}
-            zh, en = names.get(ctx.booked.service, (ctx.booked.service,) * 2)
-            taken.append(f"预约号 Appointment: {ctx.booked.code}")
-            taken.append(f"时间 Time: {ctx.booked.slot.replace('T', ' ')}  {zh} {en}")
-        if ctx.guide is not None:
-            heading = ("办事指南", "Service guide")
-            taken.extend(guide_lines(ctx.guide))
-        if ctx.grant is not None:
-            taken.append(f"授权码 Code: {ctx.grant.code}")
-            taken.append(
-                f"被授权人 Grantee: {ctx.grant.grantee}  有效至 Until: {ctx.grant.expires}"
-            )
-        if ctx.check is not None:
-            heading, lines = proof_check_lines(ctx.check)
-            taken.extend(lines)
-        if ctx.case is not None and looked_up:
-            status_zh, status_en, next_zh, next_en = choices.progress(ctx.case)
-            zh, en = BUSINESS_NAMES.get(ctx.case.type, (ctx.case.type.value,) * 2)
-            taken.append(f"业务编号 Case: {ctx.case.case_number}  {zh} {en}")
-            taken.append(f"状态 Status: {status_zh} {status_en}")
-            taken.append(f"受理时间 Filed: {china_minute(ctx.case.created_at)}")
-            heading = ("办件进度", "Case progress")
-            url = ctx.case.progress_url
-        if ctx.queued:
-            heading = ("申请已保存", "Application saved")
-        if ctx.awaiting_review:  # maker-checker: nothing is filed until a checker approves
-            heading = ("已提交本行复核", "Sent for review")
-            taken.append(f"草稿编号 Draft: {ctx.awaiting_review}")
-            next_zh = "复核人批准后提交登记中心；可在工作台查看进度"
-            next_en = "It is filed once a checker approves it; follow it on the workbench"
-        if ctx.submitted is not None:
-            taken.append(f"业务编号 Case number: {ctx.submitted.case_number}")
-            url = ctx.submitted.progress_url
-        elif ctx.queued:
-            taken.append(f"本机编号 Reference: {ctx.queued}")
-            taken.append("网络恢复后自动提交，无需重新办理")
-            taken.append("It is sent when the network is back: nothing to do again")
-        delivery = ctx.delivery
-        if delivery is not None and delivery.method is m.DeliveryMethod.EMS:
-            taken.append(f"邮件号 EMS item: {delivery.reference}")
-            next_zh = "证书将通过 EMS 寄出，请留意快递员来电；可凭邮件号查询"
-            next_en = "Your certificate goes by EMS: expect the courier's call"
-        elif delivery is not None:
-            taken.append("扫码领取电子证照 Scan for your electronic certificate")
-            next_zh = "电子证照与纸质证书具有同等效力；二维码 30 天内有效"
-            next_en = "It has the same force as the paper one; the QR works for 30 days"
-            url = delivery.url
-        receipt = ctx.receipt
-        if receipt is not None and not ctx.receipt_printed:  # no paper: the e-receipt instead
-            taken.append(
-                f"电子票据 E-receipt: {receipt.receipt_number}  校验码 {receipt.check_code}"
-            )
-            if not url:  # the screen's one QR is free: the e-receipt's
-                taken.append("缴费凭证未能打印，请扫码保存电子票据")
-                taken.append("The receipt could not be printed: scan to keep the e-receipt")
-                url = receipt.verify_url
-            else:
-                taken.append("缴费凭证未能打印，可凭票据号和校验码查验电子票据")
-                taken.append("The receipt could not be printed: its number and code verify it")
+        journey = self.journey
+        text = done_text(journey.flow, journey.step, journey.ctx)
         self._render(
             self._view(
                 "step_done",
                 Phase.STEP,
-                lead_zh=next_zh,
-                lead_en=next_en,
-                outputs=tuple(taken),
-                qr=url,
-                queued=bool(ctx.queued),
-                heading_zh=heading[0],
-                heading_en=heading[1],
+                lead_zh=text.next_zh,
+                lead_en=text.next_en,
+                outputs=tuple(text.outputs),
+                qr=text.qr,
+                queued=bool(journey.ctx.queued),
+                heading_zh=text.heading[0],
+                heading_en=text.heading[1],
             )
         )
-        self.journey.end("finished")
+        journey.end("finished")
 
     def finish(self) -> None:
         self.views.end_visit("finished")
@@ -1065,78 +987,6 @@ class JourneyRunner:
             )
 
         self.run(lambda: self.journey.handoff(message), printed)
-
-
-PROOF_TITLES = {
-    m.QueryKind.OWN.value: ("不动产登记信息查询结果证明", "Record query certificate"),
-    m.QueryKind.OWNERSHIP.value: ("有无房产查询结果证明", "Property ownership proof"),
-    m.QueryKind.UNIT.value: ("授权查询结果证明", "Authorized query certificate"),
-    "certificate": ("不动产权证书", "Certificate of title"),
-    "proof": ("不动产登记证明", "Registration proof"),
-}
-ORGANISATIONS = ("公司", "银行", "分行", "支行", "中心", "法院")
-
-
-def _shown_name(name: str) -> str:
-    """A person's name masked on the public screen; a bank's or company's as it is."""
-    return name if name.endswith(ORGANISATIONS) else mask_name(name)
-
-
-def guide_lines(guide: m.Guide) -> list[str]:
-    fee = yuan(guide.fee_fen) if guide.fee_fen else "免费 free"
-    where = "本机可办理 At this kiosk" if guide.at_kiosk else "请到登记中心窗口办理 At a counter"
-    return [
-        f"{guide.title_zh} {guide.title_en}",
-        "所需材料 What to bring:",
-        *[f"· {document}" for document in guide.documents],
-        f"收费 Fee: {fee}（{guide.fee_note}）",
-        f"办理时限 Time: {guide.time_limit} · {where}",
-    ]
-
-
-def proof_check_lines(check: m.CertificateCheck) -> tuple[tuple[str, str], list[str]]:
-    """The done screen after a proof check: genuine and what it says, the person masked (a
-    public screen; the checker compares it with the paper in their hand), or not found."""
-    if not check.valid:
-        return ("未找到该证明", "No such proof"), [
-            "请核对验证码后重试；证明如有涂改或无法核验，请到人工窗口",
-            "Check the code and try again; a proof that does not verify: ask at a counter",
-        ]
-    zh, en = PROOF_TITLES.get(check.kind, (check.kind, check.kind))
-    if check.kind in ("certificate", "proof"):  # a title or a registration proof
-        heading = (
-            ("证书证明真实有效", "Genuine and current")
-            if check.current
-            else ("证书证明真实，但登记已变更或注销", "Genuine, but the register has changed")
-        )
-        holders = "、".join(_shown_name(n) for n in check.holder.split("、") if n)
-        lines = [f"{zh} {en}", f"证号 No.: {check.certificate_number}"]
-        if check.matter:
-            lines.append(f"登记事项 Right: {check.matter}")
-        lines += [
-            f"权利人 Holder: {holders}",
-            f"坐落 Property: {check.address}",
-            f"出具日期 Issued: {check.issued_on}",
-        ]
-        if not check.current:
-            lines.append(
-                "以登记簿现状为准，请到人工窗口核实 The register now differs: ask a counter"
-            )
-        return heading, lines
-    if check.kind == m.QueryKind.OWNERSHIP.value:
-        found = (
-            ("名下有不动产", "owns real estate")
-            if check.owns_property
-            else ("名下无不动产", "owns none")
-        )
-    else:
-        found = (f"查询到 {check.property_count} 处", f"{check.property_count} found")
-    return ("证明真实有效", "The proof is genuine"), [
-        f"{zh} {en}",
-        f"出具日期 Issued: {check.issued_on}",
-        f"查询人 Person: {mask_name(check.holder)}  {mask_id_number(check.id_number)}",
-        f"结果 Result: {found[0]} {found[1]}",
-    ]
 
 
 def _record_lines(record: m.PropertyRecord) -> list[str]:
