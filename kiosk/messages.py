@@ -20,6 +20,14 @@ class UserMessage:
     retry: bool  # trying again here may work
 
 
+class StepFailed(Exception):
+    """A step cannot go on; the message says why and what to do."""
+
+    def __init__(self, message: UserMessage) -> None:
+        super().__init__(message.en)
+        self.message = message
+
+
 MESSAGES: dict[str, tuple[str, str, bool]] = {
     "paper_out": (
         "打印机缺纸，请联系工作人员补纸后重试",
@@ -333,6 +341,12 @@ REFUSALS = {
     "objection_repeated",
     "no_objection",
 }
+
+
+def user_message(code: str) -> UserMessage:
+    """The message of a code of MESSAGES, as a step shows it."""
+    zh, en, retry = MESSAGES[code]
+    return UserMessage(code, zh, en, retry)
 
 
 def message_for(error: Exception) -> UserMessage:

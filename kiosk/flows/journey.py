@@ -26,7 +26,6 @@ from kiosk.backend.api import VERIFICATION_VALID_S
 from kiosk.backend.client import RegistryClient
 from kiosk.backend.errors import BackendError
 from kiosk.card_reader import VisitOver
-from kiosk.documents.proof_qr import proof_code, read_qr
 from kiosk.documents.receipts import (
     acknowledgment,
     appointment_slip,
@@ -42,9 +41,10 @@ from kiosk.flows import forms
 from kiosk.flows.bank_journey import BankSteps
 from kiosk.flows.deps import JourneyServices
 from kiosk.flows.parties import Party, slip_lines
+from kiosk.flows.registration_steps import RegistrationSteps
 from kiosk.flows.spec import CO_BUYERS, CO_OWNERS, FlowSpec, StepKind, StepSpec
 from kiosk.identity.documents import check_document
-from kiosk.messages import MESSAGES, REFUSALS, UserMessage
+from kiosk.messages import MESSAGES, REFUSALS, StepFailed, UserMessage, user_message
 from kiosk.outbox import ItemState
 from kiosk.printing import PrintOutcome, PrintState
 from kiosk.redact import mask_id_number, mask_name
@@ -74,14 +74,6 @@ def _refusal(error: str) -> UserMessage:
         return UserMessage(code, zh, en, False)
     zh, en, _retry = MESSAGES["registry"]
     return UserMessage("registry", zh, en, False)
-
-
-class StepFailed(Exception):
-    """A step cannot go on; the message says why and what to do."""
-
-    def __init__(self, message: UserMessage) -> None:
-        super().__init__(message.en)
-        self.message = message
 
 
 @dataclass
@@ -154,26 +146,10 @@ def _lapsing(verified_at: float) -> bool:
     return known and time.monotonic() - verified_at > VERIFICATION_VALID_S - RENEW_MARGIN_S
 
 
-def _message(code: str) -> UserMessage:
-    zh, en, retry = MESSAGES[code]
-    return UserMessage(code, zh, en, retry)
-
-
-PARTY_TWICE = _message("party_twice")  # the card of someone already in the sitting
-NOT_CO_OWNER = _message("not_co_owner")  # a card whose holder does not hold the unit
-NOT_CO_BUYER = _message("not_co_buyer")  # a card whose holder is not a buyer on the contract
-SIGNATURE_REUSED = _message("signature_reused")  # the same image as another party's
-TAX_UNPAID = _message("tax_unpaid")
-QR_UNREADABLE = _message("qr_unreadable")
-NOT_A_PROOF_QR = _message("not_a_proof_qr")
-# what each list of sale contracts holds (spec.CONTRACT_CHOICES)
-SALE_FILTERS: dict[str, Callable[[m.SaleContract], bool]] = {
-    "presale": lambda c: not c.built and not c.notice_id,
-    "new_homes": lambda c: c.built and not c.notice_id and not c.bank,
-    "noticed_homes": lambda c: c.built and bool(c.notice_id) and not c.bank,
-    "mortgaged_homes": lambda c: c.built and bool(c.bank),
-    "advance_notices": lambda c: bool(c.notice_id),
-}
+PARTY_TWICE = user_message("party_twice")  # the card of someone already in the sitting
+NOT_CO_OWNER = user_message("not_co_owner")  # a card whose holder does not hold the unit
+NOT_CO_BUYER = user_message("not_co_buyer")  # a card whose holder is not a buyer on the contract
+SIGNATURE_REUSED = user_message("signature_reused")  # the same image as another party's
 CARD_NOT_TAKEN = UserMessage(
     "card_not_taken",
     "请上一位当事人取回身份证，下一位再放置本人身份证",
@@ -188,7 +164,7 @@ NEXT_NOT_PLACED = UserMessage(
 )
 
 
-class Journey(BankSteps):
+class Journey(BankSteps, RegistrationSteps):
     def __init__(
         self,
         flow: FlowSpec,
@@ -565,54 +541,6 @@ class Journey(BankSteps):
             mortgage=mortgage.mortgage_id if mortgage else "",
         )
 
-    def list_sales(self) -> list[m.SaleContract]:
-        """The person's sale contracts, those this flow's registration is for."""
-        found = self.client.list_contracts(self.ctx.verification_id).contracts
-        wanted = SALE_FILTERS[str(self.step.param("items"))]
-        self.ctx.sales = [c for c in found if wanted(c)]
-        return self.ctx.sales
-
-    def choose_sale(self, sale: m.SaleContract) -> None:
-        self.ctx.sale = sale
-        if self.ctx.parties:  # the applicant's own share (their number is the whole one)
-            own = next((i for i, n in enumerate(sale.buyer_numbers) if "*" not in n), 0)
-            self.ctx.parties[0].share = sale.shares[own] if sale.shares else ""
-        self.audit("journey.choose", "contract", contract=sale.contract_number)
-
-    def check_tax(self) -> m.TaxStatus:
-        """The tax link's answer for the chosen contract: a transfer goes on only once the
-        deed tax is paid (the person can pay by phone and try again)."""
-        sale = self.ctx.sale
-        assert sale is not None
-        tax = self.client.tax_status(self.ctx.verification_id, sale.contract_number)
-        self.audit("tax.status", "paid" if tax.paid else "unpaid", contract=sale.contract_number)
-        if not tax.paid:  # how much, when the tax office has assessed it
-            due = f"（应缴 {yuan(tax.deed_tax_fen)}）" if tax.deed_tax_fen else ""
-            due_en = f" ({yuan(tax.deed_tax_fen)} due)" if tax.deed_tax_fen else ""
-            zh, en = (
-                TAX_UNPAID.zh.replace("：", f"{due}：", 1),
-                TAX_UNPAID.en.replace(":", f"{due_en}:", 1),
-            )
-            raise StepFailed(UserMessage(TAX_UNPAID.code, zh, en, True))
-        self.ctx.tax = tax
-        return tax
-
-    def lookup_unit(self) -> m.UnitFound:
-        """The unit whose code the person typed (for an objection): where it is."""
-        unit = self.client.lookup_unit(self.ctx.verification_id, self.ctx.form["unit_code"])
-        self.ctx.unit = unit
-        self.audit("unit.lookup", "found", unit=unit.unit_code)
-        return unit
-
-    def list_objections(self) -> list[m.Objection]:
-        found = self.client.list_objections(self.ctx.verification_id).objections
-        self.ctx.objections = list(found)
-        return self.ctx.objections
-
-    def choose_objection(self, objection: m.Objection) -> None:
-        self.ctx.objection = objection
-        self.audit("journey.choose", "objection", objection=objection.objection_id)
-
     def choose_delivery(self, choice: str) -> None:
         """How the chosen case's certificate leaves: printed here, mailed, or electronic."""
         self.ctx.delivery_choice = choice
@@ -761,29 +689,6 @@ class Journey(BankSteps):
             lines.append(("材料", "Documents", fetched))
         return lines
 
-    def _sale_lines(self, application: m.ApplicationType | None) -> list[tuple[str, str, str]]:
-        """A new flat's contract: the developer's side, the flat, the advance notice and the
-        bank's part it carries, and the tax link's answer."""
-        sale, tax = self.ctx.sale, self.ctx.tax
-        if sale is None:
-            return []
-        lines = [
-            ("购房合同备案号", "Sale contract", sale.contract_number),
-            ("出卖人（开发企业）", "Seller (developer)", sale.developer),
-            ("成交价", "Price", yuan(sale.price_fen)),
-            ("不动产坐落", "Property", sale.address),
-            ("不动产单元号", "Unit code", sale.unit_code),
-        ]
-        if sale.notice_id:
-            lines.append(("预告登记", "Advance notice", sale.notice_id))
-        if sale.bank and application is m.ApplicationType.NEW_HOME_TRANSFER_MORTGAGE:
-            part = f"{sale.bank} {yuan(sale.bank_amount_fen)}（抵押预告转本 converted）"
-            lines.append(("抵押权人", "Mortgagee", part))
-        if tax is not None:
-            paid = f"已完税 paid {yuan(tax.deed_tax_fen)}  完税凭证 {tax.receipt_number}"
-            lines.append(("契税", "Deed tax", paid))
-        return lines
-
     def _application_type(self) -> m.ApplicationType | None:
         for flow_step in self.flow.steps:
             if flow_step.kind is StepKind.SUBMIT:
@@ -923,31 +828,6 @@ class Journey(BankSteps):
         self.ctx.grant = grant
         self.audit("authorization.issue", "issued", unit=record.unit_code, expires=grant.expires)
         return grant
-
-    def choose_proof_input(self, how: str) -> None:
-        self.ctx.proof_input = how
-        self.ctx.form.pop("verification_code", None)
-        self.audit("journey.choose", "proof_input", how=how)
-
-    def read_proof_qr(self, batch: ScanBatch | None) -> str:
-        """The check code in the QR of a scanned proof (the page itself is not kept: it is
-        someone's proof, and only its code is needed)."""
-        pages = list(batch.pages) if batch is not None else []
-        try:
-            payloads = [p for p in (read_qr(page) for page in pages) if p]
-        finally:
-            if batch is not None:
-                batch.pages.clear()
-        if not payloads:
-            self.audit("proof.qr", "unreadable", pages=len(pages))
-            raise StepFailed(QR_UNREADABLE)
-        code = proof_code(payloads[0])
-        if not code:
-            self.audit("proof.qr", "not_a_proof")
-            raise StepFailed(NOT_A_PROOF_QR)
-        self.ctx.form["verification_code"] = code
-        self.audit("proof.qr", "read")
-        return code
 
     def check_proof(self) -> m.CertificateCheck:
         """Whether a proof with the typed code is genuine, and what it says (the registry's

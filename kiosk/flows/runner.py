@@ -24,11 +24,11 @@ from kiosk.documents.receipts import BUSINESS_NAMES, yuan
 from kiosk.flows import choices, forms
 from kiosk.flows.choices import Choice, Option
 from kiosk.flows.done import done_text
-from kiosk.flows.journey import Journey, StepFailed
+from kiosk.flows.journey import Journey
 from kiosk.flows.parties import party_line
 from kiosk.flows.spec import CONTRACT_CHOICES, StepKind
 from kiosk.identity.documents import DocumentRefused
-from kiosk.messages import UserMessage, message_for
+from kiosk.messages import StepFailed, UserMessage, message_for
 from kiosk.services import ROLE_NAMES
 
 log = logging.getLogger(__name__)
