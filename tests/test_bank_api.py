@@ -270,7 +270,8 @@ def test_an_advance_notice_converts_once_the_flat_is_registered(registry: Regist
 
 def test_bank_flows_are_checked_when_they_are_loaded(tmp_path: Path) -> None:
     """A bank flow shows the borrower's records only after the signed authorization, and is
-    signed by borrower and operator; a hall flow cannot use the bank's steps."""
+    signed once by the borrower (the authorization) and by the operator as agent; a hall flow
+    cannot use the bank's steps."""
     head = 'journey = "x"\ntitle_zh = "x"\ntitle_en = "x"\n'
     cases = {
         "choose before the authorization": (
@@ -284,9 +285,18 @@ def test_bank_flows_are_checked_when_they_are_loaded(tmp_path: Path) -> None:
             'mode = "bank"\n',
             '{ kind = "id_auth" }, { kind = "face_check" },'
             '{ kind = "sign", signer = "authorization" },'
-            '{ kind = "choose", items = "bank_mortgages" }, { kind = "sign" },'
+            '{ kind = "choose", items = "bank_mortgages" },'
             '{ kind = "submit", application = "mortgage_cancellation" }, { kind = "done" }',
-            "borrower and operator",
+            "signed by the operator as agent",
+        ),
+        "the borrower asked to sign again": (
+            'mode = "bank"\n',
+            '{ kind = "id_auth" }, { kind = "face_check" },'
+            '{ kind = "sign", signer = "authorization" },'
+            '{ kind = "choose", items = "bank_mortgages" }, { kind = "sign" },'
+            '{ kind = "sign", signer = "operator" },'
+            '{ kind = "submit", application = "mortgage_cancellation" }, { kind = "done" }',
+            "the borrower signs once",
         ),
         "bank steps in a hall flow": (
             "",

@@ -140,8 +140,8 @@ def scan_review_sign(ui: UiDriver) -> None:
     review = on(ui, "step_review", 20)
     assert "代理人" in review.lines and "中国银行济南分行" in review.lines
     ui.tap(review.ids.confirm)
-    first = sign(ui)  # the borrower
-    assert "签名" in first.heading_zh
+    # the borrower signed once, the authorization (the bank files as their agent): the
+    # operator's pad comes next, never the borrower's again
     operator = on(ui, "step_sign", 10)
     assert ui.wait(lambda: operator.heading_zh == "请经办人签名", 10)
     sign(ui)

@@ -124,6 +124,9 @@ class BankSteps:
             key=self.key("authorization"),
         )
         self.ctx.authorization = authorization
+        # the borrower's one signature: it goes with the filing too (the bank files as their
+        # agent under this authorization), never asked for again
+        self.ctx.signature = bytearray(jpeg)
         self.audit(
             "bank.authorization",
             "signed",

@@ -332,8 +332,8 @@ class JourneyRunner:
         return (
             "借款人授权：请阅读后签名",
             "The borrower's authorization: read, then sign",
-            f"本人授权{bank}为办理本次{zh}查询本人不动产登记信息，仅限本次申请使用",
-            f"I authorize the bank to query my records for this {en} only",
+            f"本人授权{bank}为本次{zh}查询本人登记信息并代为提交申请，仅限本次使用",
+            f"I authorize the bank to query my records and file this {en}, once",
         )
 
     def _party_sign_texts(self) -> tuple[str, ...]:

@@ -199,7 +199,8 @@ GIVES: dict[str, set[str]] = {
     "sign:applicant": {"signature"},
     "sign:parties": {"signature"},
     "sign:operator": {"operator's signature"},
-    "sign:authorization": {"borrower's authorization"},
+    # the borrower's one signature at a bank: their authorization, which goes with the filing
+    "sign:authorization": {"borrower's authorization", "signature"},
     "submit": {"application"},
     "query": {"query"},
     "pay": {"payment"},
@@ -462,9 +463,17 @@ def load_flows(path: Path = FLOWS_FILE) -> dict[str, FlowSpec]:
                     f"{where}.steps",
                     "a bank flow signs the authorization before it chooses",
                 )
-            if StepKind.SUBMIT in kinds and not {"applicant", "operator"} <= set(signers):
+            # the borrower signs once, the authorization (which makes the bank their agent for
+            # this application); the operator signs what the agent files
+            if StepKind.SUBMIT in kinds and "operator" not in signers:
                 raise StrictConfigError(
-                    source, f"{where}.steps", "a bank flow is signed by borrower and operator"
+                    source, f"{where}.steps", "a bank flow is signed by the operator as agent"
+                )
+            if "applicant" in signers:
+                raise StrictConfigError(
+                    source,
+                    f"{where}.steps",
+                    "the borrower signs once: the authorization, not the application again",
                 )
         elif bank_choice or "operator" in signers or "authorization" in signers:
             raise StrictConfigError(source, f"{where}.steps", 'bank steps need mode = "bank"')

@@ -459,9 +459,11 @@ def _file(ctx: Ctx, draft: sqlite3.Row, checker: str) -> m.Case:
     problem = unit_code_problem(application.unit_code)
     if problem:
         raise ApiError(400, "invalid", problem, "unit_code")
+    # the borrower signed the authorization (checked above: this person, this bank, this type,
+    # one use), which makes the bank their agent; the agent's operator signs the filing
     signers = {s.signer for s in application.signatures}
-    if not {"applicant", "operator"} <= signers:
-        raise ApiError(400, "invalid", "the borrower's and the operator's signatures", "signatures")
+    if "operator" not in signers:
+        raise ApiError(400, "invalid", "the operator signs as the borrower's agent", "signatures")
     _check_attachments(ctx, application.attachments)
     for signature in application.signatures:
         check_signature(ctx, signature.image_sha256, application.attachments)
