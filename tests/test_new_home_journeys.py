@@ -66,11 +66,12 @@ def test_both_buyers_verify_the_tax_is_checked_each_signs_and_the_flat_becomes_t
     review = dict(
         (label, value)
         for label, _en, value in next(
-            v for v in visit.screens.views if v.kind is StepKind.REVIEW
+            v for v in visit.screens.views if v.kind is StepKind.REVIEW and v.phase is Phase.STEP
         ).review
     )
     assert review["购房合同备案号"] == DEMO_NEW_HOME
     assert review["出卖人（开发企业）"] == "南京江东置业有限公司"
+    assert review["登记费"].startswith("¥80.00（受理后在本机「缴纳登记费」缴纳")  # before signing
     assert review["契税"].startswith("已完税 paid") and "WS" in review["契税"]
     assert "份额 Share 1/2" in review["买受人"] and CO_BUYER.number not in str(review)
     signs = [v.sign_texts[0] for v in visit.screens.views if v.kind is StepKind.SIGN]
@@ -188,7 +189,9 @@ def test_advance_notice_to_ownership_names_the_notice_it_converts(kit: Kit) -> N
     visit = kit.visit("advance_to_ownership")
     last = play(visit)
     assert last.kind is StepKind.DONE
-    review = next(v for v in visit.screens.views if v.kind is StepKind.REVIEW).review
+    review = next(
+        v for v in visit.screens.views if v.kind is StepKind.REVIEW and v.phase is Phase.STEP
+    ).review
     assert ("预告登记", "Advance notice", DEMO_NOTICE) in review
     case = visit.journey.ctx.submitted
     assert case is not None and case.type.value == "advance_to_ownership"
@@ -202,7 +205,7 @@ def test_transfer_with_the_mortgage_shows_the_banks_part_it_converts(kit: Kit) -
     review = dict(
         (label, value)
         for label, _en, value in next(
-            v for v in visit.screens.views if v.kind is StepKind.REVIEW
+            v for v in visit.screens.views if v.kind is StepKind.REVIEW and v.phase is Phase.STEP
         ).review
     )
     assert review["购房合同备案号"] == DEMO_MORTGAGED_HOME
@@ -230,7 +233,7 @@ def test_an_objection_typed_wrong_goes_back_to_the_code_then_stands_at_once(kit:
     review = dict(
         (label, value)
         for label, _en, value in next(
-            v for v in visit.screens.views if v.kind is StepKind.REVIEW
+            v for v in visit.screens.views if v.kind is StepKind.REVIEW and v.phase is Phase.STEP
         ).review
     )
     assert review["不动产单元号"] == DEMO_OBJECTION_UNIT and "经七路" in review["不动产坐落"]
@@ -253,3 +256,19 @@ def test_an_objector_withdraws_their_standing_objection(kit: Kit) -> None:
             "SELECT status FROM objections WHERE objection_id = 'YY2026DEMO0001'"
         ).fetchone()[0]
     assert status == "cancelled"
+
+
+def test_the_review_says_the_fee_or_that_the_acknowledgment_will(kit: Kit) -> None:
+    """The fee is the registry's (its service guide): free for an objection; with the
+    registry away at the review (it works offline) the acknowledgment says it."""
+    visit = kit.visit("objection")
+    review = play(visit, until=StepKind.REVIEW)
+    assert ("登记费", "Fee", "免费 free") in review.review
+    offline = kit.visit("address_change")
+    play(offline, until=StepKind.SCAN)
+    assert kit.link is not None
+    kit.link.up = False
+    play(offline, until=StepKind.REVIEW)
+    shown = offline.screens.last
+    assert shown.phase is Phase.STEP and shown.kind is StepKind.REVIEW
+    assert ("登记费", "Fee", "以受理回执为准 as the acknowledgment says") in shown.review

@@ -134,6 +134,15 @@ class JourneyContext:
     objections: list[m.Objection] = field(default_factory=list)
     objection: m.Objection | None = None
     proof_input: str = ""  # a proof's code: "type" it, or "scan" its QR
+    fee_fen: int | None = None  # the application's fee, from the registry's guide (None: unknown)
+
+
+def fee_text(fee_fen: int | None) -> str:
+    if fee_fen is None:
+        return "以受理回执为准 as the acknowledgment says"
+    if fee_fen == 0:
+        return "免费 free"
+    return f"{yuan(fee_fen)}（受理后在本机「缴纳登记费」缴纳 paid here once filed）"
 
 
 # renewed when less than this is left of the registry's validity: a minute to write and confirm
@@ -658,6 +667,8 @@ class Journey(BankSteps, RegistrationSteps):
             lines.append(("不动产单元号", "Unit code", ctx.property.unit_code))
             lines.append(("证书号", "Certificate", ctx.property.certificate_number))
         lines.extend(self._sale_lines(application))
+        if application is not None:  # what it will cost, before anyone signs
+            lines.append(("登记费", "Fee", fee_text(ctx.fee_fen)))
         if ctx.unit is not None:  # an objection's unit, found by its code
             lines.append(("不动产坐落", "Property", ctx.unit.address))
             lines.append(("不动产单元号", "Unit code", ctx.unit.unit_code))
@@ -688,6 +699,21 @@ class Journey(BankSteps, RegistrationSteps):
             fetched = "合同、首次登记、完税信息由系统调取 from the registry's links"
             lines.append(("材料", "Documents", fetched))
         return lines
+
+    def load_fee(self) -> int | None:
+        """The application's fee from the registry's service guide (public information), for
+        the review; unknown when the registry is away (the review works offline: the
+        acknowledgment then says it)."""
+        application = self._application_type()
+        if application is None or self.ctx.fee_fen is not None:
+            return self.ctx.fee_fen
+        try:
+            guides = self.client.list_guides().guides
+        except Exception:  # offline, or refused: the review goes on without it
+            return None
+        guide = next((g for g in guides if g.business == application.value), None)
+        self.ctx.fee_fen = guide.fee_fen if guide is not None else None
+        return self.ctx.fee_fen
 
     def _application_type(self) -> m.ApplicationType | None:
         for flow_step in self.flow.steps:

@@ -279,6 +279,7 @@ class JourneyRunner:
                 StepKind.CHOOSE: self._load_choices,
                 StepKind.PAY: self.new_order,
                 StepKind.SIGN: self._sign_step,
+                StepKind.REVIEW: self._review,
                 StepKind.RESULT: self._result,
                 StepKind.DONE: self._done,
             }.get(kind, lambda: self._render(self._step_view(screen)))()
@@ -788,6 +789,15 @@ class JourneyRunner:
                 self._renew_notice()
             else:
                 self._face_notice()
+
+    def _review(self) -> None:
+        """Everything to be filed, with the fee the registry's guide states (asked once, on a
+        worker: the review shows without it when the registry is away)."""
+        if self.journey.ctx.fee_fen is not None or self.journey._application_type() is None:
+            self._render(self._step_view("step_review"))
+            return
+        self.working("正在准备申请内容…", "Preparing your application…")
+        self.run(self.journey.load_fee, lambda _fee: self._render(self._step_view("step_review")))
 
     def _sign_step(self) -> None:
         """The pad for the next signer — after a face check again if theirs would lapse
