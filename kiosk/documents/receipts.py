@@ -21,6 +21,7 @@ SERVICE_NAMES = {
     "print_certificate": ("证书领取", "Certificate collection"),
     "counter": ("综合窗口", "General counter"),
     "private_mortgage": ("个人之间抵押", "Mortgage between individuals"),
+    "new_home_transfer": ("新建商品房转移", "New home transfer"),
     "certificate_reissue": ("证书补换发", "Certificate reissue"),
 }
 BUSINESS_NAMES = {

@@ -255,6 +255,7 @@ def progress(case: m.Case) -> tuple[str, str, str, str]:
 BOOKING_SERVICES = (
     ("counter", "综合窗口业务", "General counter"),
     ("private_mortgage", "个人之间抵押登记", "Mortgage between individuals"),
+    ("new_home_transfer", "新建商品房转移登记（窗口）", "New home transfer (counter)"),
     ("certificate_reissue", "证书补换发", "Certificate reissue"),
 )
 WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")

@@ -1523,7 +1523,9 @@ CHECK_IN_LATE_S = 30 * 60  # until 30 min after it; later, the person books agai
 
 
 # what can be booked: the counter's businesses (the rest is done at the kiosk itself)
-APPOINTMENT_SERVICES = ("counter", "private_mortgage", "certificate_reissue")
+# the counter's businesses an appointment is for (a new flat's transfer at the counter: when
+# the buyers cannot all come to a kiosk together, or an agent files for one of them)
+APPOINTMENT_SERVICES = ("counter", "private_mortgage", "new_home_transfer", "certificate_reissue")
 SLOT_CAPACITY = 3  # people per half hour per service
 SLOT_TIMES = tuple(f"{h:02d}:{m:02d}" for h in range(9, 17) for m in (0, 30) if (h, m) != (12, 0))
 BOOKING_DAYS = 5  # working days ahead, from tomorrow
