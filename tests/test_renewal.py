@@ -13,7 +13,7 @@ import pytest
 
 from kiosk.backend.api import VERIFICATION_VALID_S
 from kiosk.backend.errors import BackendConflict
-from kiosk.flows import journey as journey_module
+from kiosk.flows import party_steps
 from kiosk.flows.runner import FACE_HANDOFF, Phase
 from kiosk.flows.spec import StepKind
 from kiosk.messages import message_for
@@ -118,7 +118,7 @@ def test_declining_the_renewal_goes_to_the_counter_with_the_slip(kit: Kit) -> No
 def test_without_the_renewal_the_filing_is_refused_as_a_lapsed_face_check(
     kit: Kit, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(journey_module, "_lapsing", lambda _at: False)  # the old kiosk
+    monkeypatch.setattr(party_steps, "_lapsing", lambda _at: False)  # the old kiosk
     visit = at_the_pad(kit)
     age_every_check(kit, visit, LATE_S)
     refused = play(visit)
