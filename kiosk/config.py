@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
+from kiosk.services import REGISTRATIONS
 from kiosk.strict import StrictConfigError, build, read_toml
 
 CONFIG_ENV = "DENGJI_KIOSK_CONFIG"
@@ -130,17 +131,7 @@ DEFAULT_SERVICES = (
     "service_guides",
     "issue_authorization",
     "pay_fee",
-    "mortgage_cancellation",
-    "address_change",
-    "name_change",
-    "private_mortgage",
-    "advance_notice",
-    "advance_notice_cancellation",
-    "new_home_transfer",
-    "advance_to_ownership",
-    "new_home_transfer_mortgage",
-    "objection",
-    "objection_cancellation",
+    *REGISTRATIONS,
     "print_certificate",
     "queue_ticket",
     "book_appointment",

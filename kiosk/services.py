@@ -194,26 +194,21 @@ class ServiceGroup:
     members: tuple[str, ...]
 
 
-HOME_GROUPS = (
-    ServiceGroup(
-        "registrations",
-        "自助登记",
-        "Registrations",
-        (
-            "mortgage_cancellation",
-            "address_change",
-            "name_change",
-            "private_mortgage",
-            "advance_notice",
-            "advance_notice_cancellation",
-            "new_home_transfer",
-            "advance_to_ownership",
-            "new_home_transfer_mortgage",
-            "objection",
-            "objection_cancellation",
-        ),
-    ),
+# the registrations a citizen files here (in the home screen's order)
+REGISTRATIONS = (
+    "mortgage_cancellation",
+    "address_change",
+    "name_change",
+    "private_mortgage",
+    "advance_notice",
+    "advance_notice_cancellation",
+    "new_home_transfer",
+    "advance_to_ownership",
+    "new_home_transfer_mortgage",
+    "objection",
+    "objection_cancellation",
 )
+HOME_GROUPS = (ServiceGroup("registrations", "自助登记", "Registrations", REGISTRATIONS),)
 
 
 @dataclass(frozen=True)

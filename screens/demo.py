@@ -73,6 +73,20 @@ class Recorder:
         self.driver.tap(own)
 
 
+def _pick(rec: Recorder, shot: str, key: str = "", timeout: float = 30) -> Any:
+    """The choose screen's list, once loaded: a screenshot (``shot``, unless ""), then a tap on
+    the item ``key`` (the first listed when ""). Returns the screen."""
+    rec.until("step_choose", timeout)
+    screen = rec.driver.app.manager.get_screen("step_choose")
+    rec.driver.wait(lambda: not screen.loading, 20)
+    rec.driver.frames(5)
+    if shot:
+        rec.shoot(shot)
+    buttons = screen.ids.cases.children
+    rec.driver.tap(next(b for b in buttons if b.case_number == key) if key else buttons[-1])
+    return screen
+
+
 def _start(rec: Recorder) -> None:
     driver = rec.driver
     driver.tap_at(driver.window.width / 2, driver.window.height / 2)
@@ -191,13 +205,7 @@ def pay_fee(rec: Recorder) -> None:
     _start(rec)
     rec.tap_service("pay_fee")
     _identity(rec)
-    rec.until("step_choose", 30)
-    app = rec.driver.app
-    screen = app.manager.get_screen("step_choose")
-    rec.driver.wait(lambda: not screen.loading, 20)
-    rec.driver.frames(5)
-    rec.shoot("step_choose-cases")
-    rec.driver.tap(screen.ids.cases.children[-1])  # the first case listed
+    _pick(rec, "step_choose-cases")  # the first case listed
     _pay_by_phone(rec)
     _finish(rec)
 
@@ -210,12 +218,7 @@ def print_certificate(rec: Recorder) -> None:
     _start(rec)
     rec.tap_service("print_certificate")
     _identity(rec)
-    rec.until("step_choose", 30)
-    screen = app.manager.get_screen("step_choose")
-    rec.driver.wait(lambda: not screen.loading, 20)
-    rec.driver.frames(5)
-    rec.shoot("step_choose-ready")
-    rec.driver.tap(screen.ids.cases.children[-1])
+    screen = _pick(rec, "step_choose-ready")
     rec.driver.wait(lambda: screen.items == "delivery", 10)
     rec.driver.frames(5)
     rec.shoot("step_choose-delivery")
@@ -297,13 +300,7 @@ def _application(rec: Recorder, service: str, fill: Callable[[Recorder], None] |
     _start(rec)
     rec.tap_service(service)
     _identity(rec)
-    rec.until("step_choose", 30)
-    app = rec.driver.app
-    screen = app.manager.get_screen("step_choose")
-    rec.driver.wait(lambda: not screen.loading, 20)
-    rec.driver.frames(5)
-    rec.shoot("step_choose-list")
-    rec.driver.tap(screen.ids.cases.children[-1])  # the first listed
+    _pick(rec, "step_choose-list")  # the first listed
     if fill is not None:
         rec.until("step_form", 20)
         fill(rec)
@@ -341,12 +338,7 @@ def my_cases(rec: Recorder) -> None:
     _start(rec)
     rec.tap_service("my_cases")
     _identity(rec)
-    rec.until("step_choose", 30)
-    screen = rec.driver.app.manager.get_screen("step_choose")
-    rec.driver.wait(lambda: not screen.loading, 20)
-    rec.driver.frames(5)
-    rec.shoot("step_choose-my-cases")
-    rec.driver.tap(screen.ids.cases.children[-1])  # the newest
+    _pick(rec, "step_choose-my-cases")  # the newest
     rec.until("step_done", 20)
     rec.driver.frames(5)
     rec.shoot("step_done-progress")
@@ -360,12 +352,7 @@ def check_proof(rec: Recorder) -> None:
 
     _start(rec)
     rec.tap_service("check_proof")
-    rec.until("step_choose", 20)
-    screen = rec.driver.app.manager.get_screen("step_choose")
-    rec.driver.wait(lambda: not screen.loading, 20)
-    rec.driver.frames(5)
-    rec.shoot("step_choose-how")
-    rec.driver.tap(next(b for b in screen.ids.cases.children if b.case_number == "type"))
+    _pick(rec, "step_choose-how", "type", timeout=20)
     rec.until("step_form", 20)
     form = rec.driver.app.manager.get_screen("step_form")
     type_keys(rec.driver, form.ids.keyboard, DEMO_PROOF_CODE)
@@ -378,14 +365,7 @@ def service_guides(rec: Recorder) -> None:
     """The guide of the private mortgage: on the screen, and on the receipt printer."""
     _start(rec)
     rec.tap_service("service_guides")
-    rec.until("step_choose", 20)
-    screen = rec.driver.app.manager.get_screen("step_choose")
-    rec.driver.wait(lambda: not screen.loading, 20)
-    rec.driver.frames(5)
-    rec.shoot("step_choose-guides")
-    rec.driver.tap(
-        next(b for b in screen.ids.cases.children if b.case_number == "private_mortgage")
-    )
+    _pick(rec, "step_choose-guides", "private_mortgage", timeout=20)
     _finish(rec)
 
 
@@ -394,11 +374,7 @@ def issue_authorization(rec: Recorder) -> None:
     _start(rec)
     rec.tap_service("issue_authorization")
     _identity(rec)
-    rec.until("step_choose", 30)
-    screen = rec.driver.app.manager.get_screen("step_choose")
-    rec.driver.wait(lambda: not screen.loading, 20)
-    rec.driver.frames(5)
-    rec.driver.tap(screen.ids.cases.children[-1])
+    _pick(rec, "")
     rec.until("step_form", 20)
     form = rec.driver.app.manager.get_screen("step_form")
     rec.driver.tap(form.boxes["grantee_name"])
@@ -439,12 +415,7 @@ def check_in(rec: Recorder) -> None:
     _start(rec)
     rec.tap_service("appointment_check_in")
     _identity(rec)
-    rec.until("step_choose", 30)
-    screen = rec.driver.app.manager.get_screen("step_choose")
-    rec.driver.wait(lambda: not screen.loading, 20)
-    rec.driver.frames(5)
-    rec.shoot("step_choose-appointments")
-    rec.driver.tap(screen.ids.cases.children[-1])  # the first listed
+    _pick(rec, "step_choose-appointments")  # the first listed
     _finish(rec)
 
 
@@ -491,13 +462,8 @@ def private_mortgage(rec: Recorder) -> None:
     _start(rec)
     rec.tap_service("private_mortgage")
     _identity(rec)
-    rec.until("step_choose", 30)
     app = rec.driver.app
-    screen = app.manager.get_screen("step_choose")
-    rec.driver.wait(lambda: not screen.loading, 20)
-    rec.driver.frames(5)
-    rec.shoot("step_choose-to-mortgage")
-    rec.driver.tap(next(b for b in screen.ids.cases.children if b.case_number == DEMO_SHARED_UNIT))
+    _pick(rec, "step_choose-to-mortgage", DEMO_SHARED_UNIT)
     try:
         for card in DEMO_PARTIES:
             _next_party(rec, card)
@@ -532,13 +498,8 @@ def _new_home(rec: Recorder, service: str, contract: str, others: tuple[int, ...
     _start(rec)
     rec.tap_service(service)
     _identity(rec)
-    rec.until("step_choose", 30)
     app = rec.driver.app
-    screen = app.manager.get_screen("step_choose")
-    rec.driver.wait(lambda: not screen.loading, 20)
-    rec.driver.frames(5)
-    rec.shoot("step_choose-contracts")
-    rec.driver.tap(next(b for b in screen.ids.cases.children if b.case_number == contract))
+    _pick(rec, "step_choose-contracts", contract)
     try:
         for card in others:
             _next_party(rec, card)
@@ -618,12 +579,7 @@ def objection_cancellation(rec: Recorder) -> None:
     _start(rec)
     rec.tap_service("objection_cancellation")
     _identity(rec)
-    rec.until("step_choose", 30)
-    screen = rec.driver.app.manager.get_screen("step_choose")
-    rec.driver.wait(lambda: not screen.loading, 20)
-    rec.driver.frames(5)
-    rec.shoot("step_choose-objections")
-    rec.driver.tap(screen.ids.cases.children[-1])
+    _pick(rec, "step_choose-objections")
     rec.until("step_review", 20)
     rec.tap_id("step_review", "confirm")
     sign(rec)

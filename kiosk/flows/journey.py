@@ -200,7 +200,7 @@ class Journey(BankSteps, RegistrationSteps, PartySteps):
         if step.kind is StepKind.SCAN and step.param("read"):
             return self.ctx.proof_input != "scan"
         if step.kind is StepKind.FORM and step.param("form") == "proof_code":
-            return bool(self.ctx.proof_input == "scan" and self.ctx.form.get("verification_code"))
+            return self.ctx.proof_input == "scan" and bool(self.ctx.form.get("verification_code"))
         choice = self.ctx.delivery_choice
         if choice:  # the certificate goes one way only: the other ways' steps are skipped
             if step.kind is StepKind.PRINT and step.param("document") == "certificate":

@@ -812,16 +812,17 @@ class JourneyRunner:
         assert renewal is not None
         who_zh, who_en, _document = renewal
         minutes = VERIFICATION_VALID_S // 60
+        lead_zh = f"人脸核验已近{minutes}分钟有效期，签名前请再核验一次"
+        lead_en = f"your face check is nearly {minutes} minutes old; check again before you sign"
+        if who_zh:  # in a sitting, the notice names whose check it is
+            lead_zh, lead_en = f"{who_zh}：{lead_zh}", f"{who_en}: {lead_en}"
         self.journey.audit("identity.renewal", "asked")
         self._render(
             self._view(
                 "step_face_intro",
                 Phase.STEP,
-                lead_zh=f"{who_zh}：人脸核验已近{minutes}分钟有效期，签名前请再核验一次".lstrip(
-                    "："
-                ),
-                lead_en=f"{who_en}: your face check is nearly {minutes} minutes old; "
-                "check again before you sign".lstrip(": "),
+                lead_zh=lead_zh,
+                lead_en=lead_en[:1].upper() + lead_en[1:],
                 parties=self._parties() if self.journey.ctx.parties else (),
             )
         )

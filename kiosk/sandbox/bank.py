@@ -648,21 +648,20 @@ def registration_proof(ctx: Ctx, _body: None) -> bytes:
     if values.get("amount"):
         lines.append(("债权数额", f"{int(values['amount']):,} 元 ({values['mortgage_type']})"))
         lines.append(("债务履行期限", f"{values['term_from']} 至 {values['term_to']}"))
-    return _proof_pdf(ctx, row, prop, lines)
+    return _proof_pdf(ctx, row, prop, lines, record["bank"]["name"])
 
 
 def _proof_pdf(
-    ctx: Ctx, row: sqlite3.Row, prop: sqlite3.Row, lines: list[tuple[str, str]]
+    ctx: Ctx, row: sqlite3.Row, prop: sqlite3.Row, lines: list[tuple[str, str]], mortgagee: str
 ) -> bytes:
     """The proof's PDF, numbered and with its check code (the same as any other copy's)."""
     from kiosk.documents.registration_proof import registration_proof_pdf
 
     number = proof_number(row, prop)
-    values = dict(lines)
     stated = {
         "kind": "proof",
         "certificate_number": number,
-        "holders": [values["抵押权人"]],
+        "holders": [mortgagee],
         "address": prop["address"],
         "matter": "抵押权",
     }
@@ -695,7 +694,7 @@ def _converted_proof(ctx: Ctx, row: sqlite3.Row, prop: sqlite3.Row) -> bytes:
         ("债权数额", f"{mortgage['amount_fen'] // 100:,} 元 (一般抵押)"),
         ("债务履行期限", f"{mortgage['term_from']} 至 {mortgage['term_to']}"),
     ]
-    return _proof_pdf(ctx, row, prop, lines)
+    return _proof_pdf(ctx, row, prop, lines, mortgage["bank"])
 
 
 BUSINESS_ZH = {

@@ -56,22 +56,20 @@ FEES = {
     m.ApplicationType.OBJECTION: 0,
     m.ApplicationType.OBJECTION_CANCELLATION: 0,
 }
-OBJECTION_TYPES = {
-    m.ApplicationType.OBJECTION.value,
-    m.ApplicationType.OBJECTION_CANCELLATION.value,
-}
-# filed by someone who does not (yet) hold the unit: a buyer, an objector
-NOT_BY_HOLDERS = frozenset(
+# a new flat's registrations, filed by its buyers (kiosk.sandbox.new_homes)
+CONTRACT_TYPES = frozenset(
     {
         m.ApplicationType.ADVANCE_NOTICE,
         m.ApplicationType.ADVANCE_NOTICE_CANCELLATION,
         m.ApplicationType.NEW_HOME_TRANSFER,
         m.ApplicationType.ADVANCE_TO_OWNERSHIP,
         m.ApplicationType.NEW_HOME_TRANSFER_MORTGAGE,
-        m.ApplicationType.OBJECTION,
-        m.ApplicationType.OBJECTION_CANCELLATION,
     }
 )
+# an objection and its cancellation, filed by the objector (kiosk.sandbox.objections)
+OBJECTION_KINDS = frozenset({m.ApplicationType.OBJECTION, m.ApplicationType.OBJECTION_CANCELLATION})
+# filed by someone who does not (yet) hold the unit: a buyer, an objector
+NOT_BY_HOLDERS = CONTRACT_TYPES | OBJECTION_KINDS
 QUERY_FEES = {m.QueryKind.OWN: 0, m.QueryKind.OWNERSHIP: 0, m.QueryKind.UNIT: 0}
 INSTANT = {
     m.ApplicationType.MORTGAGE_CANCELLATION,
@@ -682,12 +680,21 @@ def _check_name_change(ctx: Ctx, body: m.Application, applicant: str) -> None:
 # who else takes part in person, by application type: the roles a party may take
 PARTY_ROLES: dict[m.ApplicationType, frozenset[str]] = {
     m.ApplicationType.PRIVATE_MORTGAGE: frozenset({"mortgagor", "mortgagee"}),
-    m.ApplicationType.ADVANCE_NOTICE: frozenset({"buyer"}),
-    m.ApplicationType.ADVANCE_NOTICE_CANCELLATION: frozenset({"buyer"}),
-    m.ApplicationType.NEW_HOME_TRANSFER: frozenset({"buyer"}),
-    m.ApplicationType.ADVANCE_TO_OWNERSHIP: frozenset({"buyer"}),
-    m.ApplicationType.NEW_HOME_TRANSFER_MORTGAGE: frozenset({"buyer"}),
+    **dict.fromkeys(CONTRACT_TYPES, frozenset({"buyer"})),
 }
+
+
+def refuse_if_seized(ctx: Ctx, unit_code: str) -> None:
+    if ctx.one("SELECT 1 FROM seizures WHERE unit_code = ?", unit_code) is not None:
+        raise ApiError(409, "seized", "the unit is seized by a court", "unit_code")
+
+
+def require_everyone(people: dict[str, str], signed: set[str], who: str) -> None:
+    """Every one of ``people`` (ID number → name) signed; else refused naming the missing,
+    masked. ``who``: what they are ("every holder mortgages the unit")."""
+    missing = sorted(mask_name(people[n]) for n in set(people) - signed)
+    if missing:
+        raise ApiError(409, "missing_party", f"{who}: {'、'.join(missing)} did not sign", "parties")
 
 
 def _parties(ctx: Ctx, body: m.Application, applicant: str) -> list[tuple[str, str, str]]:
@@ -741,16 +748,8 @@ def _check_private_mortgage(
         raise ApiError(
             409, "mortgagee_is_holder", "a holder cannot take a mortgage on their own unit"
         )
-    missing = sorted(mask_name(holders[n]) for n in set(holders) - mortgagors)
-    if missing:
-        raise ApiError(
-            409,
-            "missing_party",
-            f"every holder mortgages the unit: {'、'.join(missing)} did not sign",
-            "parties",
-        )
-    if ctx.one("SELECT 1 FROM seizures WHERE unit_code = ?", body.unit_code) is not None:
-        raise ApiError(409, "seized", "the unit is seized by a court", "unit_code")
+    require_everyone(holders, mortgagors, "every holder mortgages the unit")
+    refuse_if_seized(ctx, body.unit_code)
     amount = _field(body, "amount")
     if not amount.isdigit() or int(amount) <= 0:
         raise ApiError(400, "invalid", "amount: whole yuan, more than 0", "fields.amount")
@@ -818,7 +817,7 @@ def submit_application(ctx: Ctx, body: m.Application) -> m.Case:
     elif kind in NOT_BY_HOLDERS:
         from kiosk.sandbox import new_homes, objections
 
-        if kind in objections.KINDS:
+        if kind in OBJECTION_KINDS:
             objections.check(ctx, body, applicant)
         else:
             new_homes.check(ctx, body, applicant, parties)
@@ -870,7 +869,7 @@ def _holders_case(ctx: Ctx, case_number: str, verification_id: str) -> sqlite3.R
     Anyone else is answered as if there were no such case: a case number grants nothing."""
     person = _verified(ctx, verification_id)
     row = ctx.one("SELECT * FROM cases WHERE case_number = ?", case_number)
-    objection = row is not None and row["type"] in OBJECTION_TYPES
+    objection = row is not None and m.ApplicationType(row["type"]) in OBJECTION_KINDS
     if row is None or (
         row["applicant"] != person
         and (
@@ -1249,24 +1248,12 @@ def _still_stated(ctx: Ctx, doc: sqlite3.Row, stated: dict[str, Any]) -> bool:
             )
             is not None
         )
+    from kiosk.sandbox import new_homes, objections
+
     if kind is m.ApplicationType.ADVANCE_NOTICE:
-        notice = f"YGDJ{case[2:]}"
-        return (
-            ctx.one(
-                "SELECT 1 FROM advance_notices WHERE notice_id = ? AND status = 'active'", notice
-            )
-            is not None
-        )
+        return new_homes.notice_stands(ctx, case)
     if kind is m.ApplicationType.OBJECTION:
-        return (
-            ctx.one(
-                "SELECT 1 FROM objections WHERE objection_id = ? AND status = 'active' "
-                "AND until >= ?",
-                f"YY{case[2:]}",
-                ctx.china_day(),
-            )
-            is not None
-        )
+        return objections.objection_stands(ctx, case)
     return True
 
 

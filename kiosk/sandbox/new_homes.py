@@ -17,18 +17,19 @@ from typing import Any
 
 from kiosk.backend import models as m
 from kiosk.redact import mask_id_number, mask_name
-from kiosk.sandbox.handlers import ApiError, Ctx, _field, _verified, documents_besides_signatures
-
-# the application types of this module, and what each needs of the flat and its contract
-CONTRACT_TYPES = frozenset(
-    {
-        m.ApplicationType.ADVANCE_NOTICE,
-        m.ApplicationType.ADVANCE_NOTICE_CANCELLATION,
-        m.ApplicationType.NEW_HOME_TRANSFER,
-        m.ApplicationType.ADVANCE_TO_OWNERSHIP,
-        m.ApplicationType.NEW_HOME_TRANSFER_MORTGAGE,
-    }
+from kiosk.sandbox.handlers import (
+    CONTRACT_TYPES,
+    ApiError,
+    Ctx,
+    _field,
+    _verified,
+    documents_besides_signatures,
+    refuse_if_seized,
+    require_everyone,
 )
+
+__all__ = ["CONTRACT_TYPES", "check", "notice_id", "notice_proof", "notice_stands", "register"]
+# the registrations that pass the flat to its buyers
 TRANSFERS = frozenset(
     {
         m.ApplicationType.NEW_HOME_TRANSFER,
@@ -165,16 +166,8 @@ def check(
     signing = {applicant} | {n for n, _role, _ in parties}
     if applicant not in buyers or signing - set(buyers):
         raise ApiError(409, "not_buyer", "everyone who signs must be a buyer on the contract")
-    missing = sorted(mask_name(buyers[n]) for n in set(buyers) - signing)
-    if missing:
-        raise ApiError(
-            409,
-            "missing_party",
-            f"every buyer applies: {'、'.join(missing)} did not sign",
-            "parties",
-        )
-    if ctx.one("SELECT 1 FROM seizures WHERE unit_code = ?", body.unit_code) is not None:
-        raise ApiError(409, "seized", "the unit is seized by a court", "unit_code")
+    require_everyone(buyers, signing, "every buyer applies")
+    refuse_if_seized(ctx, body.unit_code)
     notice = _notice(ctx, contract["contract_number"])
     built = _built(ctx, body.unit_code)
     if kind is m.ApplicationType.ADVANCE_NOTICE:
@@ -231,7 +224,7 @@ def register(ctx: Ctx, case: sqlite3.Row, values: dict[str, str]) -> None:
     if kind is m.ApplicationType.ADVANCE_NOTICE:
         ctx.conn.execute(
             "INSERT INTO advance_notices VALUES (?, ?, ?, ?, 'active')",
-            (f"YGDJ{case['case_number'][2:]}", contract_number, case["unit_code"], ctx.china_day()),
+            (notice_id(case["case_number"]), contract_number, case["unit_code"], ctx.china_day()),
         )
         return
     if kind is m.ApplicationType.ADVANCE_NOTICE_CANCELLATION:
@@ -291,6 +284,19 @@ def register(ctx: Ctx, case: sqlite3.Row, values: dict[str, str]) -> None:
                     f"{int(ctx.china_day()[:4]) + 30}{ctx.china_day()[4:]}",
                 ),
             )
+
+
+def notice_id(case_number: str) -> str:
+    """The advance notice an ADVANCE_NOTICE case registers (YW… → YGDJ…)."""
+    return f"YGDJ{case_number[2:]}"
+
+
+def notice_stands(ctx: Ctx, case_number: str) -> bool:
+    row = ctx.one(
+        "SELECT 1 FROM advance_notices WHERE notice_id = ? AND status = 'active'",
+        notice_id(case_number),
+    )
+    return row is not None
 
 
 def notice_proof(ctx: Ctx, case: sqlite3.Row) -> tuple[list[str], list[m.FieldValue]]:

@@ -21,7 +21,6 @@ from kiosk.sandbox.handlers import ApiError, Ctx, _field, _verified, documents_b
 
 LOOKUPS_PER_VERIFICATION = 5
 OBJECTION_DAYS = 15  # 《不动产登记暂行条例实施细则》第八十三条: lapses unless a suit is filed
-KINDS = frozenset({m.ApplicationType.OBJECTION, m.ApplicationType.OBJECTION_CANCELLATION})
 
 
 def lookup_unit(ctx: Ctx, body: m.UnitLookup) -> m.UnitFound:
@@ -123,7 +122,7 @@ def register_now(ctx: Ctx, body: m.Application, applicant: str, case: str) -> No
         ctx.conn.execute(
             "INSERT INTO objections VALUES (?, ?, ?, ?, ?, ?, 'active')",
             (
-                f"YY{case[2:]}",
+                objection_id(case),
                 body.unit_code,
                 today.isoformat(),
                 (today + dt.timedelta(days=OBJECTION_DAYS)).isoformat(),
@@ -138,12 +137,29 @@ def register_now(ctx: Ctx, body: m.Application, applicant: str, case: str) -> No
         )
 
 
+def objection_id(case_number: str) -> str:
+    """The objection an OBJECTION case registers (YW… → YY…)."""
+    return f"YY{case_number[2:]}"
+
+
+def objection_stands(ctx: Ctx, case_number: str) -> bool:
+    """Registered, not withdrawn and not lapsed."""
+    row = ctx.one(
+        "SELECT 1 FROM objections WHERE objection_id = ? AND status = 'active' AND until >= ?",
+        objection_id(case_number),
+        ctx.china_day(),
+    )
+    return row is not None
+
+
 def objection_proof(ctx: Ctx, case: sqlite3.Row) -> tuple[list[str], list[m.FieldValue]]:
     """The 不动产登记证明 of an objection, for its objector: the objection, its term; the
     holders it concerns masked (the objector is told no more of them than the register shows
     the public)."""
     objector = ctx.one("SELECT name FROM people WHERE id_number = ?", case["applicant"])
-    row = ctx.one("SELECT * FROM objections WHERE objection_id = ?", f"YY{case['case_number'][2:]}")
+    row = ctx.one(
+        "SELECT * FROM objections WHERE objection_id = ?", objection_id(case["case_number"])
+    )
     assert objector is not None and row is not None  # registered with the case
     holders = [
         mask_name(r["name"])
